@@ -1,0 +1,90 @@
+"""The console adapter: a shell that reads commands from a terminal or, line by line, from stdin.
+
+    $ chatops shell                       # as the local admin
+    chatops> help
+    chatops> change-email acct_1 new@example.com
+    chatops> press Confirm                # presses a button of the last reply
+    $ echo whoami | chatops shell --as slack:U0SAMSUPP
+
+It builds an Invocation per line and prints the Reply as plain text: the same
+router, policy and audit as every other surface.
+"""
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+from chatops.app import App
+from chatops.db import atomic
+from chatops.invocation import Invocation
+from chatops.models import Identity, Person, PersonRole, Role
+from chatops.reply import Reply
+
+LOCAL_ADMIN = "console:local"
+PROMPT = "chatops> "
+
+
+def ensure_local_admin() -> None:
+    """The local console user is an admin: whoever runs the shell already holds the database."""
+    if Identity.get_or_none((Identity.platform == "console") & (Identity.user_id == "local")):
+        return
+    with atomic():
+        role, _ = Role.get_or_create(slug="admin", defaults={"name": "Admin", "is_staff": True})
+        person = Person.create(name="Local admin")
+        Identity.create(platform="console", user_id="local", person=person, display_name="Local admin")
+        PersonRole.create(person=person, role=role)
+
+
+def parse_identity(value: str) -> tuple[str, str]:
+    platform, sep, user_id = value.partition(":")
+    if not sep or not platform or not user_id:
+        raise ValueError(f"--as takes PLATFORM:USER_ID (like slack:U0SAMSUPP), not {value!r}")
+    return platform, user_id
+
+
+class Shell:
+    def __init__(self, app: App, *, as_: str = LOCAL_ADMIN, community_id: str | None = None,
+                 channel_id: str | None = None, out: IO[str] | None = None) -> None:
+        self.app = app
+        self.platform, self.user_id = parse_identity(as_)
+        self.community_id = community_id
+        self.channel_id = channel_id
+        self.out = out or sys.stdout
+        self.last: Reply | None = None
+        if as_ == LOCAL_ADMIN:
+            ensure_local_admin()
+
+    def invocation(self, text: str) -> Invocation:
+        return Invocation(platform=self.platform, user_id=self.user_id, text=text, community_id=self.community_id,
+                          channel_id=self.channel_id, is_direct=self.channel_id is None)
+
+    def run_line(self, line: str) -> Reply | None:
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return None
+        if text.split()[0] in ("press", "click"):
+            target = text.split(None, 1)[1].strip() if len(text.split(None, 1)) > 1 else ""
+            ref = (self.last.button_ids().get(target) if self.last else None) or target
+            reply = self.app.router.handle_action(ref, self.invocation(""))
+        else:
+            reply = self.app.router.handle(self.invocation(text))
+        self.last = reply
+        self.out.write(reply.plain_text() + "\n")
+        for post in reply.posts:
+            self.out.write(f"[posted to {post.destination.platform}:{post.destination.channel_id}]\n")
+            self.out.write(post.reply.plain_text() + "\n")
+        self.out.flush()
+        return reply
+
+    def loop(self, stream: IO[str]) -> None:
+        interactive = stream.isatty()
+        while True:
+            if interactive:
+                self.out.write(PROMPT)
+                self.out.flush()
+            line = stream.readline()
+            if not line:
+                break
+            if line.strip() in ("exit", "quit"):
+                break
+            self.run_line(line)

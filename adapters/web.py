@@ -1,0 +1,56 @@
+"""The one Flask app: /healthz here; /admin and /slack/events mount when their packages are present.
+
+``create_app()`` builds the chatops App from the environment and opens a
+database connection per request (closed at teardown), as peewee advises.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+
+from flask import Flask, jsonify
+
+from chatops.app import App
+from chatops.db import DatabaseErrors
+
+log = logging.getLogger("chatops.web")
+
+# Each of these modules, when it exists, exposes init_app(flask_app, chatops_app).
+MOUNTS = ("admin.panel", "adapters.slack.http")
+
+
+def create_app(chatops_app: App | None = None) -> Flask:
+    capp = chatops_app or App.from_env()
+    app = Flask("chatops")
+    app.config["SECRET_KEY"] = capp.settings.secret_key or secrets.token_hex(32)
+    app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
+    app.extensions["chatops"] = capp
+
+    @app.before_request
+    def _connect() -> None:
+        capp.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not capp.db.is_closed():
+            capp.db.close()
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            capp.db.execute_sql("SELECT 1")
+        except DatabaseErrors as exc:
+            log.error("healthz: database unavailable: %s", exc)
+            return jsonify(status="unavailable", database="down"), 503
+        return jsonify(status="ok", database="ok", commands=len(capp.registry))
+
+    for name in MOUNTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # that part is not installed in this build
+            raise
+        module.init_app(app, capp)
+    return app

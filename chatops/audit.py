@@ -1,0 +1,162 @@
+"""The audit trail: append-only, SHA-256 hash-chained, written in the caller's transaction.
+
+    with atomic():
+        ...the action's own writes...
+        audit.record(correlation_id=cid, actor="slack:U1 (Ana)", command="change-email",
+                     arguments={"account": "acct_1"}, outcome="executed")
+
+Each event stores ``seq`` (unique, gap-free), ``prev_hash`` (the previous
+event's hash) and ``hash = sha256(canonical(fields))``. Concurrent writers
+cannot fork the chain: the unique ``seq`` makes the loser of a race retry
+from the new head (inside a savepoint, so the caller's writes survive), and
+SQLite's IMMEDIATE transactions serialise writers anyway.
+
+:func:`verify` walks the chain and names the first event that was edited,
+deleted, reordered or inserted. Deleting the newest events leaves a shorter
+but valid chain; compare ``head()`` with a copy kept elsewhere to catch that.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+import peewee
+
+from chatops.db import atomic
+from chatops.models import AuditEvent
+
+GENESIS = "0" * 64
+MASK = "•••"
+SENSITIVE_NAME = re.compile(r"(pass(word)?|secret|token|api[_-]?key|card|pan|cvv|cvc|iban|ssn)", re.I)
+_RETRIES = 20
+
+
+def canonical(seq: int, created_at: datetime, correlation_id: str, actor: str, actor_person_id: int | None,
+              platform: str, community: str, command: str, arguments: str, outcome: str, detail: str,
+              prev_hash: str) -> bytes:
+    if created_at.tzinfo is not None:
+        created_at = created_at.astimezone(timezone.utc).replace(tzinfo=None)
+    payload = [seq, created_at.isoformat(timespec="microseconds"), correlation_id, actor, actor_person_id,
+               platform, community, command, arguments, outcome, detail, prev_hash]
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical(
+        event.seq, event.created_at, event.correlation_id, event.actor, event.actor_person_id,
+        event.platform, event.community, event.command, event.arguments, event.outcome, event.detail,
+        event.prev_hash,
+    )).hexdigest()
+
+
+def mask_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else MASK
+
+
+def mask_arguments(arguments: Mapping[str, Any], *, secret: set[str] = frozenset(), pii: set[str] = frozenset()) -> dict[str, Any]:
+    """Mask secrets entirely and PII partially; everything else as a short string."""
+    out: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if value is None:
+            out[key] = None
+        elif key in secret or SENSITIVE_NAME.search(key):
+            out[key] = MASK
+        elif key in pii:
+            out[key] = mask_email(str(value))
+        else:
+            text = getattr(value, "value", value)
+            text = text if isinstance(text, (int, float, bool)) else str(text)
+            out[key] = text[:500] + "…" if isinstance(text, str) and len(text) > 500 else text
+    return out
+
+
+def record(*, correlation_id: str, actor: str, command: str, outcome: str, arguments: Mapping[str, Any] | None = None,
+           detail: str = "", actor_person_id: int | None = None, platform: str = "", community: str = "",
+           at: datetime | None = None) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction (or a new one)."""
+    args_text = json.dumps(dict(arguments or {}), sort_keys=True, ensure_ascii=False, default=str)
+    created = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    fields = dict(
+        created_at=created, correlation_id=correlation_id, actor=actor[:200], actor_person_id=actor_person_id,
+        platform=platform[:16], community=(community or "")[:64], command=command[:64], arguments=args_text,
+        outcome=outcome[:16], detail=detail[:4000],
+    )
+    with atomic():
+        for _ in range(_RETRIES):
+            prev = (AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+                    .order_by(AuditEvent.seq.desc()).limit(1).tuples().first())
+            seq, prev_hash = (prev[0] + 1, prev[1]) if prev else (1, GENESIS)
+            digest = hashlib.sha256(canonical(seq=seq, prev_hash=prev_hash, **fields)).hexdigest()
+            try:
+                with atomic():  # a savepoint: losing a race must not undo the caller's writes
+                    return AuditEvent.create(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+            except peewee.IntegrityError:
+                continue  # another writer took this seq; build on the new head
+    raise RuntimeError("could not append to the audit chain: too much contention")
+
+
+def head() -> tuple[int, str]:
+    prev = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1).tuples().first()
+    return (prev[0], prev[1]) if prev else (0, GENESIS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    event_id: int | None
+    kind: str  # edited | missing | out-of-chain
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _iter_events(batch: int = 5000) -> Iterator[AuditEvent]:
+    last = None
+    while True:
+        query = AuditEvent.select().order_by(AuditEvent.seq).limit(batch)
+        if last is not None:
+            query = query.where(AuditEvent.seq > last)
+        rows = list(query)
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify() -> VerifyResult:
+    """Walk the chain from the first event; report the first break."""
+    expected_seq = 1
+    prev_hash = GENESIS
+    checked = 0
+    for event in _iter_events():
+        if event.seq != expected_seq:
+            return VerifyResult(checked, Problem(
+                event.seq, event.id, "missing",
+                f"event seq {event.seq} (id {event.id}) follows seq {expected_seq - 1}: "
+                f"{event.seq - expected_seq} event(s) before it were deleted or renumbered"))
+        if compute_hash(event) != event.hash:
+            return VerifyResult(checked, Problem(
+                event.seq, event.id, "edited",
+                f"event seq {event.seq} (id {event.id}) does not match its hash: it was edited"))
+        if event.prev_hash != prev_hash:
+            return VerifyResult(checked, Problem(
+                event.seq, event.id, "out-of-chain",
+                f"event seq {event.seq} (id {event.id}) does not link to the event before it: "
+                "events were inserted, reordered or replaced"))
+        prev_hash = event.hash
+        expected_seq += 1
+        checked += 1
+    return VerifyResult(checked, None)

@@ -1,0 +1,72 @@
+"""The built-in commands: help, whoami, ping. Registered through the ``chatops.commands``
+entry point like any plugin's (see pyproject.toml)."""
+from __future__ import annotations
+
+from chatops.commands import Category, CommandGroup
+from chatops.context import Context
+from chatops.errors import NotFound
+from chatops.reply import Fields, Reply, Text
+
+commands = CommandGroup("builtin")
+
+
+@commands.command(category=Category.META)
+def help(ctx: Context, command: str | None = None) -> Reply:  # noqa: A001 - the command is called help
+    """List the commands you can run, or explain one.
+
+    Args:
+        command: a command name, for its usage and arguments
+    """
+    router = ctx.router
+    if command:
+        cmd = router.registry.get(command.lstrip("/"))
+        if cmd is None or cmd.hidden or not router.policy_for(cmd).allows(ctx.actor):
+            suggestions = [s for s in router.registry.suggest(command)
+                           if router.policy_for(router.registry.get(s)).allows(ctx.actor)]
+            hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
+            raise NotFound(f"There is no command `{command[:40]}` that you can run.{hint}",
+                           hint="Type `help` for the list.")
+        items = [(p.display + ("" if p.required else " (optional)"),
+                  (p.help or p.type.arg_type.describe()) + (f" — one of {', '.join(p.choices)}" if p.choices else ""))
+                 for p in cmd.params]
+        blocks: list = [Text(f"*{cmd.name}* — {cmd.summary}"), Text(f"Usage: `{cmd.usage}`")]
+        if items:
+            blocks.append(Fields(tuple(items), title="Arguments"))
+        body = cmd.help[len(cmd.summary):].strip()
+        if body:
+            blocks.append(Text(body))
+        if cmd.mutates:
+            blocks.append(Text("This command changes data: you will see a preview and confirm it first."))
+        return Reply(tuple(blocks), ephemeral=True)
+    visible = router.visible_commands(ctx.actor)
+    by_category: dict[str, list[str]] = {}
+    for cmd in visible:
+        by_category.setdefault(cmd.category.label, []).append(f"`{cmd.usage}` — {cmd.summary}")
+    blocks = [Text("Commands you can run:")]
+    for label in sorted(by_category):
+        blocks.append(Text(f"*{label.capitalize()}*\n" + "\n".join(by_category[label])))
+    blocks.append(Text("Type `help COMMAND` for details."))
+    return Reply(tuple(blocks), ephemeral=True)
+
+
+@commands.command(category=Category.META)
+def whoami(ctx: Context) -> Reply:
+    """Show who the bot thinks you are: person, community, tier and roles."""
+    a = ctx.actor
+    tier = a.tier
+    items = [
+        ("Person", a.person.name),
+        ("Identity", f"{a.identity.platform}:{a.identity.user_id}"),
+        ("Community", a.community.name if a.community else "none (not linked to a community)"),
+        ("Tier", f"{tier.name} (rank {tier.rank})" if tier else "none"),
+        ("Roles", ", ".join(sorted(a.roles)) or "none"),
+    ]
+    if tier and tier.first_response_minutes:
+        items.append(("First response target", f"{tier.first_response_minutes} min"))
+    return Reply((Fields(tuple(items)),), ephemeral=True)
+
+
+@commands.command(category=Category.META)
+def ping(ctx: Context) -> Reply:
+    """Check that the bot is alive."""
+    return Reply.text(f"pong ({ctx.now:%Y-%m-%d %H:%M:%S} UTC)", ephemeral=True)

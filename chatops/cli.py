@@ -1,0 +1,195 @@
+"""The ``chatops`` command line (click).
+
+    chatops db upgrade            apply schema migrations (idempotent)
+    chatops shell [--as slack:U1] the console adapter
+    chatops audit verify          check the audit hash chain
+    chatops run                   serve the web app (/healthz, /admin, /slack/events)
+    chatops demo [--seed-only]    seed the demo data, then run
+
+Subcommand groups of the adapters and panels (``slack``, ``discord``,
+``admin``, ``worker``…) load lazily from their own modules when installed; the
+core imports no web or chat framework.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import click
+
+from chatops import audit, schema
+from chatops.settings import Settings
+
+# name → "module:attribute" of a click command, loaded only when that subcommand runs.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "admin": ("admin.cli:admin", "Manage admin panel users."),
+    "slack": ("adapters.slack.cli:slack", "Slack: app manifest, Socket Mode."),
+    "discord": ("adapters.discord.cli:discord", "Discord: sync app commands, run the bot."),
+    "worker": ("chatops.support.cli:worker", "Run the background worker (SLA sweeps, digests)."),
+    "cred": ("chatops.support.cli:cred", "Export cred for helpers (CSV or SourceCred graph)."),
+}
+
+
+def _lazy_available(target: str) -> bool:
+    module = target.split(":")[0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class ChatopsGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [n for n, (target, _) in LAZY_COMMANDS.items() if _lazy_available(target)]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None or name not in LAZY_COMMANDS:
+            return command
+        target, _ = LAZY_COMMANDS[name]
+        if not _lazy_available(target):
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+def _app(ctx: click.Context, **kwargs):
+    from chatops.app import App
+
+    obj = ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = App.from_env(**kwargs)
+    return obj["app"]
+
+
+def _require_schema(app) -> None:
+    missing = schema.pending(app.db)
+    if missing:
+        raise click.ClickException(
+            f"the database at {app.settings.database_url} needs {len(missing)} migration(s) "
+            f"({', '.join(missing)}): run `chatops db upgrade` first")
+
+
+@click.group(cls=ChatopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar="CHATOPS_DATABASE_URL", default=None, metavar="URL",
+              help="Database URL (default: sqlite:///chatops.db; env CHATOPS_DATABASE_URL).")
+@click.version_option(package_name="chatops")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """chatops: self-serve ops tasks and tiered support routing from Slack and Discord."""
+    if database_url:
+        os.environ["CHATOPS_DATABASE_URL"] = database_url
+    ctx.ensure_object(dict)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending schema migrations (safe to run again)."""
+    app = _app(ctx)
+    applied = schema.upgrade(app.db)
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    else:
+        click.echo("Database is up to date.")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 0 when intact, 1 naming the first bad event."""
+    app = _app(ctx)
+    _require_schema(app)
+    result = audit.verify()
+    if result.ok:
+        seq, digest = audit.head()
+        click.echo(f"Audit chain intact: {result.checked} event(s); head seq {seq}, hash {digest[:16]}…")
+        return
+    click.echo(f"Audit chain BROKEN after {result.checked} good event(s): {result.problem.message}", err=True)
+    ctx.exit(1)
+
+
+@main.command()
+@click.option("--as", "as_", default="console:local", show_default=True, metavar="PLATFORM:USER_ID",
+              help="Run as this identity (default: the local admin).")
+@click.option("--community", "community_id", default=None, metavar="ID",
+              help="Workspace id to act from (a Slack team id or Discord guild id).")
+@click.option("--channel", "channel_id", default=None, metavar="ID", help="Channel id (default: a direct message).")
+@click.pass_context
+def shell(ctx: click.Context, as_: str, community_id: str | None, channel_id: str | None) -> None:
+    """Run commands from the terminal, or line by line from stdin.
+
+    `press LABEL` presses a button of the last reply; `exit` leaves.
+    """
+    from adapters.console import Shell, parse_identity
+
+    try:
+        parse_identity(as_)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as") from None
+    app = _app(ctx)
+    _require_schema(app)
+    Shell(app, as_=as_, community_id=community_id, channel_id=channel_id).loop(sys.stdin)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.pass_context
+def run(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the web app (/healthz, /admin, /slack/events) with waitress."""
+    app = _app(ctx)
+    _require_schema(app)
+    _serve(app, host, port, threads)
+
+
+def _serve(app, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from adapters.web import create_app
+
+    flask_app = create_app(app)
+    click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    serve(flask_app, host=host, port=port, threads=threads, ident="chatops")
+
+
+@main.command()
+@click.option("--seed-only", is_flag=True, help="Seed the demo data and exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo(ctx: click.Context, seed_only: bool, host: str, port: int) -> None:
+    """Seed demo communities, tiers and people (idempotent), then run the web app."""
+    from chatops import demo as demo_data
+
+    app = _app(ctx)
+    applied = schema.upgrade(app.db)
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s).")
+    report = demo_data.seed()
+    for hook in demo_data.extra_seeders():
+        hook(click.echo)
+    click.echo(f"Demo data ready in {app.settings.database_url} ({report.created} new row(s)).")
+    click.echo("Try it:  chatops shell        (then: help, whoami)")
+    click.echo("         echo whoami | chatops shell --as slack:U0CORACUST --community T0MAKERDAO")
+    if not seed_only:
+        _serve(app, host, port, 8)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,74 @@
+"""The database: bound late, chosen by CHATOPS_DATABASE_URL.
+
+    db = connect("sqlite:///chatops.db")           # the default: a file in the working directory
+    db = connect("postgresql://postgres@127.0.0.1:5432/chatops")
+    database.initialize(db)                          # every model uses `database`
+
+SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` write
+transactions (so concurrent writers queue instead of failing on upgrade).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import peewee
+from playhouse.db_url import connect as _url_connect
+
+database = peewee.DatabaseProxy()
+
+DEFAULT_URL = "sqlite:///chatops.db"
+
+
+def connect(url: str | None = None, *, sqlite_synchronous: str = "NORMAL") -> peewee.Database:
+    url = url or DEFAULT_URL
+    if url.startswith("sqlite"):
+        return _url_connect(
+            url,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 10000,
+                "synchronous": sqlite_synchronous,
+                "cache_size": -16000,
+            },
+            timeout=10,
+            check_same_thread=False,
+        )
+    if url.startswith(("postgres://", "postgresql://", "postgresext://", "postgresql+pool://", "postgres+pool://")):
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        return _url_connect(url, autorollback=True)
+    raise ValueError(f"unsupported CHATOPS_DATABASE_URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+
+
+def is_sqlite(db: peewee.Database | None = None) -> bool:
+    db = db or database.obj
+    return isinstance(db, peewee.SqliteDatabase)
+
+
+def atomic(db: peewee.Database | None = None):
+    """A write transaction: BEGIN IMMEDIATE on SQLite (savepoint when nested), plain on PostgreSQL."""
+    db = db or database.obj
+    if isinstance(db, peewee.SqliteDatabase) and not db.in_transaction():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def for_update(query: peewee.Select) -> peewee.Select:
+    """Lock the selected rows on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers."""
+    return query if is_sqlite() else query.for_update()
+
+
+@contextlib.contextmanager
+def bound(db: peewee.Database) -> Iterator[peewee.Database]:
+    """Temporarily point ``database`` at ``db`` (tests, tools)."""
+    previous = database.obj
+    database.initialize(db)
+    try:
+        yield db
+    finally:
+        database.initialize(previous)
+
+
+DatabaseErrors = (peewee.OperationalError, peewee.InterfaceError)

@@ -1,0 +1,117 @@
+"""One hierarchy of errors, one boundary (the router) that turns them into replies.
+
+Everything a *user* can get wrong is a :class:`UserError` that knows its own
+user-facing message. Anything else that escapes a handler is a bug: the router
+logs it with a correlation id and shows the user a short apology quoting it.
+
+    ChatOpsError
+    ├── UserError                  shown to the user, audited
+    │   ├── UsageError             the text did not fit the command's schema
+    │   │   ├── UnknownCommand
+    │   │   ├── MissingArgument
+    │   │   ├── BadArgument
+    │   │   ├── TooManyArguments
+    │   │   └── InputTooLong
+    │   ├── PermissionDenied       a policy said no (audited as "denied")
+    │   ├── NotFound
+    │   ├── Conflict               e.g. an idempotency key reused with other arguments
+    │   └── ActionUnavailable      a button that expired, was used, or is not yours
+    ├── ServiceUnavailable         the database (or a backend) is down
+    └── RegistryError              a programming mistake while declaring commands
+"""
+from __future__ import annotations
+
+from chatops import messages
+
+
+class ChatOpsError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class UserError(ChatOpsError):
+    """A mistake the user can fix; ``message`` is safe to show them."""
+
+    outcome = "rejected"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def user_message(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class UsageError(UserError):
+    """The input did not match the command's schema."""
+
+    def __init__(self, message: str, *, usage: str | None = None, hint: str | None = None) -> None:
+        if usage and not hint:
+            hint = messages.USAGE_HINT.format(usage=usage)
+        super().__init__(message, hint=hint)
+        self.usage = usage
+
+
+class UnknownCommand(UsageError):
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        if suggestions:
+            hint = messages.DID_YOU_MEAN.format(names=", ".join(f"`{s}`" for s in suggestions))
+        else:
+            hint = messages.TRY_HELP
+        super().__init__(messages.UNKNOWN_COMMAND.format(name=name), hint=hint)
+        self.name = name
+        self.suggestions = suggestions
+
+
+class MissingArgument(UsageError):
+    def __init__(self, param: str, *, usage: str) -> None:
+        super().__init__(messages.MISSING_ARGUMENT.format(param=param), usage=usage)
+        self.param = param
+
+
+class BadArgument(UsageError):
+    def __init__(self, param: str, problem: str, *, usage: str | None = None) -> None:
+        super().__init__(messages.BAD_ARGUMENT.format(param=param, problem=problem), usage=usage)
+        self.param = param
+        self.problem = problem
+
+
+class TooManyArguments(UsageError):
+    def __init__(self, extra: str, *, usage: str) -> None:
+        super().__init__(messages.TOO_MANY_ARGUMENTS.format(extra=extra), usage=usage)
+
+
+class InputTooLong(UsageError):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(messages.INPUT_TOO_LONG.format(length=length, limit=limit))
+
+
+class PermissionDenied(UserError):
+    """A policy refused. ``reason`` says why, ``remedy`` what to do instead."""
+
+    outcome = "denied"
+
+    def __init__(self, reason: str, remedy: str | None = None) -> None:
+        super().__init__(messages.DENIED.format(reason=reason), hint=remedy)
+        self.reason = reason
+        self.remedy = remedy
+
+
+class NotFound(UserError):
+    pass
+
+
+class Conflict(UserError):
+    pass
+
+
+class ActionUnavailable(UserError):
+    """A button that expired, was already used, or belongs to someone else."""
+
+
+class ServiceUnavailable(ChatOpsError):
+    """A dependency (the database, a backend) is down; the user should retry later."""
+
+
+class RegistryError(ChatOpsError):
+    """A command was declared wrongly, or registered at the wrong time."""

@@ -1,0 +1,108 @@
+"""Who is asking: an Invocation's platform user → Person, roles, community and tier.
+
+Community: the workspace the request came from (a Slack team id or Discord
+guild id linked to a community), else the person's explicit membership.
+Tier: a staff role → the staff tier; a permitted community → its tier;
+anyone else → the default tier. First contact creates the Person and Identity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import peewee
+
+from chatops.db import atomic
+from chatops.invocation import Invocation
+from chatops.models import Community, CommunityLink, Identity, Membership, Person, PersonRole, Role, Tier
+from chatops.settings import Settings
+
+
+@dataclass(frozen=True)
+class Actor:
+    person: Person
+    identity: Identity
+    community: Community | None
+    tier: Tier | None
+    roles: frozenset[str]
+    channel_id: str | None = None
+    is_direct: bool = False
+    platform: str = ""
+    is_staff: bool = False
+    _tier_ranks: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        name = self.identity.display_name or self.person.name
+        return f"{self.identity.platform}:{self.identity.user_id} ({name})"
+
+    def tier_rank_of(self, slug: str) -> int | None:
+        if slug not in self._tier_ranks:
+            rank = Tier.select(Tier.rank).where(Tier.slug == slug).scalar()
+            if rank is None:
+                return None
+            self._tier_ranks[slug] = rank
+        return self._tier_ranks[slug]
+
+
+def find_identity(platform: str, user_id: str) -> Identity | None:
+    return (Identity.select(Identity, Person).join(Person)
+            .where((Identity.platform == platform) & (Identity.user_id == user_id)).first())
+
+
+def get_or_create_identity(platform: str, user_id: str, display_name: str | None = None) -> Identity:
+    identity = find_identity(platform, user_id)
+    if identity is not None:
+        return identity
+    name = (display_name or f"{platform}:{user_id}")[:128]
+    try:
+        with atomic():
+            person = Person.create(name=name)
+            return Identity.create(platform=platform, user_id=user_id, person=person, display_name=display_name or "")
+    except peewee.IntegrityError:  # created concurrently by another request
+        found = find_identity(platform, user_id)
+        if found is None:
+            raise
+        return found
+
+
+def roles_of(person_id: int) -> frozenset[str]:
+    rows = Role.select(Role.slug).join(PersonRole).where(PersonRole.person == person_id).tuples()
+    return frozenset(r[0] for r in rows)
+
+
+def community_of(platform: str, workspace_id: str | None, person_id: int) -> Community | None:
+    if workspace_id:
+        community = (Community.select(Community).join(CommunityLink)
+                     .where((CommunityLink.platform == platform) & (CommunityLink.external_id == workspace_id))
+                     .first())
+        if community is not None:
+            return community
+    return (Community.select(Community).join(Membership)
+            .where(Membership.person == person_id).order_by(Community.id).first())
+
+
+def staff_roles() -> frozenset[str]:
+    return frozenset(r[0] for r in Role.select(Role.slug).where(Role.is_staff == True).tuples())  # noqa: E712
+
+
+def tier_for(community: Community | None, is_staff: bool, settings: Settings) -> Tier | None:
+    if is_staff:
+        tier = Tier.get_or_none(Tier.slug == settings.staff_tier)
+        if tier is not None:
+            return tier
+    if community is not None and community.permitted and community.tier_id is not None:
+        return Tier.get_by_id(community.tier_id)
+    return Tier.get_or_none(Tier.slug == settings.default_tier)
+
+
+def resolve(invocation: Invocation, settings: Settings) -> Actor:
+    identity = get_or_create_identity(invocation.platform, invocation.user_id, invocation.display_name)
+    person = identity.person
+    roles = roles_of(person.id)
+    community = community_of(invocation.platform, invocation.community_id, person.id)
+    is_staff = bool(roles and roles & staff_roles())
+    return Actor(
+        person=person, identity=identity, community=community, tier=tier_for(community, is_staff, settings),
+        roles=roles, channel_id=invocation.channel_id, is_direct=invocation.is_direct, platform=invocation.platform,
+        is_staff=is_staff,
+    )

@@ -1,0 +1,77 @@
+"""What an adapter hands the core: one frozen, platform-neutral Invocation.
+
+    inv = Invocation(platform="slack", user_id="U123", text="change-email acct_1 a@b.co",
+                     community_id="T999", channel_id="C42", idempotency_key="slack:trigger:1234")
+
+Adapters that already have typed values (a Discord app command's options, a
+modal submission) pass ``command`` and ``arguments`` instead of text; the router
+converts them with the same converters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Mapping
+
+PLATFORMS = ("slack", "discord", "console", "web")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sanitize(text: str | None) -> str | None:
+    """Drop what no database stores (NUL, lone surrogates); keep everything else verbatim."""
+    if text is None:
+        return None
+    text = str(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+@dataclass(frozen=True)
+class Invocation:
+    platform: str
+    user_id: str
+    text: str = ""
+    community_id: str | None = None  # Slack team id, Discord guild id
+    channel_id: str | None = None
+    is_direct: bool = False
+    thread_id: str | None = None
+    display_name: str | None = None
+    idempotency_key: str | None = None
+    received_at: datetime = field(default_factory=utcnow)
+    # Roles the platform reports (Discord guild role names/ids, Slack user group ids).
+    platform_roles: frozenset[str] = frozenset()
+    # Pre-split input: the command name and raw string values by parameter name.
+    command: str | None = None
+    arguments: tuple[tuple[str, str], ...] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("platform", "user_id", "text", "community_id", "channel_id", "thread_id", "display_name",
+                     "idempotency_key", "command"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, sanitize(value))
+        if self.arguments is not None:
+            object.__setattr__(self, "arguments", tuple((sanitize(k), sanitize(v)) for k, v in self.arguments))
+        if not self.platform or not self.user_id:
+            raise ValueError("an Invocation needs a platform and a user_id")
+        if self.received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware (UTC)")
+
+    @property
+    def actor_key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+    @classmethod
+    def structured(cls, platform: str, user_id: str, command: str, arguments: Mapping[str, str], **kw) -> "Invocation":
+        """An invocation from typed options (Discord app command, modal submission)."""
+        text = " ".join([command, *(f"{k}={v}" for k, v in arguments.items())])
+        return cls(platform=platform, user_id=user_id, text=kw.pop("text", text), command=command,
+                   arguments=tuple((k, str(v)) for k, v in arguments.items()), **kw)

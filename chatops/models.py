@@ -1,0 +1,203 @@
+"""The core's tables: people, communities and tiers, roles, policies, audit, idempotency, pending actions.
+
+Time columns hold UTC. Schema changes go through migrations in
+``chatops/migrations`` (peewee-migrate); ``chatops db upgrade`` applies them.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import peewee
+
+from chatops.db import database
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """Stores aware datetimes as naive UTC; reads them back as aware UTC."""
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value: Any) -> Any:
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class JSONField(peewee.TextField):
+    def db_value(self, value: Any) -> Any:
+        return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+    def python_value(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Tier(BaseModel):
+    slug = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=128)
+    rank = peewee.IntegerField(default=0, help_text="Higher ranks outrank lower ones (general 0, premium 10, internal 100).")
+    first_response_minutes = peewee.IntegerField(null=True, help_text="First-response SLA target, minutes.")
+    resolution_minutes = peewee.IntegerField(null=True, help_text="Resolution SLA target, minutes.")
+    cred_weight = peewee.FloatField(default=1.0)
+    description = peewee.TextField(default="")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(BaseModel):
+    slug = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=128)
+    tier = peewee.ForeignKeyField(Tier, null=True, backref="communities", on_delete="SET NULL")
+    permitted = peewee.BooleanField(default=False, help_text="May use the tier's channels and commands.")
+    partner = peewee.BooleanField(default=False, help_text="Supports the project through tithing or revenue.")
+    description = peewee.TextField(default="")
+    created_at = UTCDateTimeField(default=now_utc)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityLink(BaseModel):
+    """A platform workspace that belongs to a community: a Slack team id or a Discord guild id."""
+
+    community = peewee.ForeignKeyField(Community, backref="links", on_delete="CASCADE")
+    platform = peewee.CharField(max_length=16)
+    external_id = peewee.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("platform", "external_id"), True),)
+
+
+class Person(BaseModel):
+    name = peewee.CharField(max_length=128)
+    email = peewee.CharField(max_length=254, null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=now_utc)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Identity(BaseModel):
+    platform = peewee.CharField(max_length=16)
+    user_id = peewee.CharField(max_length=64)
+    person = peewee.ForeignKeyField(Person, backref="identities", on_delete="CASCADE")
+    display_name = peewee.CharField(max_length=128, default="")
+    created_at = UTCDateTimeField(default=now_utc)
+
+    class Meta:
+        indexes = ((("platform", "user_id"), True),)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+class Role(BaseModel):
+    slug = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=128)
+    description = peewee.TextField(default="")
+    is_staff = peewee.BooleanField(default=False, help_text="Staff roles put a person on the internal tier.")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class PersonRole(BaseModel):
+    person = peewee.ForeignKeyField(Person, backref="role_links", on_delete="CASCADE")
+    role = peewee.ForeignKeyField(Role, backref="person_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("person", "role"), True),)
+
+
+class Membership(BaseModel):
+    """Explicit membership of a person in a community (when no workspace says so)."""
+
+    person = peewee.ForeignKeyField(Person, backref="memberships", on_delete="CASCADE")
+    community = peewee.ForeignKeyField(Community, backref="memberships", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("person", "community"), True),)
+
+
+class CommandPolicy(BaseModel):
+    """A stored override of a command's default policy (edited in the admin panel)."""
+
+    command = peewee.CharField(max_length=64, unique=True)
+    enabled = peewee.BooleanField(default=True)
+    roles = peewee.TextField(default="", help_text="Comma-separated role slugs; any one suffices. Empty: any role.")
+    min_tier = peewee.ForeignKeyField(Tier, null=True, on_delete="SET NULL")
+    communities = peewee.TextField(default="", help_text="Comma-separated community slugs. Empty: any.")
+    channels = peewee.TextField(default="", help_text="Comma-separated channel ids. Empty: any channel.")
+    allow_dm = peewee.BooleanField(default=True, help_text="With channels set, also allow direct messages.")
+    note = peewee.TextField(default="")
+    updated_at = UTCDateTimeField(default=now_utc)
+
+
+class AuditEvent(BaseModel):
+    """Append-only and hash-chained: ``hash = sha256(prev_hash + canonical fields)``."""
+
+    seq = peewee.BigIntegerField(unique=True)
+    created_at = UTCDateTimeField(index=True)
+    correlation_id = peewee.CharField(max_length=40, index=True)
+    actor = peewee.CharField(max_length=200, index=True)
+    actor_person_id = peewee.IntegerField(null=True)
+    platform = peewee.CharField(max_length=16, default="")
+    community = peewee.CharField(max_length=64, default="")
+    command = peewee.CharField(max_length=64, index=True)
+    arguments = peewee.TextField(default="{}")
+    outcome = peewee.CharField(max_length=16, index=True)
+    detail = peewee.TextField(default="")
+    prev_hash = peewee.CharField(max_length=64)
+    hash = peewee.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("command", "seq"), False), (("outcome", "seq"), False), (("actor", "seq"), False))
+
+
+class IdempotencyRecord(BaseModel):
+    key = peewee.CharField(max_length=200, unique=True)
+    digest = peewee.CharField(max_length=64)
+    outcome = peewee.CharField(max_length=16, default="pending")
+    reply = JSONField(null=True)
+    correlation_id = peewee.CharField(max_length=40)
+    created_at = UTCDateTimeField(default=now_utc, index=True)
+
+
+class PendingAction(BaseModel):
+    """A button's server-side state. Buttons carry ``<token>.<verb>``; the token is unguessable."""
+
+    token = peewee.CharField(max_length=64, primary_key=True)
+    kind = peewee.CharField(max_length=32, default="confirm")
+    command = peewee.CharField(max_length=64)
+    arguments = JSONField(default=dict)  # raw string values by parameter name
+    invocation = JSONField(default=dict)  # the original invocation's neutral fields
+    requester = peewee.ForeignKeyField(Person, backref="pending_actions", on_delete="CASCADE")
+    correlation_id = peewee.CharField(max_length=40, index=True)
+    state = peewee.CharField(max_length=16, default="pending", index=True)
+    expires_at = UTCDateTimeField(index=True)
+    created_at = UTCDateTimeField(default=now_utc)
+    finished_at = UTCDateTimeField(null=True)
+    result = JSONField(null=True)
+
+
+CORE_MODELS = [
+    Tier, Community, CommunityLink, Person, Identity, Role, PersonRole, Membership,
+    CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction,
+]

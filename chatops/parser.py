@@ -1,0 +1,158 @@
+"""Text → (command name, converted arguments).
+
+Shell-like tokens: whitespace separates, '…' and "…" group (also the curly
+quotes phones type), a backslash escapes the next character. Arguments are
+positional or ``name=value``. A :class:`~chatops.converters.FreeText` parameter
+takes the rest of the line verbatim.
+
+    >>> tokenize('change-email acct_1 "a b@c.d"')
+    [Token('change-email', 0, 12), Token('acct_1', 13, 19), Token('a b@c.d', 20, 29)]
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chatops import messages
+from chatops.commands import Command, Parameter
+from chatops.errors import BadArgument, InputTooLong, MissingArgument, TooManyArguments, UsageError
+from chatops.invocation import Invocation
+
+MAX_INPUT = 8000
+MAX_ARGUMENT = 2000
+_CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+_KEYWORD = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,40})=(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    start: int
+    end: int
+    quoted: bool = False
+
+
+def normalise(text: str) -> str:
+    """Straighten curly quotes and drop a leading slash or bot mention."""
+    text = text.translate(_CURLY).strip()
+    text = re.sub(r"^<@[A-Za-z0-9!]+>\s*", "", text)
+    return text[1:] if text.startswith("/") else text
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        buf: list[str] = []
+        quoted = False
+        while i < n and not text[i].isspace():
+            ch = text[i]
+            if ch in ("'", '"'):
+                quoted = True
+                close = text.find(ch, i + 1)
+                if close < 0:
+                    raise UsageError(messages.UNBALANCED_QUOTES)
+                buf.append(text[i + 1:close])
+                i = close + 1
+            elif ch == "\\" and i + 1 < n:
+                buf.append(text[i + 1])
+                i += 2
+            else:
+                buf.append(ch)
+                i += 1
+        tokens.append(Token("".join(buf), start, i, quoted))
+    return tokens
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """(command name, the rest of the text) after normalising."""
+    if len(text) > MAX_INPUT:
+        raise InputTooLong(len(text), MAX_INPUT)
+    text = normalise(text)
+    if not text:
+        raise UsageError(messages.EMPTY_INPUT)
+    parts = text.split(None, 1)
+    name = parts[0]
+    rest = parts[1] if len(parts) > 1 else ""
+    return name.lower(), rest
+
+
+def bind(command: Command, rest: str, invocation: Invocation | None = None) -> dict[str, Any]:
+    """Match the text after the command name to the command's parameters and convert them."""
+    return convert_all(command, parse_raw(command, rest), invocation)
+
+
+def parse_raw(command: Command, rest: str) -> dict[str, str]:
+    """Match the text after the command name to parameters: raw strings by parameter name."""
+    tokens = tokenize(rest)
+    raw: dict[str, str] = {}
+    positional = [p for p in command.params]
+    pos_index = 0
+    for token in tokens:
+        raw_token = rest[token.start:token.end]
+        m = None if raw_token[:1] in ("'", '"') else _KEYWORD.match(raw_token)
+        if m and command.param(m.group(1)):
+            param = command.param(m.group(1))
+            assert param is not None
+            if param.name in raw:
+                raise UsageError(messages.DUPLICATE_ARGUMENT.format(param=param.display), usage=command.usage)
+            value = token.value.split("=", 1)[1]
+            raw[param.name] = value
+            continue
+        if m and not command.param(m.group(1)) and not _tail_is_next(positional, pos_index, raw):
+            raise UsageError(messages.UNKNOWN_KEYWORD.format(name=m.group(1), command=command.name),
+                             usage=command.usage)
+        while pos_index < len(positional) and positional[pos_index].name in raw:
+            pos_index += 1
+        if pos_index >= len(positional):
+            raise TooManyArguments(_clip(rest[token.start:]), usage=command.usage)
+        param = positional[pos_index]
+        pos_index += 1
+        if param.is_tail:
+            raw[param.name] = rest[token.start:].strip()
+            break
+        raw[param.name] = token.value
+    return raw
+
+
+def _tail_is_next(params: list[Parameter], index: int, raw: dict[str, str]) -> bool:
+    while index < len(params) and params[index].name in raw:
+        index += 1
+    return index < len(params) and params[index].is_tail
+
+
+def convert_all(command: Command, raw: dict[str, str], invocation: Invocation | None = None) -> dict[str, Any]:
+    """Convert raw strings (from text, Discord options or a modal) by the command's schema."""
+    values: dict[str, Any] = {}
+    for key in raw:
+        if command.param(key) is None:
+            raise UsageError(messages.UNKNOWN_KEYWORD.format(name=key, command=command.name), usage=command.usage)
+    for param in command.params:
+        key = param.name
+        value = raw.get(key)
+        if value is None:
+            value = raw.get(param.display)
+        if value is None or (value == "" and not param.required):
+            if param.required:
+                raise MissingArgument(param.display, usage=command.usage)
+            values[key] = param.default
+            continue
+        if len(value) > (MAX_INPUT if param.is_tail else MAX_ARGUMENT):
+            raise BadArgument(param.display, f"is too long ({len(value)} characters).", usage=command.usage)
+        if param.required and not value.strip():
+            raise MissingArgument(param.display, usage=command.usage)
+        try:
+            values[key] = param.type.arg_type.convert(value, invocation)
+        except ValueError as exc:
+            raise BadArgument(param.display, str(exc), usage=command.usage) from None
+    return values
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,319 @@
+"""The router: Invocation in, Reply out, with exactly one error boundary.
+
+    router = Router(registry, settings)
+    reply = router.handle(Invocation(platform="slack", user_id="U1", text="whoami"))
+    reply = router.handle_action("<token>.confirm", Invocation(platform="slack", user_id="U1"))
+
+Per request: idempotency → command lookup → who is asking → policy → arguments
+→ handler, its writes and the audit event in one transaction. A user mistake
+(:class:`~chatops.errors.UserError`) becomes an ephemeral reply and an audit
+event; anything else is logged with a correlation id and the user gets an
+apology quoting it — never a traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import peewee
+
+from chatops import audit, identity, messages, parser
+from chatops.commands import Command, Registry
+from chatops.context import Context, NeedsConfirmation
+from chatops.db import DatabaseErrors, atomic, for_update
+from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
+                            UserError)
+from chatops.identity import Actor
+from chatops.invocation import Invocation, utcnow
+from chatops.models import CommandPolicy, IdempotencyRecord, PendingAction
+from chatops.policy import Predicate, policy_from_row
+from chatops.reply import Button, Buttons, Fields, Reply, Text
+from chatops.settings import Settings
+
+log = logging.getLogger("chatops.router")
+
+Clock = Callable[[], datetime]
+
+
+def new_correlation_id() -> str:
+    return secrets.token_hex(6)
+
+
+@dataclass
+class _Trace:
+    """What the error boundary knows about a request when something goes wrong."""
+
+    correlation_id: str
+    invocation: Invocation
+    command: str = "?"
+    actor: Actor | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+class _Replay(Exception):
+    """Another delivery with the same idempotency key won the race."""
+
+
+class Router:
+    def __init__(self, registry: Registry, settings: Settings | None = None, *, clock: Clock = utcnow) -> None:
+        registry.freeze()
+        self.registry = registry
+        self.settings = settings or Settings()
+        self.clock = clock
+
+    # ---- public entry points ----------------------------------------------------
+    def handle(self, invocation: Invocation) -> Reply:
+        """Run one command invocation; always returns a Reply."""
+        trace = _Trace(new_correlation_id(), invocation)
+        return self._boundary(trace, lambda: self._handle(invocation, trace))
+
+    def handle_action(self, action_ref: str, invocation: Invocation) -> Reply:
+        """A button press: ``action_ref`` is the ``<token>.<verb>`` the button carried."""
+        trace = _Trace(new_correlation_id(), invocation, command="button")
+        return self._boundary(trace, lambda: self._handle_action(action_ref, invocation, trace))
+
+    def policy_for(self, command: Command) -> Predicate:
+        """The stored CommandPolicy override if there is one, else the command's code default."""
+        row = CommandPolicy.get_or_none(CommandPolicy.command == command.name)
+        return policy_from_row(row) if row is not None else command.policy
+
+    def visible_commands(self, actor: Actor) -> list[Command]:
+        overrides = {row.command: row for row in CommandPolicy.select()}
+        return [
+            c for c in self.registry
+            if not c.hidden and (policy_from_row(overrides[c.name]) if c.name in overrides else c.policy).allows(actor)
+        ]
+
+    # ---- the one error boundary ---------------------------------------------------
+    def _boundary(self, trace: _Trace, run: Callable[[], Reply]) -> Reply:
+        try:
+            reply = run()
+        except UserError as exc:
+            self._audit_failure(trace, exc.outcome, exc.message)
+            return Reply((Text(exc.user_message(), "error"),), ephemeral=True, correlation_id=trace.correlation_id)
+        except (ServiceUnavailable, *DatabaseErrors) as exc:
+            log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
+            self._audit_failure(trace, "failed", f"service unavailable: {exc}")
+            return Reply((Text(messages.UNAVAILABLE.format(ref=trace.correlation_id), "error"),),
+                         ephemeral=True, correlation_id=trace.correlation_id)
+        except Exception as exc:  # noqa: BLE001 - this is the boundary
+            log.exception("unexpected error [%s] in %s for %s", trace.correlation_id, trace.command,
+                          trace.invocation.actor_key)
+            self._audit_failure(trace, "failed", f"{type(exc).__name__}: {exc}")
+            return Reply((Text(messages.APOLOGY.format(ref=trace.correlation_id), "error"),),
+                         ephemeral=True, correlation_id=trace.correlation_id)
+        if reply.correlation_id is None:
+            reply = reply.with_(correlation_id=trace.correlation_id)
+        return reply
+
+    def _audit_failure(self, trace: _Trace, outcome: str, detail: str) -> None:
+        try:
+            self._audit(trace, outcome, detail)
+        except Exception:  # the database may be the thing that is down
+            log.exception("could not audit [%s] %s %s", trace.correlation_id, trace.command, outcome)
+
+    def _audit(self, trace: _Trace, outcome: str, detail: str = "") -> None:
+        inv = trace.invocation
+        actor = trace.actor
+        audit.record(
+            correlation_id=trace.correlation_id,
+            actor=actor.label if actor else inv.actor_key,
+            actor_person_id=actor.person.id if actor else None,
+            platform=inv.platform,
+            community=actor.community.slug if actor and actor.community else (inv.community_id or ""),
+            command=trace.command,
+            arguments=trace.arguments,
+            outcome=outcome,
+            detail=detail,
+            at=self.clock(),
+        )
+
+    # ---- commands -----------------------------------------------------------------
+    def _handle(self, inv: Invocation, trace: _Trace) -> Reply:
+        digest = _digest(inv)
+        if inv.idempotency_key:
+            replay = self._replay(inv, trace, digest)
+            if replay is not None:
+                return replay
+        if inv.command:
+            name, rest = inv.command.lower().lstrip("/"), ""
+        else:
+            name, rest = parser.split_command(inv.text)
+        command = self.registry.get(name)
+        if command is None:
+            trace.command = parser._clip(name, 64)
+            raise UnknownCommand(parser._clip(name, 40), self.registry.suggest(name))
+        trace.command = command.name
+        trace.actor = identity.resolve(inv, self.settings)
+        self._check_policy(command, trace.actor)
+        raw = dict(inv.arguments) if inv.arguments is not None else parser.parse_raw(command, rest)
+        values = parser.convert_all(command, raw, inv)
+        trace.arguments = _masked(command, values)
+        return self._execute(command, trace.actor, inv, raw, values, trace, digest=digest)
+
+    def _check_policy(self, command: Command, actor: Actor) -> None:
+        denial = self.policy_for(command).check(actor)
+        if denial is not None:
+            raise PermissionDenied(denial.reason, denial.remedy)
+
+    def _replay(self, inv: Invocation, trace: _Trace, digest: str) -> Reply | None:
+        record = IdempotencyRecord.get_or_none(IdempotencyRecord.key == inv.idempotency_key)
+        if record is None:
+            return None
+        trace.correlation_id = record.correlation_id
+        if record.digest != digest:
+            raise Conflict(messages.KEY_REUSED)
+        self._audit(trace, "duplicate", f"repeated delivery of {inv.idempotency_key}")
+        return Reply.from_dict(record.reply or {}).with_(replayed=True, correlation_id=record.correlation_id)
+
+    def _context(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str], trace: _Trace,
+                 confirmed: bool) -> Context:
+        return Context(invocation=inv, actor=actor, command=command, correlation_id=trace.correlation_id,
+                       now=self.clock(), settings=self.settings, router=self, confirmed=confirmed,
+                       raw_arguments=raw)
+
+    def _call(self, command: Command, ctx: Context, values: dict[str, Any]) -> Reply:
+        kwargs = dict(values)
+        if command.context_param:
+            kwargs[command.context_param] = ctx
+        result = command.func(**kwargs)
+        if result is None:
+            result = Reply.text("Done.")
+        elif isinstance(result, str):
+            result = Reply.text(result)
+        elif not isinstance(result, Reply):
+            raise TypeError(f"command {command.name!r} returned {type(result).__name__}, not a Reply or str")
+        return result.with_(correlation_id=ctx.correlation_id)
+
+    def _execute(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str],
+                 values: dict[str, Any], trace: _Trace, *, digest: str) -> Reply:
+        ctx = self._context(command, actor, inv, raw, trace, confirmed=False)
+        key = inv.idempotency_key
+        try:
+            with atomic():
+                if key:
+                    self._claim_key(key, digest, trace)
+                reply = self._call(command, ctx, values)
+                self._audit(trace, "executed" if command.mutates else "allowed")
+                if key:
+                    _store_key(key, "done", reply)
+                return reply
+        except _Replay:
+            return self._replay(inv, trace, digest) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
+        except NeedsConfirmation as preview:
+            return self._preview(command, actor, inv, raw, trace, preview, key, digest)
+
+    def _claim_key(self, key: str, digest: str, trace: _Trace) -> None:
+        try:
+            with atomic():
+                IdempotencyRecord.create(key=key, digest=digest, correlation_id=trace.correlation_id)
+        except peewee.IntegrityError:
+            raise _Replay() from None
+
+    def _preview(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str], trace: _Trace,
+                 preview: NeedsConfirmation, key: str | None, digest: str) -> Reply:
+        token = secrets.token_urlsafe(18)
+        blocks: list[Any] = [Text(f"{preview.summary}\n{messages.CONFIRM_PROMPT}")]
+        if preview.changes:
+            blocks.append(Fields(tuple((f, f"{old or '—'} → {new or '—'}") for f, old, new in preview.changes),
+                                 title="What will change"))
+        if preview.details:
+            blocks.append(Fields(preview.details))
+        blocks.append(Buttons((Button("Confirm", f"{token}.confirm", "primary"),
+                               Button("Cancel", f"{token}.cancel", "danger"))))
+        reply = Reply(tuple(blocks), ephemeral=True, correlation_id=trace.correlation_id)
+        with atomic():
+            if key:
+                self._claim_key(key, digest, trace)
+            PendingAction.create(
+                token=token, kind="confirm", command=command.name, arguments=raw,
+                invocation=_invocation_fields(inv), requester=actor.person.id,
+                correlation_id=trace.correlation_id,
+                expires_at=self.clock() + timedelta(minutes=self.settings.confirm_ttl_minutes),
+                created_at=self.clock(),
+            )
+            self._audit(trace, "previewed", preview.summary)
+            if key:
+                _store_key(key, "previewed", reply)
+        return reply
+
+    # ---- buttons ----------------------------------------------------------------------
+    def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace) -> Reply:
+        token, _, verb = (action_ref or "").strip().rpartition(".")
+        if not token or verb not in ("confirm", "cancel") or len(token) > 64:
+            raise ActionUnavailable(messages.ACTION_UNKNOWN)
+        trace.actor = identity.resolve(inv, self.settings)
+        with atomic():
+            action = for_update(PendingAction.select().where(PendingAction.token == token)).first()
+            if action is None:
+                raise ActionUnavailable(messages.ACTION_UNKNOWN)
+            trace.correlation_id = action.correlation_id
+            trace.command = action.command
+            trace.arguments = dict(action.arguments)
+            if action.state != "pending":
+                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
+            if action.requester_id != trace.actor.person.id:
+                raise PermissionDenied(f"only the person who asked ({action.requester.name}) can {verb} this",
+                                       "Run the command yourself if you need the change.")
+            if self.clock() > action.expires_at:
+                raise ActionUnavailable(messages.ACTION_EXPIRED)
+            claimed = (PendingAction.update(state="running")
+                       .where((PendingAction.token == token) & (PendingAction.state == "pending")).execute())
+            if claimed != 1:
+                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="handled"))
+            if verb == "cancel":
+                reply = Reply((Text(messages.CANCELLED),), ephemeral=True, correlation_id=action.correlation_id)
+                self._finish(action, "cancelled", reply)
+                self._audit(trace, "cancelled")
+                return reply
+            command = self.registry.get(action.command)
+            if command is None:
+                raise ActionUnavailable(messages.ACTION_UNKNOWN)
+            self._check_policy(command, trace.actor)  # roles may have changed since the preview
+            original = _invocation_from_fields(action.invocation, inv)
+            values = parser.convert_all(command, dict(action.arguments), original)
+            trace.arguments = _masked(command, values)
+            ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
+            reply = self._call(command, ctx, values)
+            self._finish(action, "done", reply)
+            self._audit(trace, "executed", "confirmed")
+            return reply
+
+    def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
+        (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())
+         .where(PendingAction.token == action.token).execute())
+
+
+def _store_key(key: str, outcome: str, reply: Reply) -> None:
+    IdempotencyRecord.update(outcome=outcome, reply=reply.to_dict()).where(IdempotencyRecord.key == key).execute()
+
+
+def _digest(inv: Invocation) -> str:
+    if inv.command is not None:
+        body = inv.command + "\0" + "\0".join(f"{k}={v}" for k, v in sorted(inv.arguments or ()))
+    else:
+        body = " ".join(inv.text.split())
+    return hashlib.sha256(f"{inv.actor_key}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _masked(command: Command, values: dict[str, Any]) -> dict[str, Any]:
+    secret = {p.name for p in command.params if p.secret}
+    pii = {p.name for p in command.params if p.type.arg_type.pii}
+    return audit.mask_arguments(values, secret=secret, pii=pii)
+
+
+_INV_FIELDS = ("platform", "user_id", "community_id", "channel_id", "is_direct", "thread_id", "display_name")
+
+
+def _invocation_fields(inv: Invocation) -> dict[str, Any]:
+    return {name: getattr(inv, name) for name in _INV_FIELDS}
+
+
+def _invocation_from_fields(data: dict[str, Any], clicked: Invocation) -> Invocation:
+    fields = {k: data.get(k) for k in _INV_FIELDS}
+    fields["is_direct"] = bool(fields["is_direct"])
+    return Invocation(**{**fields, "received_at": clicked.received_at, "text": ""})

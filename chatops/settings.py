@@ -1,0 +1,84 @@
+"""Every setting, its default and what it does: read once from the environment into a frozen Settings.
+
+The README's settings table lists exactly these (a test keeps them in step).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CHATOPS_DATABASE_URL", "sqlite:///chatops.db",
+            "Where everything is stored: `sqlite:///PATH` (relative to the working directory; "
+            "`sqlite:////abs/path` for absolute) or `postgresql://USER@HOST:PORT/DB`."),
+    Setting("CHATOPS_SQLITE_SYNCHRONOUS", "NORMAL",
+            "SQLite `synchronous` pragma. NORMAL (with WAL) survives a crash of the app; FULL also survives "
+            "power loss, at about a tenth of the write rate."),
+    Setting("CHATOPS_DEFAULT_TIER", "general",
+            "Tier slug for anyone whose community is unknown or not permitted."),
+    Setting("CHATOPS_STAFF_TIER", "internal",
+            "Tier slug for people holding a staff role (a Role with `is_staff`)."),
+    Setting("CHATOPS_CONFIRM_TTL_MINUTES", "15",
+            "How long a Confirm/Cancel button stays usable."),
+    Setting("CHATOPS_DISABLED_PLUGINS", "",
+            "Comma-separated entry-point names in the `chatops.commands` group not to load."),
+    Setting("CHATOPS_LOG_LEVEL", "INFO", "Python logging level."),
+    Setting("CHATOPS_SECRET_KEY", "",
+            "Secret for signing web sessions. Empty: a random key per process (sessions end on restart)."),
+    Setting("CHATOPS_TEST_DATABASE_URL", "",
+            "Tests only: run the test suite against this database (e.g. PostgreSQL) instead of temporary SQLite files."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///chatops.db"
+    sqlite_synchronous: str = "NORMAL"
+    default_tier: str = "general"
+    staff_tier: str = "internal"
+    confirm_ttl_minutes: int = 15
+    disabled_plugins: frozenset[str] = frozenset()
+    log_level: str = "INFO"
+    secret_key: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            default = next(s.default for s in SETTINGS if s.env == name)
+            return env.get(name, default) or default
+
+        try:
+            ttl = int(get("CHATOPS_CONFIRM_TTL_MINUTES"))
+        except ValueError:
+            raise ValueError("CHATOPS_CONFIRM_TTL_MINUTES must be a whole number of minutes") from None
+        sync = get("CHATOPS_SQLITE_SYNCHRONOUS").upper()
+        if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError("CHATOPS_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
+        values = dict(
+            database_url=get("CHATOPS_DATABASE_URL"),
+            sqlite_synchronous=sync,
+            default_tier=get("CHATOPS_DEFAULT_TIER"),
+            staff_tier=get("CHATOPS_STAFF_TIER"),
+            confirm_ttl_minutes=ttl,
+            disabled_plugins=frozenset(p.strip() for p in get("CHATOPS_DISABLED_PLUGINS").split(",") if p.strip()),
+            log_level=get("CHATOPS_LOG_LEVEL").upper(),
+            secret_key=env.get("CHATOPS_SECRET_KEY", ""),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(changes)
+        return Settings(**data)
