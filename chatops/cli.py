@@ -157,15 +157,40 @@ def run(ctx: click.Context, host: str, port: int, threads: int) -> None:
     _serve(app, host, port, threads)
 
 
+# Background parts `chatops run` starts in-process when installed: each "module:function"
+# takes the App and returns something with .stop() (or None when it has nothing to run).
+RUN_HOOKS: tuple[str, ...] = (
+    "chatops.support.worker:start_in_process",   # the Huey consumer (embedded default)
+    "adapters.discord.runner:start_in_process",  # the Discord bot, when DISCORD_TOKEN is set
+)
+
+
+def _start_hooks(app) -> list:
+    started = []
+    for target in RUN_HOOKS:
+        if not _lazy_available(target):
+            continue
+        module, attr = target.split(":")
+        handle = getattr(importlib.import_module(module), attr)(app)
+        if handle is not None:
+            started.append(handle)
+    return started
+
+
 def _serve(app, host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from adapters.web import create_app
 
     flask_app = create_app(app)
+    background = _start_hooks(app)
     click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    serve(flask_app, host=host, port=port, threads=threads, ident="chatops")
+    try:
+        serve(flask_app, host=host, port=port, threads=threads, ident="chatops")
+    finally:
+        for handle in background:
+            handle.stop()
 
 
 @main.command()

@@ -254,6 +254,7 @@ class CommandGroup:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
+        self.action_handlers: dict[tuple[str, str], Callable[..., Any]] = {}
 
     def command(self, name: str | None = None, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated function as a command and return it unchanged."""
@@ -276,6 +277,28 @@ class CommandGroup:
         self.commands.append(cmd)
         return cmd
 
+    def action(self, kind: str, *verbs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Handle button presses ``<token>.<verb>`` on actions of ``kind`` (see Context.new_action).
+
+            @group.action("ticket", "claim", "resolve")
+            def ticket_button(press: ActionPress) -> Reply: ...
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", kind) or kind == "confirm":
+            raise TypeError(f"action kind {kind!r}: lower-case, 1-32 characters, and not the reserved 'confirm'")
+        if not verbs:
+            raise TypeError(f"action kind {kind!r}: name at least one verb")
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            for verb in verbs:
+                if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", verb):
+                    raise TypeError(f"action verb {verb!r} must be lower-case, 1-32 characters")
+                if (kind, verb) in self.action_handlers:
+                    raise TypeError(f"action {kind}.{verb} is handled twice in group {self.name!r}")
+                self.action_handlers[(kind, verb)] = func
+            return func
+
+        return decorator
+
     def __iter__(self):
         return iter(self.commands)
 
@@ -288,10 +311,17 @@ class Registry:
         self._aliases: dict[str, str] = {}
         self._sources: dict[str, str] = {}
         self._frozen = False
+        self.action_handlers: dict[tuple[str, str], Callable[..., Any]] = {}
 
     def include(self, group: CommandGroup | Iterable[Command], *, source: str | None = None) -> None:
         for cmd in group:
             self.add(cmd, source=source or getattr(group, "name", "?"))
+        for key, handler in getattr(group, "action_handlers", {}).items():
+            if self._frozen:
+                raise RegistryError("cannot add action handlers: the registry is frozen because the app has started")
+            if key in self.action_handlers:
+                raise RegistryError(f"action {key[0]}.{key[1]} from {source} is already handled elsewhere")
+            self.action_handlers[key] = handler
 
     def add(self, cmd: Command, *, source: str = "?") -> None:
         if self._frozen:

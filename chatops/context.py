@@ -8,12 +8,15 @@
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 
 from chatops.identity import Actor
 from chatops.invocation import Invocation
+from chatops.models import PendingAction
+from chatops.reply import Button, ButtonStyle, Reply
 from chatops.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +32,54 @@ class NeedsConfirmation(Exception):
         self.summary = summary
         self.changes = tuple((str(f), "" if o is None else str(o), "" if n is None else str(n)) for f, o, n in changes)
         self.details = tuple((str(k), str(v)) for k, v in details)
+
+
+@dataclass(frozen=True)
+class ActionHandle:
+    """A stored action; its buttons carry ``<token>.<verb>`` and nothing a client could forge."""
+
+    token: str
+    kind: str
+
+    def button(self, label: str, verb: str, style: ButtonStyle = "default") -> Button:
+        return Button(label, f"{self.token}.{verb}", style)
+
+
+def create_action(kind: str, *, payload: dict[str, Any], requester_id: int, correlation_id: str, now: datetime,
+                  command: str = "", invocation: dict[str, Any] | None = None,
+                  ttl: timedelta | None = None) -> ActionHandle:
+    """Store an action in the current transaction; ``ttl=None`` keeps it usable until finished."""
+    token = secrets.token_urlsafe(18)
+    PendingAction.create(
+        token=token, kind=kind, command=command, arguments=payload, invocation=invocation or {},
+        requester=requester_id, correlation_id=correlation_id, state="pending",
+        expires_at=now + (ttl if ttl is not None else timedelta(days=3650)), created_at=now,
+    )
+    return ActionHandle(token, kind)
+
+
+@dataclass
+class ActionPress:
+    """What a ``@group.action(kind, verb)`` handler receives when a button is pressed."""
+
+    action: PendingAction
+    verb: str
+    actor: Actor
+    invocation: Invocation  # the press (who clicked, where)
+    correlation_id: str
+    now: datetime
+    router: "Router"
+    outcome: str = "executed"  # what the audit event records; a handler may change it
+    detail: str = ""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(self.action.arguments or {})
+
+    def finish(self, state: str = "done", reply: Reply | None = None) -> None:
+        """Mark the action used up (no button of it works again)."""
+        (PendingAction.update(state=state, finished_at=self.now, result=reply.to_dict() if reply else None)
+         .where(PendingAction.token == self.action.token).execute())
 
 
 @dataclass
@@ -51,3 +102,15 @@ class Context:
         """
         if not self.confirmed:
             raise NeedsConfirmation(summary, changes, details)
+
+    def new_action(self, kind: str, payload: dict[str, Any], *, ttl: timedelta | None = None) -> ActionHandle:
+        """Store an action whose buttons a ``@group.action(kind, ...)`` handler answers.
+
+            handle = ctx.new_action("ticket", {"ticket_id": t.id})
+            return Reply.of("Ticket opened", Buttons((handle.button("Claim", "claim", "primary"),)))
+        """
+        return create_action(kind, payload=payload, requester_id=self.actor.person.id,
+                             correlation_id=self.correlation_id, now=self.now, command=self.command.name,
+                             invocation={k: getattr(self.invocation, k) for k in (
+                                 "platform", "user_id", "community_id", "channel_id", "is_direct", "thread_id")},
+                             ttl=ttl)

@@ -23,7 +23,7 @@ import peewee
 
 from chatops import audit, identity, messages, parser
 from chatops.commands import Command, Registry
-from chatops.context import Context, NeedsConfirmation
+from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, atomic, for_update
 from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
                             UserError)
@@ -244,7 +244,7 @@ class Router:
     # ---- buttons ----------------------------------------------------------------------
     def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace) -> Reply:
         token, _, verb = (action_ref or "").strip().rpartition(".")
-        if not token or verb not in ("confirm", "cancel") or len(token) > 64:
+        if not token or not verb or len(token) > 64 or len(verb) > 32:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
         trace.actor = identity.resolve(inv, self.settings)
         with atomic():
@@ -252,8 +252,12 @@ class Router:
             if action is None:
                 raise ActionUnavailable(messages.ACTION_UNKNOWN)
             trace.correlation_id = action.correlation_id
-            trace.command = action.command
+            trace.command = action.command or action.kind
             trace.arguments = dict(action.arguments)
+            if action.kind != "confirm":
+                return self._custom_action(action, verb, inv, trace)
+            if verb not in ("confirm", "cancel"):
+                raise ActionUnavailable(messages.ACTION_UNKNOWN)
             if action.state != "pending":
                 raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
             if action.requester_id != trace.actor.person.id:
@@ -282,6 +286,22 @@ class Router:
             self._finish(action, "done", reply)
             self._audit(trace, "executed", "confirmed")
             return reply
+
+    def _custom_action(self, action: PendingAction, verb: str, inv: Invocation, trace: _Trace) -> Reply:
+        handler = self.registry.action_handlers.get((action.kind, verb))
+        if handler is None:
+            raise ActionUnavailable(messages.ACTION_UNKNOWN)
+        if action.state != "pending":
+            raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
+        if self.clock() > action.expires_at:
+            raise ActionUnavailable(messages.ACTION_EXPIRED)
+        trace.command = f"{action.command or action.kind}:{verb}"
+        press = ActionPress(action=action, verb=verb, actor=trace.actor, invocation=inv,
+                            correlation_id=action.correlation_id, now=self.clock(), router=self)
+        result = handler(press)
+        reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text("Done."))
+        self._audit(trace, press.outcome, press.detail or verb)
+        return reply.with_(correlation_id=action.correlation_id)
 
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())

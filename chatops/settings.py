@@ -5,7 +5,8 @@ The README's settings table lists exactly these (a test keeps them in step).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Mapping
 
 
@@ -49,6 +50,19 @@ class Settings:
     disabled_plugins: frozenset[str] = frozenset()
     log_level: str = "INFO"
     secret_key: str = ""
+    # The environment as read, for settings the parts outside the core own (read with .get()).
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+
+    def get(self, name: str) -> str:
+        """A registered setting's value (environment, else its documented default).
+
+        Every setting must be declared in SETTINGS (so it is documented): an
+        unknown name is a KeyError.
+        """
+        default = next((s.default for s in SETTINGS if s.env == name), None)
+        if default is None:
+            raise KeyError(f"{name} is not a declared setting; add it to chatops.settings.SETTINGS")
+        return self.env.get(name) or default
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -74,6 +88,7 @@ class Settings:
             disabled_plugins=frozenset(p.strip() for p in get("CHATOPS_DISABLED_PLUGINS").split(",") if p.strip()),
             log_level=get("CHATOPS_LOG_LEVEL").upper(),
             secret_key=env.get("CHATOPS_SECRET_KEY", ""),
+            env=MappingProxyType({s.env: env[s.env] for s in SETTINGS if s.env in env}),
         )
         values.update(overrides)
         return cls(**values)
