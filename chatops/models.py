@@ -197,7 +197,30 @@ class PendingAction(BaseModel):
     result = JSONField(null=True)
 
 
+class OutboundMessage(BaseModel):
+    """The transactional outbox: messages the core wants delivered to a channel, written in the
+    same transaction as the change that caused them; adapters drain it (see chatops.outbox)."""
+
+    platform = peewee.CharField(max_length=16)
+    channel_id = peewee.CharField(max_length=64)
+    thread_id = peewee.CharField(max_length=64, null=True)
+    reply = JSONField()
+    dedupe_key = peewee.CharField(max_length=200, null=True, unique=True)
+    correlation_id = peewee.CharField(max_length=40, default="")
+    state = peewee.CharField(max_length=16, default="pending")
+    attempts = peewee.IntegerField(default=0)
+    not_before = UTCDateTimeField(default=now_utc)
+    lease_until = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=now_utc)
+    sent_at = UTCDateTimeField(null=True)
+    external_id = peewee.CharField(max_length=128, null=True, help_text="The platform's id of the sent message.")
+    error = peewee.TextField(default="")
+
+    class Meta:
+        indexes = ((("platform", "state", "not_before"), False),)
+
+
 CORE_MODELS = [
     Tier, Community, CommunityLink, Person, Identity, Role, PersonRole, Membership,
-    CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction,
+    CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction, OutboundMessage,
 ]

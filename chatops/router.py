@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import peewee
 
-from chatops import audit, identity, messages, parser
+from chatops import audit, identity, messages, outbox, parser
 from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, atomic, for_update
@@ -176,6 +176,12 @@ class Router:
                        now=self.clock(), settings=self.settings, router=self, confirmed=confirmed,
                        raw_arguments=raw)
 
+    def _deliver_posts(self, reply: Reply) -> None:
+        """Posts go through the outbox, in the handler's transaction: delivered once, even after a crash."""
+        for post in reply.posts:
+            outbox.enqueue(post.destination, post.reply.with_(correlation_id=reply.correlation_id),
+                           now=self.clock(), correlation_id=reply.correlation_id or "")
+
     def _call(self, command: Command, ctx: Context, values: dict[str, Any]) -> Reply:
         kwargs = dict(values)
         if command.context_param:
@@ -187,7 +193,9 @@ class Router:
             result = Reply.text(result)
         elif not isinstance(result, Reply):
             raise TypeError(f"command {command.name!r} returned {type(result).__name__}, not a Reply or str")
-        return result.with_(correlation_id=ctx.correlation_id)
+        result = result.with_(correlation_id=ctx.correlation_id)
+        self._deliver_posts(result)
+        return result
 
     def _execute(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str],
                  values: dict[str, Any], trace: _Trace, *, digest: str) -> Reply:
@@ -300,8 +308,10 @@ class Router:
                             correlation_id=action.correlation_id, now=self.clock(), router=self)
         result = handler(press)
         reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text("Done."))
+        reply = reply.with_(correlation_id=action.correlation_id)
+        self._deliver_posts(reply)
         self._audit(trace, press.outcome, press.detail or verb)
-        return reply.with_(correlation_id=action.correlation_id)
+        return reply
 
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())

@@ -1,0 +1,82 @@
+"""The transactional outbox: the core never sends; it records what to send, in the same
+transaction as the change that caused it, and the adapters deliver.
+
+    outbox.enqueue(Destination("slack", "C_APPROVALS"), reply, dedupe_key=f"approval:{request_id}")
+
+    # an adapter's sender loop
+    for msg in outbox.claim("slack", now=clock()):
+        try:
+            ts = post(msg.channel_id, render(Reply.from_dict(msg.reply)))
+            outbox.mark_sent(msg, external_id=ts, now=clock())
+        except RateLimited as e:
+            outbox.retry(msg, after_seconds=e.retry_after, error="429", now=clock())
+
+``dedupe_key`` makes a notification exactly-once: a second enqueue with the
+same key is ignored (two SLA sweepers, a restart). ``claim`` leases messages so
+two senders never deliver the same one; a lease that runs out (a sender that
+died) makes the message claimable again.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import peewee
+
+from chatops.db import atomic, is_sqlite
+from chatops.models import OutboundMessage
+from chatops.reply import Destination, Reply
+
+MAX_ATTEMPTS = 8
+
+
+def enqueue(destination: Destination, reply: Reply, *, now: datetime, dedupe_key: str | None = None,
+            correlation_id: str = "", thread_id: str | None = None) -> OutboundMessage | None:
+    """Record a message to deliver; None when ``dedupe_key`` was already used (nothing is added)."""
+    try:
+        with atomic():  # a savepoint inside the caller's transaction
+            return OutboundMessage.create(
+                platform=destination.platform, channel_id=destination.channel_id, thread_id=thread_id,
+                reply=reply.to_dict(), dedupe_key=dedupe_key, correlation_id=correlation_id or reply.correlation_id or "",
+                not_before=now, created_at=now,
+            )
+    except peewee.IntegrityError:
+        if dedupe_key and OutboundMessage.get_or_none(OutboundMessage.dedupe_key == dedupe_key):
+            return None
+        raise
+
+
+def claim(platform: str, *, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)) -> list[OutboundMessage]:
+    """Lease up to ``limit`` due messages of ``platform`` for delivery, oldest first."""
+    due = ((OutboundMessage.platform == platform)
+           & (((OutboundMessage.state == "pending") & (OutboundMessage.not_before <= now))
+              | ((OutboundMessage.state == "sending") & (OutboundMessage.lease_until < now))))
+    with atomic():
+        query = OutboundMessage.select().where(due).order_by(OutboundMessage.id).limit(limit)
+        if not is_sqlite():
+            query = query.for_update(skip_locked=True)  # concurrent senders take different rows
+        rows = list(query)
+        if rows:
+            (OutboundMessage.update(state="sending", lease_until=now + lease, attempts=OutboundMessage.attempts + 1)
+             .where(OutboundMessage.id.in_([r.id for r in rows])).execute())
+    for r in rows:
+        r.state, r.lease_until, r.attempts = "sending", now + lease, r.attempts + 1
+    return rows
+
+
+def mark_sent(message: OutboundMessage, *, now: datetime, external_id: str | None = None) -> None:
+    (OutboundMessage.update(state="sent", sent_at=now, external_id=external_id, lease_until=None, error="")
+     .where(OutboundMessage.id == message.id).execute())
+
+
+def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, error: str) -> None:
+    """Put a message back for later (a 429's Retry-After, a network error); gives up after MAX_ATTEMPTS."""
+    state = "failed" if message.attempts >= MAX_ATTEMPTS else "pending"
+    (OutboundMessage.update(state=state, not_before=now + timedelta(seconds=max(0.0, after_seconds)),
+                            lease_until=None, error=error[:2000])
+     .where(OutboundMessage.id == message.id).execute())
+
+
+def mark_failed(message: OutboundMessage, *, error: str) -> None:
+    """A permanent failure (channel not found, not allowed): never retried."""
+    (OutboundMessage.update(state="failed", lease_until=None, error=error[:2000])
+     .where(OutboundMessage.id == message.id).execute())
