@@ -93,6 +93,11 @@ class Context:
     router: "Router"
     confirmed: bool = False
     raw_arguments: dict[str, str] = field(default_factory=dict)
+    # Set when a second person approved this run (Router.run_approved).
+    approved_by: Actor | None = None
+    # A handler may name the audit outcome of this run (e.g. "pending_approval"); default by the router.
+    audit_outcome: str | None = None
+    audit_detail: str = ""
 
     def confirm(self, summary: str, changes: Sequence[tuple[str, Any, Any]] = (),
                 *, details: Sequence[tuple[str, str]] = ()) -> None:

@@ -13,7 +13,8 @@ import peewee
 
 from chatops.db import atomic
 from chatops.invocation import Invocation
-from chatops.models import Community, CommunityLink, Identity, Membership, Person, PersonRole, Role, Tier
+from chatops.models import (Community, CommunityLink, Identity, Membership, Person, PersonRole, PlatformRoleMapping,
+                            Role, Tier)
 from chatops.settings import Settings
 
 
@@ -95,14 +96,40 @@ def tier_for(community: Community | None, is_staff: bool, settings: Settings) ->
     return Tier.get_or_none(Tier.slug == settings.default_tier)
 
 
+def mapped_roles(platform: str, platform_roles: frozenset[str], community: Community | None
+                 ) -> tuple[frozenset[str], Tier | None]:
+    """Roles and the best tier that the person's platform roles map to (PlatformRoleMapping rows)."""
+    scope = PlatformRoleMapping.community.is_null()
+    if community is not None:
+        scope = scope | (PlatformRoleMapping.community == community.id)
+    rows = (PlatformRoleMapping.select()
+            .where((PlatformRoleMapping.platform == platform)
+                   & (PlatformRoleMapping.external_role.in_(list(platform_roles)[:200])) & scope))
+    roles: set[str] = set()
+    best: Tier | None = None
+    for row in rows:
+        if row.role_id is not None:
+            roles.add(row.role.slug)
+        if row.tier_id is not None and (best is None or row.tier.rank > best.rank):
+            best = row.tier
+    return frozenset(roles), best
+
+
 def resolve(invocation: Invocation, settings: Settings) -> Actor:
     identity = get_or_create_identity(invocation.platform, invocation.user_id, invocation.display_name)
     person = identity.person
     roles = roles_of(person.id)
     community = community_of(invocation.platform, invocation.community_id, person.id)
+    mapped_tier = None
+    if invocation.platform_roles:
+        extra_roles, mapped_tier = mapped_roles(invocation.platform, invocation.platform_roles, community)
+        roles = roles | extra_roles
     is_staff = bool(roles and roles & staff_roles())
+    tier = tier_for(community, is_staff, settings)
+    if mapped_tier is not None and (tier is None or mapped_tier.rank > tier.rank):
+        tier = mapped_tier
     return Actor(
-        person=person, identity=identity, community=community, tier=tier_for(community, is_staff, settings),
+        person=person, identity=identity, community=community, tier=tier,
         roles=roles, channel_id=invocation.channel_id, is_direct=invocation.is_direct, platform=invocation.platform,
         is_staff=is_staff,
     )

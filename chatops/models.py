@@ -136,6 +136,25 @@ class Membership(BaseModel):
         indexes = ((("person", "community"), True),)
 
 
+class PlatformRoleMapping(BaseModel):
+    """A platform role (Discord guild role id or name, Slack user group id) → a role and/or a tier.
+
+    With ``community`` set it applies only to requests from that community's workspace.
+    A mapped tier applies when it outranks the tier the person would otherwise get
+    (a "partner" role in a guild grants premium).
+    """
+
+    platform = peewee.CharField(max_length=16)
+    external_role = peewee.CharField(max_length=100)
+    community = peewee.ForeignKeyField(Community, null=True, on_delete="CASCADE")
+    role = peewee.ForeignKeyField(Role, null=True, on_delete="CASCADE")
+    tier = peewee.ForeignKeyField(Tier, null=True, on_delete="CASCADE")
+    note = peewee.TextField(default="")
+
+    class Meta:
+        indexes = ((("platform", "external_role"), False),)
+
+
 class CommandPolicy(BaseModel):
     """A stored override of a command's default policy (edited in the admin panel)."""
 
@@ -222,5 +241,5 @@ class OutboundMessage(BaseModel):
 
 CORE_MODELS = [
     Tier, Community, CommunityLink, Person, Identity, Role, PersonRole, Membership,
-    CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction, OutboundMessage,
+    CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction, OutboundMessage, PlatformRoleMapping,
 ]

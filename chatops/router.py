@@ -206,7 +206,8 @@ class Router:
                 if key:
                     self._claim_key(key, digest, trace)
                 reply = self._call(command, ctx, values)
-                self._audit(trace, "executed" if command.mutates else "allowed")
+                self._audit(trace, ctx.audit_outcome or ("executed" if command.mutates else "allowed"),
+                            ctx.audit_detail)
                 if key:
                     _store_key(key, "done", reply)
                 return reply
@@ -292,8 +293,31 @@ class Router:
             ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
             reply = self._call(command, ctx, values)
             self._finish(action, "done", reply)
-            self._audit(trace, "executed", "confirmed")
+            self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
             return reply
+
+    def run_approved(self, press: ActionPress, command_name: str, raw_arguments: dict[str, str],
+                     invocation_fields: dict[str, Any]) -> Reply:
+        """Run a stored command as its original requester, approved by ``press.actor``.
+
+        For an approval button's handler: call it inside the press (same transaction), after
+        ``press.finish()`` retired the request. The handler sees ``ctx.confirmed`` and
+        ``ctx.approved_by``; the run is audited ``executed`` under the request's correlation id.
+        """
+        command = self.registry.get(command_name)
+        if command is None:
+            raise ActionUnavailable(messages.ACTION_UNKNOWN)
+        original = _invocation_from_fields(invocation_fields, press.invocation)
+        requester = identity.resolve(original, self.settings)
+        trace = _Trace(press.correlation_id, original, command=command.name, actor=requester)
+        self._check_policy(command, requester)  # the requester must still be allowed
+        values = parser.convert_all(command, dict(raw_arguments), original)
+        trace.arguments = _masked(command, values)
+        ctx = self._context(command, requester, original, dict(raw_arguments), trace, confirmed=True)
+        ctx.approved_by = press.actor
+        reply = self._call(command, ctx, values)
+        self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
+        return reply
 
     def _custom_action(self, action: PendingAction, verb: str, inv: Invocation, trace: _Trace) -> Reply:
         handler = self.registry.action_handlers.get((action.kind, verb))
