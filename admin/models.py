@@ -1,0 +1,56 @@
+"""The admin panel's own tables: panel users, their sessions and sign-in attempts.
+
+    user = AdminUser.get(AdminUser.username == "ana")
+    AdminSession.select().where(AdminSession.user == user, AdminSession.ended_at.is_null())
+
+Passwords are stored as argon2id hashes (see :mod:`admin.security`). A session
+row backs every signed-in browser: the cookie holds a random token, the table
+its SHA-256, so signing out (or an admin disabling a user) ends the session on
+the server, not just in one browser. Schema: ``chatops/migrations/300_admin_users.py``.
+"""
+from __future__ import annotations
+
+import peewee
+
+from chatops.models import BaseModel, UTCDateTimeField, now_utc
+
+ROLES = ("viewer", "editor", "admin")
+"""Panel roles, weakest first: viewers read, editors change policy and data, admins also manage panel users."""
+
+
+def role_rank(role: str | None) -> int:
+    return ROLES.index(role) if role in ROLES else -1
+
+
+class AdminUser(BaseModel):
+    username = peewee.CharField(max_length=64, unique=True)
+    password_hash = peewee.CharField(max_length=255)
+    role = peewee.CharField(max_length=16, default="viewer")
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=now_utc)
+    last_login_at = UTCDateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class AdminSession(BaseModel):
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(AdminUser, backref="sessions", on_delete="CASCADE")
+    created_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    ended_at = UTCDateTimeField(null=True)
+    remote_addr = peewee.CharField(max_length=64, default="")
+
+
+class AdminLoginAttempt(BaseModel):
+    username = peewee.CharField(max_length=64)
+    remote_addr = peewee.CharField(max_length=64, default="")
+    at = UTCDateTimeField()
+    outcome = peewee.CharField(max_length=16)  # ok | failed | locked | inactive
+
+    class Meta:
+        indexes = ((("username", "at"), False),)
+
+
+ADMIN_MODELS = [AdminUser, AdminSession, AdminLoginAttempt]
