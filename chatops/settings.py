@@ -37,6 +37,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Secret for signing web sessions. Empty: a random key per process (sessions end on restart)."),
     Setting("CHATOPS_TEST_DATABASE_URL", "",
             "Tests only: run the test suite against this database (e.g. PostgreSQL) instead of temporary SQLite files."),
+    Setting("CHATOPS_ADMIN_LOCKOUT_ATTEMPTS", "5",
+            "Admin panel: failed sign-ins for one username within the lockout window that lock it."),
+    Setting("CHATOPS_ADMIN_LOCKOUT_MINUTES", "15",
+            "Admin panel: the lockout window, and how long a locked username stays locked."),
+    Setting("CHATOPS_ADMIN_SESSION_HOURS", "12",
+            "Admin panel: a session ends this many hours after sign-in, whatever the activity."),
+    Setting("CHATOPS_ADMIN_IDLE_MINUTES", "60",
+            "Admin panel: a session ends after this many minutes without a request."),
+    Setting("CHATOPS_ADMIN_SECURE_COOKIE", "auto",
+            "Admin panel session cookie `Secure` flag: `auto` (when the request came over https; put the app "
+            "behind a proxy that sets X-Forwarded-Proto and trust it), `always` or `never`."),
+    Setting("CHATOPS_ADMIN_EXPORT_MAX_ROWS", "50000",
+            "Admin panel: the most rows one CSV export of a list (the audit log included) returns."),
 )
 
 
