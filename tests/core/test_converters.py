@@ -92,7 +92,7 @@ def test_bad_argument_names_the_parameter(rest, param):
         bind(cmd, rest, SLACK)
     assert info.value.param == param
     assert f"`{param}`" in info.value.user_message()
-    assert "Usage: `echo WORD [COUNT] [LOUD]`" in info.value.user_message()
+    assert "Usage: `echo WORD [COUNT] [{yes|no}]`" in info.value.user_message()
 
 
 def test_bad_argument_uses_kebab_display_name():
