@@ -7,9 +7,10 @@
 
 Each event stores ``seq`` (unique, gap-free), ``prev_hash`` (the previous
 event's hash) and ``hash = sha256(canonical(fields))``. Concurrent writers
-cannot fork the chain: the unique ``seq`` makes the loser of a race retry
-from the new head (inside a savepoint, so the caller's writes survive), and
-SQLite's IMMEDIATE transactions serialise writers anyway.
+cannot fork the chain: on PostgreSQL a transaction-scoped advisory lock
+orders appenders from the head read to the commit, and SQLite's IMMEDIATE
+transactions hold the write lock the same way; the unique ``seq`` is the last
+line of defence.
 
 :func:`verify` walks the chain and names the first event that was edited,
 deleted, reordered or inserted. Deleting the newest events leaves a shorter
@@ -26,13 +27,13 @@ from typing import Any, Iterator, Mapping
 
 import peewee
 
-from chatops.db import atomic
+from chatops.db import atomic, database, is_sqlite
 from chatops.models import AuditEvent
 
 GENESIS = "0" * 64
 MASK = "•••"
 SENSITIVE_NAME = re.compile(r"(pass(word)?|secret|token|api[_-]?key|card|pan|cvv|cvc|iban|ssn)", re.I)
-_RETRIES = 20
+AUDIT_LOCK_KEY = 0x6368_6174_6f70  # "chatop": the PostgreSQL advisory lock that orders appends
 
 
 def canonical(seq: int, created_at: datetime, correlation_id: str, actor: str, actor_person_id: int | None,
@@ -75,6 +76,19 @@ def mask_arguments(arguments: Mapping[str, Any], *, secret: set[str] = frozenset
     return out
 
 
+_HEAD = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+_FIELDS = ("seq", "created_at", "correlation_id", "actor", "actor_person_id", "platform", "community", "command",
+           "arguments", "outcome", "detail", "prev_hash", "hash")
+_INSERT = ("INSERT INTO audit_event (" + ", ".join(_FIELDS) + ") VALUES (" + ", ".join("?" * len(_FIELDS)) + ")")
+
+
+def _insert(db: peewee.Database, values: dict[str, Any]) -> int:
+    params = [AuditEvent.created_at.db_value(values[f]) if f == "created_at" else values[f] for f in _FIELDS]
+    if is_sqlite(db):
+        return db.execute_sql(_INSERT, params).lastrowid
+    return db.execute_sql(_INSERT.replace("?", "%s") + " RETURNING id", params).fetchone()[0]
+
+
 def record(*, correlation_id: str, actor: str, command: str, outcome: str, arguments: Mapping[str, Any] | None = None,
            detail: str = "", actor_person_id: int | None = None, platform: str = "", community: str = "",
            at: datetime | None = None) -> AuditEvent:
@@ -86,18 +100,18 @@ def record(*, correlation_id: str, actor: str, command: str, outcome: str, argum
         platform=platform[:16], community=(community or "")[:64], command=command[:64], arguments=args_text,
         outcome=outcome[:16], detail=detail[:4000],
     )
+    db = database.obj
     with atomic():
-        for _ in range(_RETRIES):
-            prev = (AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-                    .order_by(AuditEvent.seq.desc()).limit(1).tuples().first())
-            seq, prev_hash = (prev[0] + 1, prev[1]) if prev else (1, GENESIS)
-            digest = hashlib.sha256(canonical(seq=seq, prev_hash=prev_hash, **fields)).hexdigest()
-            try:
-                with atomic():  # a savepoint: losing a race must not undo the caller's writes
-                    return AuditEvent.create(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
-            except peewee.IntegrityError:
-                continue  # another writer took this seq; build on the new head
-    raise RuntimeError("could not append to the audit chain: too much contention")
+        if not is_sqlite(db):
+            # Serialise appenders until commit; SQLite's BEGIN IMMEDIATE already holds the write lock.
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+        prev = db.execute_sql(_HEAD).fetchone()
+        seq, prev_hash = (prev[0] + 1, prev[1]) if prev else (1, GENESIS)
+        digest = hashlib.sha256(canonical(seq=seq, prev_hash=prev_hash, **fields)).hexdigest()
+        values = dict(fields, seq=seq, prev_hash=prev_hash, hash=digest)
+        event = AuditEvent(id=_insert(db, values), **values)  # the unique seq is the last line of defence
+        event._dirty.clear()
+        return event
 
 
 def head() -> tuple[int, str]:

@@ -72,3 +72,60 @@ def bound(db: peewee.Database) -> Iterator[peewee.Database]:
 
 
 DatabaseErrors = (peewee.OperationalError, peewee.InterfaceError)
+
+
+class RawQuery:
+    """A hot-path SELECT written once as SQL (``?`` placeholders) and run without peewee's
+    query builder, which costs more than SQLite itself on small indexed lookups.
+
+        q = RawQuery("SELECT {cols} FROM tier WHERE slug = ?", Tier)
+        tier = q.one(slug)
+    """
+
+    def __init__(self, sql: str, *models: type[peewee.Model]) -> None:
+        self.models = models
+        self._fields = [list(m._meta.sorted_fields) for m in models]
+        self._sql = sql
+        self._compiled: dict[type, str] = {}
+
+    def _text(self, db: peewee.Database) -> str:
+        key = type(db)
+        if key not in self._compiled:
+            text = self._sql.replace("?", db.param)
+            for i, (model, fields) in enumerate(zip(self.models, self._fields)):
+                alias = f"m{i}"
+                text = text.replace("{cols%d}" % i if len(self.models) > 1 else "{cols}",
+                                    ", ".join(f'{alias}."{f.column_name}"' for f in fields))
+                text = text.replace("{table%d}" % i if len(self.models) > 1 else "{table}",
+                                    f'"{model._meta.table_name}" AS {alias}')
+            self._compiled[key] = text
+        return self._compiled[key]
+
+    def _build(self, row: tuple) -> tuple:
+        out = []
+        offset = 0
+        for model, fields in zip(self.models, self._fields):
+            chunk = row[offset:offset + len(fields)]
+            offset += len(fields)
+            if chunk[0] is None:  # a LEFT JOIN that found nothing
+                out.append(None)
+                continue
+            data = {f.name: f.python_value(v) for f, v in zip(fields, chunk)}
+            instance = model.__new__(model)
+            instance.__data__ = {}
+            instance._dirty = set()
+            instance.__rel__ = {}
+            for f in fields:
+                instance.__data__[f.name] = data[f.name]
+            out.append(instance)
+        return tuple(out)
+
+    def all(self, *params) -> list[tuple]:
+        db = database.obj
+        cursor = db.execute_sql(self._text(db), params)
+        return [self._build(r) for r in cursor.fetchall()]
+
+    def one(self, *params) -> tuple | None:
+        db = database.obj
+        row = db.execute_sql(self._text(db), params).fetchone()
+        return self._build(row) if row else None

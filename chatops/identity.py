@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from chatops.db import atomic
+from chatops.db import RawQuery, atomic
 from chatops.invocation import Invocation
 from chatops.models import (Community, CommunityLink, Identity, Membership, Person, PersonRole, PlatformRoleMapping,
                             Role, Tier)
@@ -45,9 +45,28 @@ class Actor:
         return self._tier_ranks[slug]
 
 
+# The per-request lookups, as plain SQL: they run on every invocation (see bench/core_router.py).
+_IDENTITY = RawQuery('SELECT {cols0}, {cols1} FROM {table0} JOIN {table1} ON m1.id = m0.person_id '
+                     'WHERE m0.platform = ? AND m0.user_id = ?', Identity, Person)
+_ROLES = RawQuery('SELECT {cols} FROM "person_role" AS pr JOIN {table} ON m0.id = pr.role_id '
+                  'WHERE pr.person_id = ?', Role)
+_COMMUNITY_BY_LINK = RawQuery('SELECT {cols0}, {cols1} FROM "community_link" AS l '
+                              'JOIN {table0} ON m0.id = l.community_id LEFT JOIN {table1} ON m1.id = m0.tier_id '
+                              'WHERE l.platform = ? AND l.external_id = ?', Community, Tier)
+_COMMUNITY_BY_MEMBERSHIP = RawQuery('SELECT {cols0}, {cols1} FROM "membership" AS mb '
+                                    'JOIN {table0} ON m0.id = mb.community_id LEFT JOIN {table1} '
+                                    'ON m1.id = m0.tier_id WHERE mb.person_id = ? ORDER BY m0.id LIMIT 1',
+                                    Community, Tier)
+_TIER_BY_SLUG = RawQuery("SELECT {cols} FROM {table} WHERE m0.slug = ?", Tier)
+
+
 def find_identity(platform: str, user_id: str) -> Identity | None:
-    return (Identity.select(Identity, Person).join(Person)
-            .where((Identity.platform == platform) & (Identity.user_id == user_id)).first())
+    found = _IDENTITY.one(platform, user_id)
+    if found is None:
+        return None
+    identity, person = found
+    identity.__rel__["person"] = person
+    return identity
 
 
 def get_or_create_identity(platform: str, user_id: str, display_name: str | None = None) -> Identity:
@@ -67,19 +86,29 @@ def get_or_create_identity(platform: str, user_id: str, display_name: str | None
 
 
 def roles_of(person_id: int) -> frozenset[str]:
-    rows = Role.select(Role.slug).join(PersonRole).where(PersonRole.person == person_id).tuples()
-    return frozenset(r[0] for r in rows)
+    return frozenset(role.slug for (role,) in _ROLES.all(person_id))
+
+
+def _with_tier(found: tuple | None) -> Community | None:
+    if found is None:
+        return None
+    community, tier = found
+    if tier is not None:
+        community.__rel__["tier"] = tier
+    return community
 
 
 def community_of(platform: str, workspace_id: str | None, person_id: int) -> Community | None:
     if workspace_id:
-        community = (Community.select(Community).join(CommunityLink)
-                     .where((CommunityLink.platform == platform) & (CommunityLink.external_id == workspace_id))
-                     .first())
+        community = _with_tier(_COMMUNITY_BY_LINK.one(platform, workspace_id))
         if community is not None:
             return community
-    return (Community.select(Community).join(Membership)
-            .where(Membership.person == person_id).order_by(Community.id).first())
+    return _with_tier(_COMMUNITY_BY_MEMBERSHIP.one(person_id))
+
+
+def tier_by_slug(slug: str) -> Tier | None:
+    found = _TIER_BY_SLUG.one(slug)
+    return found[0] if found else None
 
 
 def staff_roles() -> frozenset[str]:
@@ -88,12 +117,12 @@ def staff_roles() -> frozenset[str]:
 
 def tier_for(community: Community | None, is_staff: bool, settings: Settings) -> Tier | None:
     if is_staff:
-        tier = Tier.get_or_none(Tier.slug == settings.staff_tier)
+        tier = tier_by_slug(settings.staff_tier)
         if tier is not None:
             return tier
     if community is not None and community.permitted and community.tier_id is not None:
-        return Tier.get_by_id(community.tier_id)
-    return Tier.get_or_none(Tier.slug == settings.default_tier)
+        return community.tier
+    return tier_by_slug(settings.default_tier)
 
 
 def mapped_roles(platform: str, platform_roles: frozenset[str], community: Community | None
@@ -118,13 +147,17 @@ def mapped_roles(platform: str, platform_roles: frozenset[str], community: Commu
 def resolve(invocation: Invocation, settings: Settings) -> Actor:
     identity = get_or_create_identity(invocation.platform, invocation.user_id, invocation.display_name)
     person = identity.person
-    roles = roles_of(person.id)
+    role_rows = [r for (r,) in _ROLES.all(person.id)]
+    roles = frozenset(r.slug for r in role_rows)
+    staff = {r.slug for r in role_rows if r.is_staff}
     community = community_of(invocation.platform, invocation.community_id, person.id)
     mapped_tier = None
     if invocation.platform_roles:
         extra_roles, mapped_tier = mapped_roles(invocation.platform, invocation.platform_roles, community)
+        if extra_roles - roles:
+            staff |= extra_roles & staff_roles()
         roles = roles | extra_roles
-    is_staff = bool(roles and roles & staff_roles())
+    is_staff = bool(staff)
     tier = tier_for(community, is_staff, settings)
     if mapped_tier is not None and (tier is None or mapped_tier.rank > tier.rank):
         tier = mapped_tier

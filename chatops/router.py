@@ -24,7 +24,7 @@ import peewee
 from chatops import audit, identity, messages, outbox, parser
 from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
-from chatops.db import DatabaseErrors, atomic, for_update
+from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
 from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
                             UserError)
 from chatops.identity import Actor
@@ -35,6 +35,7 @@ from chatops.reply import Button, Buttons, Fields, Reply, Text
 from chatops.settings import Settings
 
 log = logging.getLogger("chatops.router")
+_POLICY = RawQuery("SELECT {cols} FROM {table} WHERE m0.command = ?", CommandPolicy)
 
 Clock = Callable[[], datetime]
 
@@ -78,8 +79,8 @@ class Router:
 
     def policy_for(self, command: Command) -> Predicate:
         """The stored CommandPolicy override if there is one, else the command's code default."""
-        row = CommandPolicy.get_or_none(CommandPolicy.command == command.name)
-        return policy_from_row(row) if row is not None else command.policy
+        found = _POLICY.one(command.name)
+        return policy_from_row(found[0]) if found is not None else command.policy
 
     def visible_commands(self, actor: Actor) -> list[Command]:
         overrides = {row.command: row for row in CommandPolicy.select()}

@@ -50,6 +50,16 @@ SETTINGS: tuple[Setting, ...] = (
             "behind a proxy that sets X-Forwarded-Proto and trust it), `always` or `never`."),
     Setting("CHATOPS_ADMIN_EXPORT_MAX_ROWS", "50000",
             "Admin panel: the most rows one CSV export of a list (the audit log included) returns."),
+    Setting("CHATOPS_BACKEND", "demo",
+            "Ops backend: `demo` (seeded tables), `http` (the JSON API in docs/ops.md) or a dotted path "
+            "`package.module:Class` to your own."),
+    Setting("CHATOPS_BACKEND_URL", "", "Ops http backend: the API's base URL, like `https://ops.internal/api/`."),
+    Setting("CHATOPS_BACKEND_TOKEN", "", "Ops http backend: sent as `Authorization: Bearer TOKEN`."),
+    Setting("CHATOPS_BACKEND_TIMEOUT_SECONDS", "10", "Ops http backend: seconds to wait for an answer."),
+    Setting("CHATOPS_OPS_APPROVALS_CHANNEL", "ops-approvals",
+            "Channel id where approval requests are posted when a command's ops policy names none."),
+    Setting("CHATOPS_OPS_APPROVAL_TTL_MINUTES", "30",
+            "Minutes an approval request stays open when a command's ops policy sets no expiry."),
 )
 
 
