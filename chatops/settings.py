@@ -50,6 +50,19 @@ SETTINGS: tuple[Setting, ...] = (
             "behind a proxy that sets X-Forwarded-Proto and trust it), `always` or `never`."),
     Setting("CHATOPS_ADMIN_EXPORT_MAX_ROWS", "50000",
             "Admin panel: the most rows one CSV export of a list (the audit log included) returns."),
+    Setting("SLACK_BOT_TOKEN", "",
+            "Slack bot token (`xoxb-…`). With SLACK_SIGNING_SECRET it mounts POST /slack/events; "
+            "empty: the app runs without Slack and never calls it."),
+    Setting("SLACK_SIGNING_SECRET", "", "Slack app signing secret: verifies every request to /slack/events."),
+    Setting("SLACK_APP_TOKEN", "", "Slack app-level token (`xapp-…`, connections:write) for `chatops slack socket`."),
+    Setting("SLACK_API_URL", "https://slack.com/api/",
+            "Base URL of the Slack Web API (a proxy, or a fake in tests); must end with `/`."),
+    Setting("SLACK_WORKERS", "16",
+            "Threads running Slack commands after the ack (the bounded executor; acks never wait for them)."),
+    Setting("SLACK_QUEUE_LIMIT", "500",
+            "Slack requests that may wait for a worker; beyond it the bot answers \"busy, try again\"."),
+    Setting("SLACK_USERGROUPS_CACHE_SECONDS", "300",
+            "How long Slack user group memberships (for platform role mappings) are cached; 0 turns the lookup off."),
     Setting("CHATOPS_BACKEND", "demo",
             "Ops backend: `demo` (seeded tables), `http` (the JSON API in docs/ops.md) or a dotted path "
             "`package.module:Class` to your own."),
@@ -60,6 +73,22 @@ SETTINGS: tuple[Setting, ...] = (
             "Channel id where approval requests are posted when a command's ops policy names none."),
     Setting("CHATOPS_OPS_APPROVAL_TTL_MINUTES", "30",
             "Minutes an approval request stays open when a command's ops policy sets no expiry."),
+    Setting("CHATOPS_HUEY_URL", "",
+            "Background jobs (SLA sweeps, digests): empty for SQLite storage next to the SQLite database (or in "
+            "the working directory); `redis://HOST:PORT/DB` for Redis."),
+    Setting("CHATOPS_SUPPORT_TEAM", "support", "Slug of the support team that gets tickets no route assigns."),
+    Setting("CHATOPS_SUPPORT_TRIAGE_SLACK_CHANNEL", "",
+            "Slack channel id for tickets no route matches (flagged for triage)."),
+    Setting("CHATOPS_SUPPORT_TRIAGE_DISCORD_CHANNEL", "",
+            "Discord channel id for tickets no route matches (flagged for triage)."),
+    Setting("CHATOPS_SUPPORT_AT_RISK_RATIO", "0.8", "A ticket is at risk once this share of an SLA target has passed."),
+    Setting("CHATOPS_SUPPORT_ESCALATION_STEP_MINUTES", "30",
+            "After a breach: on-call at once, the lead this many minutes later, the internal channel as much again."),
+    Setting("CHATOPS_SUPPORT_DIGEST_TIME", "09:00", "When the daily standup digest is posted (HH:MM, UTC)."),
+    Setting("CHATOPS_SUPPORT_PARTNER_INFO",
+            "Communities become partners by supporting the project through tithing or revenue sharing; "
+            "ask a team member in the general support channel to get started.",
+            "Shown in redirects: how a community becomes a partner."),
 )
 
 
