@@ -1,0 +1,135 @@
+"""The audit log: read-only for every role, keyset-paged, filterable, exportable (capped), verifiable.
+
+    /admin/audit_event/?before=123456          the 50 events before seq 123456 (an index range, not OFFSET)
+    /admin/audit_event/?flt0_0=admin.tier.update   filters: actor, command, outcome, correlation id, date
+    POST /admin/audit_event/verify/            walk the hash chain; the result is flashed and audited
+
+Create, edit, delete, bulk actions and inline edits answer 403 whatever the
+role: the trail is append-only and only the code paths that act write to it.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee import filters as pf
+from markupsafe import Markup
+
+from admin.auditing import PanelAccessMixin, pretty_json
+from admin.auth import CsrfForm, actor_label, state
+from chatops import audit
+from chatops.models import AuditEvent
+
+OUTCOMES = ["allowed", "executed", "previewed", "denied", "rejected", "failed", "duplicate", "cancelled", "expired"]
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class AuditEventView(PanelAccessMixin, ModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    simple_list_pager = True
+    page_size = 50
+    list_template = "chatops_admin/audit_list.html"
+    column_list = ("seq", "created_at", "actor", "command", "outcome", "community", "arguments", "detail",
+                   "correlation_id")
+    column_details_list = ("seq", "created_at", "correlation_id", "actor", "actor_person_id", "platform", "community",
+                           "command", "arguments", "outcome", "detail", "prev_hash", "hash")
+    column_sortable_list = ("seq",)
+    column_default_sort = ("seq", True)
+    column_filters = (
+        pf.FilterEqual(AuditEvent.actor, "Actor"),
+        pf.FilterEqual(AuditEvent.command, "Command"),
+        pf.FilterInList(AuditEvent.command, "Command"),
+        pf.FilterEqual(AuditEvent.outcome, "Outcome", options=[(o, o) for o in OUTCOMES]),
+        pf.FilterInList(AuditEvent.outcome, "Outcome"),
+        pf.FilterEqual(AuditEvent.correlation_id, "Correlation id"),
+        pf.DateTimeGreaterFilter(AuditEvent.created_at, "Date"),
+        pf.DateTimeSmallerFilter(AuditEvent.created_at, "Date"),
+        pf.DateTimeBetweenFilter(AuditEvent.created_at, "Date"),
+    )
+    column_formatters = {
+        "arguments": lambda v, c, m, n: _clip(m.arguments, 160),
+        "detail": lambda v, c, m, n: _clip(m.detail, 160),
+    }
+    column_formatters_detail = {
+        "arguments": lambda v, c, m, n: Markup("<pre class='mb-0'>{}</pre>").format(pretty_json(m.arguments)),
+    }
+
+    def __init__(self, *args, export_max_rows: int = 50000, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.export_max_rows = export_max_rows
+        self._cursor_active = False
+
+    # ---- keyset pagination on seq ----------------------------------------------------
+    @staticmethod
+    def cursor() -> int | None:
+        raw = request.args.get("before", "")
+        return int(raw) if raw.isdigit() else None
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        keyset = self.cursor() is not None and sort_column is None
+        if keyset:
+            page = None
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute=False,
+                                       page_size=page_size)
+        if keyset:
+            rows = rows.where(AuditEvent.seq < self.cursor())
+        return count, list(rows) if execute else rows
+
+    # ---- append-only: refuse every way of writing ------------------------------------
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        abort(403)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        abort(403)
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        abort(403)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        abort(403)
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        abort(403)
+
+    def create_model(self, form):
+        abort(403)
+
+    def update_model(self, form, model):
+        abort(403)
+
+    def delete_model(self, model):
+        abort(403)
+
+    # ---- verify the chain -------------------------------------------------------------
+    @expose("/verify/", methods=("POST",))
+    def verify_view(self):
+        form = CsrfForm(request.form)
+        if not form.validate():
+            abort(400, "missing or expired CSRF token")
+        result = audit.verify()
+        if result.ok:
+            seq, digest = audit.head()
+            message = f"Audit chain intact: {result.checked} event(s), head seq {seq}, hash {digest[:16]}…"
+            flash(message, "success")
+        else:
+            message = f"Audit chain BROKEN after {result.checked} good event(s): {result.problem.message}"
+            flash(message, "error")
+        audit.record(correlation_id=secrets.token_hex(6), actor=actor_label(), platform="web",
+                     command="admin.audit.verify", arguments={"checked": result.checked, "ok": result.ok},
+                     outcome="executed", detail=message, at=state().clock())
+        return redirect(url_for(".index_view"))

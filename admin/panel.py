@@ -1,0 +1,79 @@
+"""Mount the admin panel on the Flask app: ``init_app(flask_app, chatops_app)`` (adapters/web.py calls it).
+
+    from adapters.web import create_app
+    flask_app = create_app()          # /admin is here when the admin package is installed
+
+Flask-Admin (Bootstrap 4, assets from the wheel and admin/static: no CDN) over
+the same peewee models. Every page needs a signed-in panel user; forms and
+buttons carry CSRF tokens; the session cookie is HttpOnly, SameSite=Lax and
+Secure over https.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Callable
+
+from flask import Flask, request
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.theme import Bootstrap4Theme
+
+from admin.audit_view import AuditEventView
+from admin.auditing import PanelAccessMixin
+from admin.auth import PanelSessionInterface, PanelState, bp
+from admin.playground import PlaygroundView
+from admin.security import AuthPolicy
+from admin.views import CORE_VIEWS
+from chatops.models import AuditEvent
+
+log = logging.getLogger("chatops.admin")
+
+# Views for tables other parts own, mounted when their modules are installed: "module:function(admin)".
+OPTIONAL_VIEWS = ("admin.support_views:add_views", "admin.ops_views:add_views", "admin.dashboard:add_views")
+
+
+class HomeView(PanelAccessMixin, AdminIndexView):
+    @expose("/")
+    def index(self):
+        recent = list(AuditEvent.select().order_by(AuditEvent.seq.desc()).limit(10))
+        return self.render("chatops_admin/index.html", recent=recent)
+
+
+def init_app(flask_app: Flask, chatops_app, *, clock: Callable | None = None) -> Admin:
+    settings = chatops_app.settings
+    flask_app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                            SESSION_COOKIE_NAME="chatops_session")
+    flask_app.session_interface = PanelSessionInterface(settings.get("CHATOPS_ADMIN_SECURE_COOKIE"))
+    export_max = int(settings.get("CHATOPS_ADMIN_EXPORT_MAX_ROWS"))
+    flask_app.extensions["chatops_admin"] = PanelState(
+        chatops_app=chatops_app, policy=AuthPolicy.from_settings(settings),
+        clock=clock or chatops_app.router.clock, export_max_rows=export_max)
+    flask_app.register_blueprint(bp)
+
+    admin = Admin(flask_app, name="chatops", url="/admin", index_view=HomeView(name="Home", url="/admin"),
+                  theme=Bootstrap4Theme(base_template="chatops_admin/base.html"))
+    for view, model, name, category in CORE_VIEWS:
+        admin.add_view(view(model, name=name, category=category))
+    admin.add_view(AuditEventView(AuditEvent, name="Audit log", endpoint="audit_event", export_max_rows=export_max))
+    admin.add_view(PlaygroundView(name="Playground", endpoint="playground"))
+    for target in OPTIONAL_VIEWS:
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name.startswith(exc.name) or exc.name.startswith("chatops.")):
+                continue  # the tables it shows are not installed in this build
+            raise
+        getattr(module, attr)(admin)
+
+    @flask_app.after_request
+    def _admin_headers(response):
+        if request.path.startswith("/admin"):
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            if not request.path.startswith(("/admin/static", "/admin/_assets")):
+                response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return admin
