@@ -1,0 +1,82 @@
+"""``chatops admin …``: manage panel users from the terminal.
+
+    chatops admin create-user ana --role editor        (prompts for the password twice)
+    chatops admin set-password ana                     (ends ana's sessions)
+    chatops admin list-users
+"""
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from admin.models import ROLES, AdminUser
+from admin.security import AdminError, create_user, set_password
+from chatops import schema
+
+
+def _open_app(ctx: click.Context):
+    from chatops.app import App
+
+    obj = ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = App.from_env()
+    app = obj["app"]
+    missing = schema.pending(app.db)
+    if missing:
+        raise click.ClickException(f"the database needs {len(missing)} migration(s) ({', '.join(missing)}): "
+                                   "run `chatops db upgrade` first")
+    return app
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+@click.group()
+def admin() -> None:
+    """Manage admin panel users."""
+
+
+@admin.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True,
+              help="viewer reads; editor also changes policy and data; admin also manages panel users.")
+@click.password_option("--password", envvar="CHATOPS_ADMIN_PASSWORD",
+                       help="The password (prompted when not given; env CHATOPS_ADMIN_PASSWORD).")
+@click.pass_context
+def create_user_command(ctx: click.Context, username: str, role: str, password: str) -> None:
+    """Create a panel user who signs in at /admin."""
+    _open_app(ctx)
+    try:
+        user = create_user(username, password, role=role, by=_cli_actor())
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.role} {user.username!r}; sign in at /admin/login.")
+
+
+@admin.command("set-password")
+@click.argument("username")
+@click.password_option("--password", envvar="CHATOPS_ADMIN_PASSWORD", help="The new password (prompted when not given).")
+@click.pass_context
+def set_password_command(ctx: click.Context, username: str, password: str) -> None:
+    """Replace a panel user's password and sign them out everywhere."""
+    _open_app(ctx)
+    try:
+        set_password(username, password, by=_cli_actor())
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Password of {username!r} changed; their sessions were ended.")
+
+
+@admin.command("list-users")
+@click.pass_context
+def list_users(ctx: click.Context) -> None:
+    """List panel users, their role and last sign-in."""
+    _open_app(ctx)
+    for user in AdminUser.select().order_by(AdminUser.username):
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+        click.echo(f"{user.username:<24} {user.role:<7} {'active' if user.active else 'disabled':<8} last sign-in {last}")
