@@ -13,20 +13,24 @@ import click
 from admin.models import ROLES, AdminUser
 from admin.security import AdminError, create_user, set_password
 from chatops import schema
+from chatops.db import connect, database
+from chatops.settings import Settings
 
 
-def _open_app(ctx: click.Context):
-    from chatops.app import App
-
+def _open_db(ctx: click.Context):
+    """The database only: managing panel users needs no command plugins loaded."""
     obj = ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = App.from_env()
-    app = obj["app"]
-    missing = schema.pending(app.db)
+    if "app" in obj:
+        db = obj["app"].db
+    else:
+        settings = Settings.from_env()
+        db = connect(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        database.initialize(db)
+    missing = schema.pending(db)
     if missing:
         raise click.ClickException(f"the database needs {len(missing)} migration(s) ({', '.join(missing)}): "
                                    "run `chatops db upgrade` first")
-    return app
+    return db
 
 
 def _cli_actor() -> str:
@@ -50,7 +54,7 @@ def admin() -> None:
 @click.pass_context
 def create_user_command(ctx: click.Context, username: str, role: str, password: str) -> None:
     """Create a panel user who signs in at /admin."""
-    _open_app(ctx)
+    _open_db(ctx)
     try:
         user = create_user(username, password, role=role, by=_cli_actor())
     except AdminError as exc:
@@ -64,7 +68,7 @@ def create_user_command(ctx: click.Context, username: str, role: str, password: 
 @click.pass_context
 def set_password_command(ctx: click.Context, username: str, password: str) -> None:
     """Replace a panel user's password and sign them out everywhere."""
-    _open_app(ctx)
+    _open_db(ctx)
     try:
         set_password(username, password, by=_cli_actor())
     except AdminError as exc:
@@ -76,7 +80,7 @@ def set_password_command(ctx: click.Context, username: str, password: str) -> No
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """List panel users, their role and last sign-in."""
-    _open_app(ctx)
+    _open_db(ctx)
     for user in AdminUser.select().order_by(AdminUser.username):
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
         click.echo(f"{user.username:<24} {user.role:<7} {'active' if user.active else 'disabled':<8} last sign-in {last}")
