@@ -122,6 +122,21 @@ def audit_verify(ctx: click.Context) -> None:
     ctx.exit(1)
 
 
+@main.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the documentation table instead of current values.")
+def settings_command(markdown: bool) -> None:
+    """List every setting: its current value (secrets hidden), default and meaning."""
+    from chatops.settings import SETTINGS, markdown_table
+
+    if markdown:
+        click.echo(markdown_table())
+        return
+    for s in SETTINGS:
+        value = os.environ.get(s.env)
+        shown = "(default)" if value is None else ("***" if any(w in s.env for w in ("TOKEN", "SECRET", "KEY")) else value)
+        click.echo(f"{s.env} = {shown}    [default: {s.default or '(empty)'}]\n    {s.help}")
+
+
 @main.command()
 @click.option("--as", "as_", default="console:local", show_default=True, metavar="PLATFORM:USER_ID",
               help="Run as this identity (default: the local admin).")

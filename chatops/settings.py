@@ -149,3 +149,13 @@ class Settings:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.update(changes)
         return Settings(**data)
+
+
+def markdown_table() -> str:
+    """The README's settings table (``chatops settings --markdown``)."""
+    lines = ["| Setting | Default | What it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else "(empty)"
+        text = s.help.replace("|", r"\|")
+        lines.append(f"| `{s.env}` | {default} | {text} |")
+    return "\n".join(lines)
