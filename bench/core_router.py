@@ -19,7 +19,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chatops import schema
+from chatops import builtin, schema
+from chatops.commands import Registry
 from chatops.app import App
 from chatops.db import atomic, connect, database
 from chatops.invocation import Invocation
@@ -53,7 +54,9 @@ def bench_raw(n: int, workdir: Path) -> float:
 
 def bench_router(n: int, workdir: Path) -> float:
     db = fresh(workdir / "router.db")
-    app = App(Settings(), db=db)
+    registry = Registry()
+    registry.include(builtin.commands)  # the router's cost, not the installed plugins'
+    app = App(Settings(), db=db, registry=registry)
     person = Person.create(name="Bench")
     Identity.create(platform="console", user_id="bench", person=person, display_name="Bench")
     for _ in range(50):  # warm up caches and the statement paths
