@@ -18,6 +18,7 @@ but valid chain; compare ``head()`` with a copy kept elsewhere to catch that.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -101,7 +102,8 @@ def record(*, correlation_id: str, actor: str, command: str, outcome: str, argum
         outcome=outcome[:16], detail=detail[:4000],
     )
     db = database.obj
-    with atomic():
+    # Inside the caller's transaction there is nothing to open (not even a savepoint).
+    with (contextlib.nullcontext() if db.in_transaction() else atomic()):
         if not is_sqlite(db):
             # Serialise appenders until commit; SQLite's BEGIN IMMEDIATE already holds the write lock.
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
