@@ -212,3 +212,10 @@ def test_decorator_returns_the_function_unchanged():
     assert plain(None, 3) == "x=3"
     with pytest.raises(TypeError, match="declared twice"):
         g.add_command(plain)
+
+
+def test_optional_secret_written_either_way():
+    # BUG (reported): `Annotated[str, Secret] | None` is refused; `Annotated[str | None, Secret]` works.
+    for annotation in (Annotated[str | None, Secret], Annotated[str, Secret] | None):
+        resolved = resolve_annotation(annotation, where="t")
+        assert resolved.optional and resolved.secret
