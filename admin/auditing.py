@@ -11,6 +11,7 @@ cannot be turned on, so no delete escapes the trail.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -45,11 +46,14 @@ def plain(value: Any) -> Any:
 
 
 def snapshot(model: peewee.Model) -> dict[str, Any]:
-    """Column values by field name (foreign keys as ids), secrets masked."""
+    """Column values by field name (foreign keys as ids), secrets masked to a fingerprint."""
     out = {}
     for field in model._meta.sorted_fields:
         value = model.__data__.get(field.name)
-        out[field.name] = audit.MASK if SENSITIVE_NAME.search(field.name) and value else plain(value)
+        if SENSITIVE_NAME.search(field.name) and value:
+            # Masked, with a short fingerprint so a change still shows as a change.
+            value = f"{audit.MASK} {hashlib.sha256(str(value).encode()).hexdigest()[:8]}"
+        out[field.name] = plain(value)
     return out
 
 
@@ -190,8 +194,8 @@ class AuditedModelView(PanelAccessMixin, ModelView):
 
     def _delete_audited(self, model: peewee.Model, correlation_id: str, bulk: bool) -> None:
         cascade = {}
-        for query, fk in model.dependencies():
-            n = query.count()
+        for condition, fk in model.dependencies():
+            n = fk.model.select().where(condition).count()
             if n:
                 cascade[f"{fk.model._meta.table_name}.{fk.name}"] = n
         self.record("delete", model, {"values": self._full_snapshot(model), "cascade": cascade, "bulk": bulk},

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from flask_admin.contrib.peewee.filters import FilterEqual
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from admin.auditing import AuditedModelView
@@ -18,7 +19,8 @@ from admin.security import AdminError, end_user_sessions, hash_password
 from chatops.models import (Community, CommandPolicy, CommunityLink, Identity, Membership, Person, PersonRole, Role,
                             Tier)
 
-PLATFORM_CHOICES = [("slack", "Slack"), ("discord", "Discord"), ("console", "Console"), ("web", "Web")]
+PLATFORM_OPTIONS = (("slack", "Slack"), ("discord", "Discord"), ("console", "Console"), ("web", "Web"))
+PLATFORM_CHOICES = [SelectChoice(v, label) for v, label in PLATFORM_OPTIONS]
 
 
 class TierView(AuditedModelView):
@@ -100,7 +102,7 @@ class IdentityView(AuditedModelView):
     """Link a person's Slack and Discord identities: set the same person on both."""
 
     column_list = ("platform", "user_id", "display_name", "person", "created_at")
-    column_filters = (FilterEqual(Identity.platform, "Platform", options=PLATFORM_CHOICES), "user_id", Person.name)
+    column_filters = (FilterEqual(Identity.platform, "Platform", options=PLATFORM_OPTIONS), "user_id", Person.name)
     form_columns = ("platform", "user_id", "display_name", "person")
     form_overrides = {"platform": SelectField}
     form_args = {"platform": {"choices": PLATFORM_CHOICES}}
@@ -143,7 +145,7 @@ class CommandPolicyView(AuditedModelView):
         names = sorted(c.name for c in state().chatops_app.registry)
         if current and current not in names:
             names.append(current)
-        return [(n, n) for n in names]
+        return [SelectChoice(n, n) for n in names]
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -169,7 +171,7 @@ class AdminUserView(AuditedModelView):
     column_filters = ("role", "active")
     form_columns = ("username", "role", "active")
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [(r, r) for r in ROLES]}}
+    form_args = {"role": {"choices": [SelectChoice(r, r) for r in ROLES]}}
     form_extra_fields = {"new_password": PasswordField("New password", validators=[Optional()],
                                                        description="Leave empty to keep the current password.")}
     column_default_sort = ("username", False)
