@@ -50,6 +50,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         retry_at = pw.DateTimeField(null=True)
         held_reason = pw.CharField(default='', max_length=32)
         holiday_name = pw.CharField(default='', max_length=128)
+        expected_at = pw.DateTimeField(null=True)
 
         class Meta:
             table_name = "demo_payout_batch"

@@ -169,6 +169,7 @@ class PayoutBatch:
     retry_at: datetime | None = None
     held_reason: str = ""  # holiday_cutoff | ...
     holiday_name: str = ""
+    expected_at: datetime | None = None  # when the bank should confirm a processing batch
     events: tuple[Event, ...] = ()
 
 

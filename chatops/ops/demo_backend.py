@@ -59,6 +59,7 @@ class DemoPayoutBatch(BaseModel):
     retry_at = UTCDateTimeField(null=True)
     held_reason = peewee.CharField(max_length=32, default="")
     holiday_name = peewee.CharField(max_length=128, default="")
+    expected_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "demo_payout_batch"
@@ -211,7 +212,7 @@ class DemoBackend:
             raise BackendNotFound("batch", batch_id)
         return PayoutBatch(r.id, r.status, r.created_at, r.payment_count, r.total_minor, r.currency, r.cutoff_at,
                            r.processed_at, r.failure_code, r.failure_account_id, r.retry_at, r.held_reason,
-                           r.holiday_name, _events(f"batch:{r.id}"))
+                           r.holiday_name, r.expected_at, _events(f"batch:{r.id}"))
 
     def disbursement(self, account_id: str) -> Disbursement:
         self._account_row(account_id)

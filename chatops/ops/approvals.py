@@ -1,0 +1,157 @@
+"""Safety for ops commands that change data: preview, confirm, and the two-person rule.
+
+    @commands.command(category=Category.INTERNAL_TASK, mutates=True, policy=staff)
+    def remove_seller_fee(ctx: Context, seller: str, reason: FreeText) -> Reply:
+        ...
+        pending = gate(ctx, f"Remove the fee of {seller}", [("fee", "3%", "0%")], reason=reason)
+        if pending is not None:
+            return pending           # preview first; then "sent for approval" where policy says so
+        ...                          # only reached when confirmed (and approved, if required)
+
+Policy is data: an :class:`OpsPolicy` row per command (the admin panel edits
+it), else :data:`DEFAULTS`. An approval request is a stored action of kind
+``approval``, posted with Approve/Reject buttons to the approvals channel
+through the outbox. Anyone with an approver role approves, never the
+requester; the router locks the action row, so a request runs exactly once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Sequence
+
+from chatops.context import ActionPress, Context
+from chatops.errors import BadArgument, PermissionDenied
+from chatops.ops.models import OpsPolicy
+from chatops.reply import Buttons, Destination, Fields, Post, Reply, Text
+from chatops.settings import Settings
+
+MIN_REASON = 8
+
+# Code defaults when a command has no OpsPolicy row.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "remove-seller-fee": {"approval_required": True, "reason_required": True},
+    "unlock-account": {"reason_required": True},
+}
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    command: str
+    approval_required: bool
+    approver_roles: tuple[str, ...]
+    approvals_platform: str  # "" = the requester's platform
+    approvals_channel: str
+    ttl_minutes: int
+    reason_required: bool
+
+    def destination(self, requester_platform: str) -> Destination:
+        return Destination(self.approvals_platform or requester_platform, self.approvals_channel)
+
+
+def policy_for(command: str, settings: Settings) -> EffectivePolicy:
+    """The command's OpsPolicy row, else its code default; empty fields fall back to settings."""
+    row = OpsPolicy.get_or_none(OpsPolicy.command == command)
+    default = DEFAULTS.get(command, {})
+    ttl_default = int(settings.get("CHATOPS_OPS_APPROVAL_TTL_MINUTES"))
+    channel_default = settings.get("CHATOPS_OPS_APPROVALS_CHANNEL")
+    if row is None:
+        return EffectivePolicy(command, bool(default.get("approval_required")), ("lead",), "", channel_default,
+                               ttl_default, bool(default.get("reason_required")))
+    roles = tuple(r.strip() for r in (row.approver_role or "").split(",") if r.strip()) or ("lead",)
+    return EffectivePolicy(command, row.approval_required, roles, row.approvals_platform or "",
+                           row.approvals_channel or channel_default,
+                           row.ttl_minutes if row.ttl_minutes and row.ttl_minutes > 0 else ttl_default,
+                           row.reason_required)
+
+
+def check_reason(ctx: Context, reason: str | None, policy: EffectivePolicy) -> None:
+    if policy.reason_required and len((reason or "").strip()) < MIN_REASON:
+        raise BadArgument("reason", f"is required for `{ctx.command.name}` by policy: say in a few words why "
+                                    f"(at least {MIN_REASON} characters).", usage=ctx.command.usage)
+
+
+def gate(ctx: Context, summary: str, changes: Sequence[tuple[str, Any, Any]], *,
+         details: Sequence[tuple[str, str]] = (), reason: str | None = None) -> Reply | None:
+    """Preview → Confirm → (approval). Returns the reply to answer instead of executing, or None to go on.
+
+    The first run raises the preview (``ctx.confirm``). On the confirmed run, when the policy requires
+    approval and nobody approved yet, it stores and posts an approval request and returns the
+    requester's answer. On the approved run (``ctx.approved_by`` set) it returns None.
+    """
+    policy = policy_for(ctx.command.name, ctx.settings)
+    check_reason(ctx, reason, policy)
+    details = list(details)
+    if reason:
+        details.append(("Reason", reason))
+    if policy.approval_required:
+        details.append(("Approval", f"a second person with the {' or '.join(policy.approver_roles)} role "
+                                    f"approves in {policy.approvals_channel} before it runs"))
+    ctx.confirm(summary, changes, details=details)
+    if policy.approval_required and ctx.approved_by is None:
+        return request_approval(ctx, policy, summary, changes, details)
+    return None
+
+
+def request_approval(ctx: Context, policy: EffectivePolicy, summary: str,
+                     changes: Sequence[tuple[str, Any, Any]], details: Sequence[tuple[str, str]]) -> Reply:
+    ttl = timedelta(minutes=policy.ttl_minutes)
+    expires = ctx.now + ttl
+    change_rows = [[str(f), "" if o is None else str(o), "" if n is None else str(n)] for f, o, n in changes]
+    handle = ctx.new_action("approval", {
+        "command": ctx.command.name, "arguments": dict(ctx.raw_arguments), "summary": summary,
+        "changes": change_rows, "requester": ctx.actor.label, "expires_at": expires.isoformat(),
+    }, ttl=ttl)
+    roles = " or ".join(policy.approver_roles)
+    blocks: list = [
+        Text(f"Approval needed: {summary}\nRequested by {ctx.actor.label}. Anyone with the {roles} role "
+             f"except the requester may approve; expires at {expires:%H:%M} UTC.", "warning"),
+        Fields(tuple((f, f"{o or '—'} → {n or '—'}") for f, o, n in change_rows), title="What will change"),
+    ]
+    if details:
+        blocks.append(Fields(tuple(details)))
+    blocks.append(Buttons((handle.button("Approve", "approve", "primary"),
+                           handle.button("Reject", "reject", "danger"))))
+    destination = policy.destination(ctx.invocation.platform)
+    ctx.audit_outcome = "pending_approval"
+    ctx.audit_detail = (f"approval requested from {roles} in {destination.platform}:{destination.channel_id}, "
+                        f"expires {expires:%Y-%m-%d %H:%M} UTC")
+    answer = Text(f"Sent for approval to {destination.channel_id}: someone with the {roles} role must approve "
+                  f"before it runs (by {expires:%H:%M} UTC). Nothing has changed yet.")
+    return Reply((answer,), ephemeral=True, posts=(Post(destination, Reply(tuple(blocks))),))
+
+
+def approval_button(press: ActionPress) -> Reply:
+    """``approval.approve`` / ``approval.reject``: an approver decides; approve runs the command once."""
+    payload = press.payload
+    command = payload.get("command") or press.action.command
+    policy = policy_for(command, press.router.settings)
+    if press.actor.person.id == press.action.requester_id:
+        raise PermissionDenied("you asked for this change, and a second person must approve or reject it",
+                               f"Ask someone with the {' or '.join(policy.approver_roles)} role in the approvals "
+                               "channel; to withdraw it, let it expire.")
+    if not set(policy.approver_roles) & press.actor.roles:
+        raise PermissionDenied(f"approving `{command}` needs the {' or '.join(policy.approver_roles)} role",
+                               "Leave it to an approver; ask a chatops admin if you should be one.")
+    if press.now > press.action.expires_at:  # the router checks too; keep the rule visible here
+        raise PermissionDenied("this approval request has expired", "The requester can run the command again.")
+    requester = payload.get("requester", "the requester")
+    summary = payload.get("summary", command)
+    invocation = dict(press.action.invocation or {})
+    notify: tuple[Post, ...] = ()
+    if invocation.get("channel_id") and invocation.get("platform"):
+        verdict = "approved" if press.verb == "approve" else "rejected"
+        notify = (Post(Destination(invocation["platform"], invocation["channel_id"]),
+                       Reply.text(f"Your request “{summary}” was {verdict} by {press.actor.label}.")),)
+    if press.verb == "reject":
+        press.finish("rejected")
+        press.outcome = "rejected"
+        press.detail = f"rejected by {press.actor.label}"
+        return Reply((Text(f"Rejected by {press.actor.label}: {summary} (asked by {requester}). "
+                           "Nothing was changed."),), posts=notify)
+    press.finish("approved")
+    press.outcome = "approved"
+    press.detail = f"approved by {press.actor.label}"
+    result = press.router.run_approved(press, command, dict(payload.get("arguments") or {}), invocation)
+    head = Text(f"Approved by {press.actor.label}: {summary} (asked by {requester}).", "success")
+    return Reply((head, *result.blocks), posts=notify)

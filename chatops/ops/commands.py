@@ -1,0 +1,212 @@
+"""The ops commands: self-serve tasks and lookups over the backend seam.
+
+    [project.entry-points."chatops.commands"]
+    ops = "chatops.ops.commands:commands"
+
+Tasks that change data (``change-email``, ``remove-seller-fee``,
+``unlock-account``, ``resend-verification``) preview first, run on Confirm,
+and wait for a second person where the ops policy says (see approvals.py).
+Lookups (``batch-status``, ``disbursement-status``, ``card-decline``,
+``payment-status``) answer with the state, a timeline, the reason and what
+happens next (see explain.py). Customers see and change only their own
+records (ownership.py); staff any.
+"""
+from __future__ import annotations
+
+from chatops.commands import Category, CommandGroup
+from chatops.context import Context
+from chatops.converters import Email, FreeText
+from chatops.errors import BadArgument, Conflict
+from chatops.ops import explain
+from chatops.ops.approvals import approval_button, gate
+from chatops.ops.backend import Backend, BackendNotFound, ChangeRequest, check_id, load_backend
+from chatops.ops.ownership import fetch_owned, is_staff
+from chatops.policy import anyone, has_role, staff
+from chatops.reply import Fields, Reply, Text
+
+commands = CommandGroup("ops")
+commands.action("approval", "approve", "reject")(approval_button)
+
+customers_and_staff = staff | has_role("customer")
+
+
+def _backend(ctx: Context) -> Backend:
+    return load_backend(ctx.settings)
+
+
+def _id(ctx: Context, backend: Backend, kind: str, param: str, value: str) -> str:
+    try:
+        return check_id(backend, kind, value)
+    except ValueError as exc:
+        raise BadArgument(param, str(exc), usage=ctx.command.usage) from None
+
+
+def _done(text: str, items: list[tuple[str, str]]) -> Reply:
+    return Reply((Text(text, "success"), Fields(tuple(items), title="Now")), ephemeral=True)
+
+
+# ---- internal tasks (change data) -----------------------------------------------------
+
+
+@commands.command(category=Category.INTERNAL_TASK, mutates=True, policy=customers_and_staff)
+def change_email(ctx: Context, account: str, new_email: Email, reason: FreeText | None = None) -> Reply:
+    """Change the e-mail address of an account (a verification e-mail goes to the new address).
+
+    Args:
+        account: the account id, like acct_1001
+        new_email: the new address
+        reason: why (required when the command's ops policy says so)
+    """
+    backend = _backend(ctx)
+    account = _id(ctx, backend, "account", "account", account)
+    acct = fetch_owned(ctx.actor, "account", account, backend.account)
+    if acct.email.lower() == str(new_email).lower():
+        raise Conflict(f"Account `{acct.id}` already uses that e-mail address; nothing to change.")
+    pending = gate(ctx, f"Change the e-mail address of {acct.id} ({acct.name})",
+                   [("E-mail", acct.email, new_email),
+                    ("Verified", "yes" if acct.email_verified else "no", "no, until the new address is confirmed")],
+                   reason=reason)
+    if pending is not None:
+        return pending
+    updated = backend.change_email(acct.id, str(new_email), change=ChangeRequest.of(ctx))
+    return _done(f"Done: {updated.id}'s e-mail address is now {updated.email}. A verification e-mail was sent "
+                 "there; the old address no longer signs in.",
+                 [("Account", updated.id), ("E-mail", updated.email), ("Verified", "no (link sent)")])
+
+
+@commands.command(category=Category.INTERNAL_TASK, mutates=True, policy=staff)
+def remove_seller_fee(ctx: Context, seller: str, reason: FreeText) -> Reply:
+    """Remove a seller's fee (needs a second person's approval by default).
+
+    Args:
+        seller: the seller id, like sel_2001
+        reason: why the fee is waived (kept in the audit trail)
+    """
+    backend = _backend(ctx)
+    seller = _id(ctx, backend, "seller", "seller", seller)
+    row = backend.seller(seller)
+    if row.fee_bps == 0:
+        raise Conflict(f"Seller `{row.id}` already pays no fee"
+                       + (f" (waived: {row.fee_waived_reason})." if row.fee_waived_reason else "."))
+    pending = gate(ctx, f"Remove the seller fee of {row.id} ({row.name})",
+                   [("Seller fee", f"{row.fee_bps / 100:g}%", "0%")],
+                   details=[("Standard fee", f"{row.standard_fee_bps / 100:g}%")], reason=reason)
+    if pending is not None:
+        return pending
+    updated = backend.remove_seller_fee(row.id, str(reason), change=ChangeRequest.of(ctx))
+    approver = f", approved by {ctx.approved_by.label}" if ctx.approved_by else ""
+    return _done(f"Done: seller {updated.id} now pays {updated.fee_bps / 100:g}% (was {row.fee_bps / 100:g}%){approver}.",
+                 [("Seller", f"{updated.id} ({updated.name})"), ("Fee", f"{updated.fee_bps / 100:g}%"),
+                  ("Reason", updated.fee_waived_reason or str(reason))])
+
+
+@commands.command(category=Category.INTERNAL_TASK, mutates=True, policy=staff)
+def unlock_account(ctx: Context, account: str, reason: FreeText | None = None) -> Reply:
+    """Unlock an account that was locked (after failed sign-ins or a security hold).
+
+    Args:
+        account: the account id, like acct_1002
+        reason: why it is safe to unlock (required by the default ops policy)
+    """
+    backend = _backend(ctx)
+    account = _id(ctx, backend, "account", "account", account)
+    acct = backend.account(account)
+    if acct.status != "locked":
+        raise Conflict(f"Account `{acct.id}` is not locked (it is {acct.status}); nothing to unlock.")
+    why = acct.locked_reason.replace("_", " ") or "no reason recorded"
+    pending = gate(ctx, f"Unlock account {acct.id} ({acct.name})",
+                   [("Status", f"locked ({why}) since {explain.day(acct.locked_at)}", "active")], reason=reason)
+    if pending is not None:
+        return pending
+    updated = backend.unlock_account(acct.id, str(reason or ""), change=ChangeRequest.of(ctx))
+    return _done(f"Done: account {updated.id} is {updated.status}; the customer can sign in again.",
+                 [("Account", updated.id), ("Status", updated.status)])
+
+
+@commands.command(category=Category.INTERNAL_TASK, mutates=True, policy=customers_and_staff)
+def resend_verification(ctx: Context, account: str) -> Reply:
+    """Send the e-mail verification link again (earlier links stop working).
+
+    Args:
+        account: the account id, like acct_1003
+    """
+    backend = _backend(ctx)
+    account = _id(ctx, backend, "account", "account", account)
+    acct = fetch_owned(ctx.actor, "account", account, backend.account)
+    if acct.email_verified:
+        raise Conflict(f"The e-mail address of `{acct.id}` is already verified; no link is needed.")
+    last = f"last sent {explain.day(acct.verification_sent_at)}" if acct.verification_sent_at else "never sent"
+    pending = gate(ctx, f"Send a new verification e-mail for {acct.id} to {acct.email}",
+                   [("Verification link", last, f"new link to {acct.email}; earlier links stop working")])
+    if pending is not None:
+        return pending
+    updated = backend.resend_verification(acct.id, change=ChangeRequest.of(ctx))
+    return _done(f"Done: a new verification e-mail went to {updated.email}. The link works for 24 hours.",
+                 [("Account", updated.id), ("Sent", explain.day(updated.verification_sent_at))])
+
+
+# ---- internal ops lookups ----------------------------------------------------------------
+
+
+@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=staff)
+def batch_status(ctx: Context, batch: str) -> Reply:
+    """Why has a payout batch not been processed? State, timeline, reason and next step.
+
+    Args:
+        batch: the payout batch id, like B-1042
+    """
+    backend = _backend(ctx)
+    return explain.batch(backend.batch(_id(ctx, backend, "batch", "batch", batch)))
+
+
+@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=customers_and_staff)
+def disbursement_status(ctx: Context, account: str) -> Reply:
+    """Why have an account's funds not been disbursed? State, timeline, reason and next step.
+
+    Args:
+        account: the account id, like acct_1004
+    """
+    backend = _backend(ctx)
+    account = _id(ctx, backend, "account", "account", account)
+    fetch_owned(ctx.actor, "account", account, backend.account)
+    d = backend.disbursement(account)
+    return explain.disbursement(d, _batch_or_none(backend, d.batch_id))
+
+
+# ---- external ops lookups --------------------------------------------------------------------
+
+
+@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone)
+def card_decline(ctx: Context, payment: str) -> Reply:
+    """Why is my card declined? The issuer's reason in plain language and what to do.
+
+    Args:
+        payment: the payment id, like pay_3101
+    """
+    backend = _backend(ctx)
+    payment = _id(ctx, backend, "payment", "payment", payment)
+    p = fetch_owned(ctx.actor, "payment", payment, backend.payment)
+    return explain.card_decline(p, staff=is_staff(ctx.actor))
+
+
+@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone)
+def payment_status(ctx: Context, item: str) -> Reply:
+    """Why is my item in payment_pending? Where its payment is and what happens next.
+
+    Args:
+        item: the item id, like item_42
+    """
+    backend = _backend(ctx)
+    item = _id(ctx, backend, "item", "item", item)
+    it = fetch_owned(ctx.actor, "item", item, backend.item)
+    p = backend.payment(it.payment_id) if it.payment_id else None
+    return explain.payment_status(it, p, _batch_or_none(backend, p.batch_id if p else None))
+
+
+def _batch_or_none(backend: Backend, batch_id: str | None):
+    if not batch_id:
+        return None
+    try:
+        return backend.batch(batch_id)
+    except BackendNotFound:
+        return None
