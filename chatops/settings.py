@@ -89,6 +89,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Communities become partners by supporting the project through tithing or revenue sharing; "
             "ask a team member in the general support channel to get started.",
             "Shown in redirects: how a community becomes a partner."),
+    Setting("DISCORD_TOKEN", "",
+            "Discord bot token. Set: `chatops run` starts the bot in-process; empty: Discord is never contacted."),
+    Setting("DISCORD_APPLICATION_ID", "",
+            "Discord application id (for `chatops discord sync`); empty: read from the token at login."),
+    Setting("DISCORD_API_URL", "", "Discord REST base URL override, like `http://proxy:8080/api/v10` (proxies, tests)."),
+    Setting("DISCORD_GATEWAY_URL", "", "Discord gateway URL override, like `ws://proxy:8080/gateway` (proxies, tests)."),
+    Setting("DISCORD_SHARD_COUNT", "",
+            "Empty: one gateway connection (plain Client). `auto` or a number: AutoShardedClient with that many shards."),
 )
 
 

@@ -1,0 +1,146 @@
+"""Delivering the core's outbox to Discord channels: tickets, approval requests, alerts, digests.
+
+    sender = OutboxSender(bot)          # the bot starts it: bot.sender.run_forever()
+    await sender.drain_once()           # one pass (tests, tools)
+    sender.wake()                       # deliver now instead of at the next poll
+
+Each pass claims due ``discord`` messages (``chatops.outbox.claim``), posts each to
+its channel id and marks it sent with the Discord message id; a message whose
+``thread_id`` is a channel id goes into that thread instead.
+
+Threads for tickets: a message enqueued with ``thread_id="new"`` is posted to
+the channel and then a public thread is started on it (named after its first
+line), where the conversation goes on; the new thread's id replaces ``"new"``
+in the row so later messages can be enqueued into it.
+
+Limits: at most one message per channel per ``channel_interval`` seconds (1 s,
+as Discord asks); 429s and 5xx are retried by discord.py's HTTP client first,
+then the message goes back to the outbox (``retry``, with back-off) and after
+eight attempts is failed. A missing channel or missing permission (403/404) is
+a permanent ``mark_failed``. Delivery is at least once: a bot that dies between
+posting and marking re-posts after the two-minute lease.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import aiohttp
+import discord
+
+from adapters.discord.render import render
+from chatops import outbox
+from chatops.invocation import utcnow
+from chatops.models import OutboundMessage
+from chatops.reply import Reply, Text
+
+if TYPE_CHECKING:
+    from adapters.discord.bot import DiscordBot
+
+log = logging.getLogger("adapters.discord.sender")
+
+NEW_THREAD = "new"
+THREAD_ARCHIVE_MINUTES = 1440
+
+
+def thread_name(reply: Reply, fallback: str = "Conversation") -> str:
+    for block in reply.blocks:
+        if isinstance(block, Text) and block.text.strip():
+            first = block.text.strip().splitlines()[0].strip("*_` ")
+            return (first[:97] + "…") if len(first) > 100 else first or fallback
+    return fallback
+
+
+def backoff(attempts: int) -> float:
+    return min(600.0, 5.0 * 2 ** max(0, attempts - 1))
+
+
+class OutboxSender:
+    def __init__(self, bot: "DiscordBot", *, interval: float = 1.0, channel_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 now: Callable = utcnow) -> None:
+        self.bot = bot
+        self.interval = interval
+        self.channel_interval = channel_interval
+        self.clock = clock
+        self.sleep = sleep
+        self.now = now
+        self._last_post: dict[str, float] = {}
+        self._wake: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run_forever(self) -> None:
+        self._wake = asyncio.Event()
+        await self.bot.client.wait_until_ready()
+        while True:
+            try:
+                await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. the database is down: try again next pass
+                log.exception("discord outbox: pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Deliver every due message once; returns how many were handled."""
+        rows = await self.bot.run(outbox.claim, "discord", now=self.now())
+        for row in rows:
+            await self.deliver(row)
+        return len(rows)
+
+    async def _pace(self, channel_id: str) -> None:
+        last = self._last_post.get(channel_id)
+        if last is not None:
+            wait = last + self.channel_interval - self.clock()
+            if wait > 0:
+                await self.sleep(wait)
+        self._last_post[channel_id] = self.clock()
+
+    async def deliver(self, row: OutboundMessage) -> None:
+        try:
+            reply = Reply.from_dict(row.reply)
+            target = row.thread_id if row.thread_id and row.thread_id.isdigit() else row.channel_id
+            channel_id = int(target)
+        except (ValueError, KeyError, TypeError) as exc:
+            await self.bot.run(outbox.mark_failed, row, error=f"unreadable message: {exc}")
+            return
+        await self._pace(str(channel_id))
+        channel = self.bot.client.get_channel(channel_id) or self.bot.client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(**render(reply).send_kwargs())
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.error("discord outbox: message %s to %s failed for good: %s", row.id, channel_id, exc)
+            await self.bot.run(outbox.mark_failed, row, error=f"{exc.status} {exc.text}"[:2000])
+            return
+        except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("discord outbox: message %s to %s will be retried: %s", row.id, channel_id, exc)
+            await self.bot.run(outbox.retry, row, now=self.now(), after_seconds=backoff(row.attempts),
+                               error=str(exc)[:2000])
+            return
+        if row.thread_id == NEW_THREAD:
+            await self._start_thread(row, message, reply)
+        await self.bot.run(outbox.mark_sent, row, now=self.now(), external_id=str(message.id))
+
+    async def _start_thread(self, row: OutboundMessage, message: discord.Message, reply: Reply) -> None:
+        try:
+            data = await self.bot.client.http.start_thread_with_message(
+                message.channel.id, message.id, name=thread_name(reply),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:  # the message is out; a missing thread must not re-post it
+            log.error("discord outbox: message %s posted but its thread failed: %s", row.id, exc)
+            return
+
+        def store() -> None:
+            OutboundMessage.update(thread_id=str(data["id"])).where(OutboundMessage.id == row.id).execute()
+
+        await self.bot.run(store)
