@@ -1,0 +1,170 @@
+"""Deliver the core's outbox to Slack: about one message per second per channel, 429-aware, off the ack path.
+
+    sender = OutboxSender(chatops_app, client)
+    sender.start()          # a daemon thread; sender.kick() after a request that may have queued posts
+    ...
+    sender.stop()
+
+Each pass claims due ``slack`` messages (``chatops.outbox.claim``) and sends
+them with chat.postMessage (``thread_ts`` when the message names a thread),
+always picking the message whose channel may speak soonest, so a burst for one
+channel never holds up another. A 429 puts the message back after its
+Retry-After and pauses that channel; a permanent error (``channel_not_found``,
+``not_in_channel``…) marks it failed; anything else is retried with backoff.
+``monotonic`` and ``sleep`` are injectable: tests drive the pacing with a fake
+clock instead of waiting.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from chatops import outbox
+from chatops.app import App
+from chatops.models import OutboundMessage
+from chatops.reply import Reply
+
+from adapters.slack.render import render
+
+log = logging.getLogger("adapters.slack.sender")
+
+PER_CHANNEL_INTERVAL = 1.0   # Slack: about one message per second per channel
+HOLD_LIMIT = 30.0            # wait in-process up to this long for a channel; longer: back to the outbox
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text", "invalid_blocks",
+    "invalid_blocks_format", "cannot_dm_bot", "user_not_found", "account_inactive", "restricted_action",
+    "too_many_attachments", "invalid_auth", "not_authed", "token_revoked", "missing_scope",
+})
+
+
+def retry_after_seconds(error: SlackApiError, default: float = 1.0) -> float:
+    headers = getattr(error.response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, (list, tuple)) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                return default
+    return default
+
+
+class OutboxSender:
+    def __init__(self, chatops_app: App, client: WebClient, *, interval: float = PER_CHANNEL_INTERVAL,
+                 poll_seconds: float = 2.0, batch: int = 20,
+                 monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None) -> None:
+        self.app = chatops_app
+        self.client = client
+        self.interval = interval
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.monotonic = monotonic
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
+        self._next_ok: dict[str, float] = {}
+        self._thread: threading.Thread | None = None
+
+    # ---- the thread ------------------------------------------------------------------
+    def start(self) -> "OutboxSender":
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="slack-outbox", daemon=True)
+            self._thread.start()
+        return self
+
+    def kick(self) -> None:
+        """Look at the outbox now (after a request that may have queued posts)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                with self.app.db.connection_context():
+                    self.drain()
+            except Exception:  # noqa: BLE001 - keep the sender alive; the next pass retries
+                log.exception("Slack outbox pass failed")
+            self._wake.wait(self.poll_seconds)
+
+    # ---- one pass ----------------------------------------------------------------------
+    def drain(self) -> int:
+        """Send every due message (claiming in batches); returns how many were handed to Slack."""
+        sent = 0
+        while not self._stop.is_set():
+            claimed = outbox.claim("slack", now=self.app.router.clock(), limit=self.batch)
+            if not claimed:
+                return sent
+            sent += self._send_batch(claimed)
+        return sent
+
+    def _send_batch(self, queue: list[OutboundMessage]) -> int:
+        sent = 0
+        while queue and not self._stop.is_set():
+            now = self.monotonic()
+            message = min(queue, key=lambda m: (max(now, self._next_ok.get(m.channel_id, now)), m.id))
+            queue.remove(message)
+            wait = self._next_ok.get(message.channel_id, now) - now
+            if wait > HOLD_LIMIT:
+                outbox.retry(message, now=self.app.router.clock(), after_seconds=wait, error="channel paused")
+                continue
+            if wait > 0:
+                self._sleep(wait)
+            if self.deliver(message):
+                sent += 1
+        for message in queue:  # stopped mid-batch: hand the rest back now rather than after the lease
+            outbox.retry(message, now=self.app.router.clock(), after_seconds=0, error="sender stopped")
+        return sent
+
+    def deliver(self, message: OutboundMessage) -> bool:
+        """Send one message and record the outcome in the outbox; True when Slack took it."""
+        now = self.app.router.clock()
+        channel = message.channel_id
+        try:
+            payload = render(Reply.from_dict(message.reply))
+        except (KeyError, TypeError, ValueError) as exc:
+            outbox.mark_failed(message, error=f"unrenderable reply: {exc}")
+            return False
+        kwargs = {"channel": channel, **payload, "unfurl_links": False}
+        if message.thread_id:
+            kwargs["thread_ts"] = message.thread_id
+        try:
+            response = self.client.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", None)
+            error = (exc.response.get("error") if hasattr(exc.response, "get") else None) or str(status)
+            if status == 429 or error == "ratelimited":
+                after = retry_after_seconds(exc)
+                self._next_ok[channel] = self.monotonic() + after
+                outbox.retry(message, now=now, after_seconds=after, error="429 rate limited")
+                log.warning("Slack rate limit on %s: retrying message %s in %.0f s", channel, message.id, after)
+            elif error in PERMANENT_ERRORS:
+                outbox.mark_failed(message, error=error)
+                log.error("Slack refused message %s for %s: %s", message.id, channel, error)
+            else:
+                self._backoff(message, now, f"slack error: {error}")
+            return False
+        except Exception as exc:  # noqa: BLE001 - network trouble: try again later
+            self._backoff(message, now, f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            self._next_ok[channel] = max(self._next_ok.get(channel, 0.0), self.monotonic() + self.interval)
+        outbox.mark_sent(message, now=now, external_id=response.get("ts"))
+        return True
+
+    def _backoff(self, message: OutboundMessage, now, error: str) -> None:
+        after = min(300.0, 2.0 ** max(1, message.attempts))
+        outbox.retry(message, now=now, after_seconds=after, error=error)
+        log.warning("Slack delivery of message %s failed (%s); retrying in %.0f s", message.id, error, after)
