@@ -1,0 +1,85 @@
+"""Ticket types, keyword classification and deflection suggestions — rules kept as data.
+
+    category, how = classify("my CC is getting declined", chosen=None)
+    # ("external_ops_problem", "keywords"); no rule matches → (None, "triage")
+
+Deflection uses the ops area's ``chatops.ops.deflection.suggest(text)`` when it is installed,
+else the :class:`~chatops.support.models.DeflectionRule` rows.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from chatops.support.models import DeflectionRule, KeywordRule
+
+
+class TicketType(str, enum.Enum):
+    """The five ticket types of the dev-support seed."""
+
+    INTERNAL_TASK = "internal_task"
+    INTERNAL_OPS_PROBLEM = "internal_ops_problem"
+    EXTERNAL_OPS_PROBLEM = "external_ops_problem"
+    EXTERNAL_DEV_INQUIRY = "external_dev_inquiry"
+    EXTERNAL_DEV_PROBLEM = "external_dev_problem"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+TYPES = tuple(t.value for t in TicketType)
+URGENCIES = ("low", "normal", "high", "urgent")
+
+
+def label(category: str | None) -> str:
+    return category.replace("_", " ") if category else "unclassified (triage)"
+
+
+def _keywords(text: str) -> list[str]:
+    return [k.strip().lower() for k in text.replace("\n", ",").split(",") if k.strip()]
+
+
+def _matches(keyword: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", text) is not None
+
+
+def classify(text: str, chosen: str | None = None) -> tuple[str | None, str]:
+    """(category, how): the requester's choice, else the best-scoring keyword rule, else triage."""
+    if chosen:
+        return chosen, "requester"
+    low = text.lower()
+    scores: dict[str, tuple[int, int]] = {}
+    for rule in KeywordRule.select().where(KeywordRule.enabled == True).order_by(KeywordRule.id):  # noqa: E712
+        hits = sum(1 for k in _keywords(rule.keywords) if _matches(k, low))
+        if hits:
+            score, first = scores.get(rule.category, (0, rule.id))
+            scores[rule.category] = (score + hits * rule.weight, first)
+    if not scores:
+        return None, "triage"
+    best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
+    return best[0], "keywords"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    command: str
+    example: str
+    why: str
+
+
+def suggest(text: str) -> list[Suggestion]:
+    """Self-serve commands that may answer ``text`` (the ops hook when installed, else data rules)."""
+    try:
+        from chatops.ops.deflection import suggest as ops_suggest
+    except ImportError:
+        ops_suggest = None
+    if ops_suggest is not None:
+        return [Suggestion(s.command, s.example, s.why) for s in ops_suggest(text)]
+    low = text.lower()
+    found: list[Suggestion] = []
+    for rule in DeflectionRule.select().where(DeflectionRule.enabled == True).order_by(DeflectionRule.id):  # noqa: E712
+        if any(_matches(k, low) for k in _keywords(rule.keywords)):
+            found.append(Suggestion(rule.command, rule.example, rule.why))
+    return found

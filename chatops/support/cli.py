@@ -1,0 +1,49 @@
+"""`chatops worker` (a Huey consumer: SLA sweeps, digests) and `chatops cred export`."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.pass_context
+def worker(ctx: click.Context, workers: int) -> None:
+    """Run the background worker: the SLA sweep every minute and the daily digest."""
+    from chatops.cli import _app, _require_schema
+    from chatops.support.tasks import huey
+
+    app = _app(ctx)
+    _require_schema(app)
+    click.echo(f"chatops worker: huey {type(huey.storage).__name__}, {workers} thread(s); Ctrl-C stops")
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+@click.group()
+def cred() -> None:
+    """Cred earned by helping on support tickets."""
+
+
+@cred.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "sourcecred"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="File to write (default: standard output).")
+@click.option("--name", default="chatops", show_default=True,
+              help="SourceCred External plugin name: the graph is for config/plugins/external/NAME/graph.json.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: str, name: str) -> None:
+    """Write the cred ledger as CSV, or as a graph.json for SourceCred's External plugin."""
+    from chatops.cli import _app, _require_schema
+    from chatops.support import cred as ledger
+
+    app = _app(ctx)
+    _require_schema(app)
+    fp = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
+    try:
+        n = ledger.export_csv(fp) if fmt == "csv" else ledger.export_sourcecred(fp, name=name)
+    finally:
+        if fp is not sys.stdout:
+            fp.close()
+    if output != "-":
+        click.echo(f"Wrote {n} {'row(s)' if fmt == 'csv' else 'node(s)'} to {output}", err=True)

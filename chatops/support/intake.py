@@ -1,0 +1,115 @@
+"""Intake: the `/support` form or text → a deflection offer or a routed, classified ticket.
+
+    form = parse_text("category=external_ops_problem urgency=high my payout is late")
+    reply = intake.submit(ctx_like, form)      # see chatops.support.commands
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from chatops import parser
+from chatops.errors import BadArgument, UsageError
+from chatops.identity import Actor
+from chatops.reply import Buttons, Fields, Reply, Text
+from chatops.settings import Settings
+from chatops.support import classify, entitlement, tickets
+from chatops.support.models import Deflection, Ticket
+
+_OPTION = re.compile(r"(?:^|\s)(category|type|urgency|summary)=(\"[^\"]*\"|'[^']*'|\S+)", re.I)
+
+
+@dataclass(frozen=True)
+class Form:
+    text: str = ""
+    category: str | None = None
+    urgency: str = "normal"
+    summary: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise_category(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in classify.TYPES:
+        raise BadArgument("category", f"must be one of {', '.join(classify.TYPES)}; `{value[:40]}` is not.")
+    return key
+
+
+def normalise_urgency(value: str | None) -> str:
+    key = (value or "normal").strip().lower()
+    if key not in classify.URGENCIES:
+        raise BadArgument("urgency", f"must be one of {', '.join(classify.URGENCIES)}; `{value[:40]}` is not.")
+    return key
+
+
+def parse_text(text: str) -> Form:
+    """``[category=…] [urgency=…] [summary="…"] free text`` — options anywhere, the rest verbatim."""
+    options: dict[str, str] = {}
+
+    def take(m: re.Match) -> str:
+        options["category" if m.group(1).lower() == "type" else m.group(1).lower()] = m.group(2).strip("\"'")
+        return " "
+
+    rest = _OPTION.sub(take, text).strip()
+    return Form(text=rest, category=normalise_category(options.get("category")),
+                urgency=normalise_urgency(options.get("urgency")), summary=options.get("summary", "").strip())
+
+
+def text_after_command(raw: str) -> str:
+    """The invocation text without its command name (``support …`` → ``…``)."""
+    normal = parser.normalise(raw)
+    parts = normal.split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def offer(actor: Actor, form: Form, suggestions: list[classify.Suggestion], *, now: datetime,
+          new_action) -> Reply:
+    """Offer self-serve commands first: "That solved it" (no ticket) or "I still need help"."""
+    row = Deflection.create(person=actor.person.id, text=(form.summary + " " + form.text).strip()[:4000],
+                            command=suggestions[0].command, created_at=now)
+    handle = new_action("deflection", {**form.to_payload(), "deflection_id": row.id})
+    items = tuple((f"`{s.example}`", s.why or s.command) for s in suggestions[:3])
+    return Reply((Text("You may be able to do this yourself right now:"), Fields(items),
+                  Buttons((handle.button("That solved it", "solved", "primary"),
+                           handle.button("I still need help", "open")))), ephemeral=True)
+
+
+def open_from_form(actor: Actor, form: Form, *, now: datetime, correlation_id: str, settings: Settings,
+                   origin_channel_id: str | None, user_id: str, platform: str) -> Ticket:
+    body = (form.text or form.summary).strip()
+    category, how = classify.classify(" ".join([form.summary, form.text]), form.category)
+    summary = form.summary or (body.splitlines()[0] if body else "")
+    opening = tickets.Opening(
+        requester=actor.person, platform=platform, user_id=user_id, origin_channel_id=origin_channel_id,
+        community=actor.community, tier=actor.tier, category=category, classified_by=how,
+        urgency=form.urgency, summary=summary[:200], details=form.text,
+    )
+    return tickets.open_ticket(opening, tickets.Who.of(actor), now=now, correlation_id=correlation_id,
+                               settings=settings)
+
+
+def opened_reply(ticket: Ticket) -> Reply:
+    where = f"<#{ticket.channel_id}>" if ticket.channel_id and ticket.platform in ("slack", "discord") else "the queue"
+    items = [("Type", classify.label(ticket.category)), ("Sent to", where), ("Urgency", ticket.urgency)]
+    if ticket.first_response_due:
+        items.append(("First response by", f"{ticket.first_response_due:%Y-%m-%d %H:%M} UTC"))
+    text = f"Ticket {ticket.ref} is open: {ticket.summary}"
+    if ticket.needs_triage:
+        text += "\nA support person will triage it first."
+    return Reply((Text(text, "success"), Fields(tuple(items))), ephemeral=True)
+
+
+def require_text(form: Form) -> None:
+    if not (form.text or form.summary):
+        raise UsageError("Tell us what you need, for example `support my payout is late`.",
+                         hint="Options: category=… urgency=low|normal|high|urgent summary=\"…\"")
+
+
+def check_channel(actor: Actor, settings: Settings) -> None:
+    entitlement.check_channel(actor, settings.get("CHATOPS_SUPPORT_PARTNER_INFO"))

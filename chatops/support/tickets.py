@@ -1,0 +1,291 @@
+"""The ticket lifecycle: open → claimed → waiting on requester → resolved → closed, and reopen.
+
+    t = tickets.open_ticket(Opening(...), by=actor_info, now=now, correlation_id=cid, settings=s)
+    tickets.claim(t, who, now=now, correlation_id=cid)
+    tickets.reply(t, who, "Fixed on our side", now=now, correlation_id=cid)   # first response
+    tickets.resolve(t, who, now=now, correlation_id=cid, settings=s)         # cred + CSAT prompt
+
+Every transition writes a :class:`TicketEvent` and an audit event in the caller's transaction,
+and recomputes the ticket's ``next_due`` (what the SLA sweeper's index looks at). Messages to
+the ticket's channel and to the requester go through the outbox; a transition that is not
+possible from the ticket's state raises :class:`~chatops.errors.Conflict`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chatops import audit, outbox
+from chatops.context import create_action
+from chatops.errors import Conflict
+from chatops.models import Community, Person, Tier
+from chatops.reply import Button, Buttons, Destination, Fields, Reply, Text
+from chatops.settings import Settings
+from chatops.support import oncall, routing, sla
+from chatops.support.classify import label as type_label
+from chatops.support.models import CategoryWeight, Ticket, TicketEvent
+
+SYSTEM = "system:sla-sweeper"
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who acts on a ticket: a person (None for the system), a label for the audit trail, and where."""
+
+    person: Person | None
+    label: str
+    platform: str = ""
+    community: str = ""
+    is_staff: bool = False
+
+    @classmethod
+    def of(cls, actor: Any) -> "Who":
+        return cls(actor.person, actor.label, actor.platform,
+                   actor.community.slug if actor.community else "", actor.is_staff)
+
+
+SYSTEM_WHO = Who(None, SYSTEM)
+
+
+@dataclass(frozen=True)
+class Opening:
+    requester: Person
+    platform: str
+    user_id: str
+    origin_channel_id: str | None
+    community: Community | None
+    tier: Tier | None
+    category: str | None
+    classified_by: str
+    urgency: str
+    summary: str
+    details: str
+
+
+def event(ticket: Ticket, kind: str, who: Who, *, now: datetime, correlation_id: str, body: str = "",
+          internal: bool = False, detail: str = "", **data: Any) -> TicketEvent:
+    """Record a transition on the ticket and in the audit trail (same transaction)."""
+    ev = TicketEvent.create(ticket=ticket.id, kind=kind, actor=who.person.id if who.person else None,
+                            actor_label=who.label, body=body, internal=internal, data=data, created_at=now)
+    audit.record(correlation_id=correlation_id or ticket.correlation_id, actor=who.label,
+                 actor_person_id=who.person.id if who.person else None, platform=who.platform or ticket.platform,
+                 community=who.community, command=f"ticket:{kind}",
+                 arguments={"ticket": ticket.id, **{k: v for k, v in data.items() if v is not None}},
+                 outcome="executed", detail=detail or (body[:200] if not internal else "internal note"), at=now)
+    return ev
+
+
+def _save(ticket: Ticket, settings: Settings) -> None:
+    ticket.next_due = sla.next_due(ticket, settings)
+    ticket.save()
+
+
+def card(ticket: Ticket, *, headline: str | None = None) -> Reply:
+    """The ticket's message in its channel, with its buttons."""
+    tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
+    community = Community.get_or_none(Community.id == ticket.community_id) if ticket.community_id else None
+    assignee = Person.get_or_none(Person.id == ticket.assignee_id) if ticket.assignee_id else None
+    items = [
+        ("Type", type_label(ticket.category) + ("" if ticket.classified_by != "keywords" else " (by keywords)")),
+        ("Tier", tier.name if tier else "none"),
+        ("Community", community.name if community else "none"),
+        ("Urgency", ticket.urgency),
+        ("State", ticket.state + (f" — {assignee.name}" if assignee else "")),
+        ("Requester", oncall.handle(Person.get_by_id(ticket.requester_id), ticket.platform)),
+    ]
+    if ticket.first_response_due and ticket.first_response_at is None:
+        items.append(("First response due", f"{ticket.first_response_due:%Y-%m-%d %H:%M} UTC"))
+    if ticket.resolution_due and ticket.state in ("open", "claimed", "waiting"):
+        items.append(("Resolution due", f"{ticket.resolution_due:%Y-%m-%d %H:%M} UTC"))
+    blocks: list = [Text(headline or f"Ticket {ticket.ref}: {ticket.summary}"), Fields(tuple(items))]
+    if ticket.needs_triage:
+        blocks.append(Text("Needs triage: no routing rule matched or the type is unknown.", "warning"))
+    if ticket.details and ticket.details != ticket.summary:
+        blocks.append(Text(ticket.details[:1500]))
+    if ticket.action_token:
+        token = ticket.action_token
+        if ticket.state in ("open", "waiting"):
+            buttons = [Button("Claim", f"{token}.claim", "primary"), Button("Resolve", f"{token}.resolve")]
+        elif ticket.state == "claimed":
+            buttons = [Button("Waiting on requester", f"{token}.wait"), Button("Resolve", f"{token}.resolve", "primary"),
+                       Button("Unclaim", f"{token}.unclaim")]
+        elif ticket.state == "resolved":
+            buttons = [Button("Close", f"{token}.close"), Button("Reopen", f"{token}.reopen")]
+        else:
+            buttons = [Button("Reopen", f"{token}.reopen")]
+        blocks.append(Buttons(tuple(buttons)))
+    return Reply(tuple(blocks))
+
+
+def post_card(ticket: Ticket, *, now: datetime, headline: str | None = None, dedupe_key: str | None = None) -> None:
+    if ticket.platform in ("slack", "discord") and ticket.channel_id:
+        outbox.enqueue(Destination(ticket.platform, ticket.channel_id), card(ticket, headline=headline), now=now,
+                       dedupe_key=dedupe_key, correlation_id=ticket.correlation_id)
+
+
+def tell_requester(ticket: Ticket, reply: Reply, *, now: datetime, dedupe_key: str | None = None) -> bool:
+    """Post to the channel (or DM) the requester asked from, mentioning them."""
+    if ticket.platform not in ("slack", "discord") or not ticket.origin_channel_id:
+        return False
+    outbox.enqueue(Destination(ticket.platform, ticket.origin_channel_id), reply, now=now, dedupe_key=dedupe_key,
+                   correlation_id=ticket.correlation_id)
+    return True
+
+
+# ---- transitions ----------------------------------------------------------------------
+
+def open_ticket(o: Opening, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    match = routing.route(platform=o.platform, tier=o.tier, community=o.community, category=o.category,
+                          settings=settings)
+    team = (match.route.team if match.route and match.route.team_id else None) or oncall.default_team(settings)
+    fr_due, res_due = sla.targets(o.tier, now)
+    ticket = Ticket.create(
+        requester=o.requester, platform=o.platform, requester_user_id=o.user_id,
+        origin_channel_id=o.origin_channel_id, community=o.community, tier=o.tier, category=o.category,
+        classified_by=o.classified_by, urgency=o.urgency, summary=o.summary[:200], details=o.details,
+        state="open", needs_triage=match.flagged or o.category is None, route=match.route, team=team,
+        channel_id=match.channel_id, correlation_id=correlation_id, created_at=now,
+        first_response_due=fr_due, resolution_due=res_due,
+    )
+    ticket.action_token = create_action("ticket", payload={"ticket_id": ticket.id}, requester_id=o.requester.id,
+                                        correlation_id=correlation_id, now=now, command="support").token
+    _save(ticket, settings)
+    event(ticket, "opened", who, now=now, correlation_id=correlation_id, body=o.summary,
+          category=o.category, classified_by=o.classified_by, route=match.route.id if match.route else None,
+          channel=match.channel_id, flagged=ticket.needs_triage)
+    post_card(ticket, now=now, dedupe_key=f"ticket:{ticket.id}:opened")
+    return ticket
+
+
+def _need(ticket: Ticket, states: tuple[str, ...], doing: str) -> None:
+    if ticket.state not in states:
+        raise Conflict(f"Ticket {ticket.ref} is {ticket.state}; it can't be {doing}.")
+
+
+def claim(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    if ticket.state == "claimed" and ticket.assignee_id == (who.person.id if who.person else None):
+        raise Conflict(f"You already have ticket {ticket.ref}.")
+    if ticket.state == "claimed":
+        owner = Person.get_by_id(ticket.assignee_id)
+        raise Conflict(f"Ticket {ticket.ref} is claimed by {owner.name}; ask them, or use `ticket-transfer`.")
+    _need(ticket, ("open", "waiting"), "claimed")
+    ticket.state, ticket.assignee, ticket.claimed_at = "claimed", who.person, ticket.claimed_at or now
+    ticket.waiting_since = None
+    _save(ticket, settings)
+    event(ticket, "claimed", who, now=now, correlation_id=correlation_id)
+    return ticket
+
+
+def unclaim(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    _need(ticket, ("claimed",), "unclaimed")
+    ticket.state, ticket.assignee = "open", None
+    _save(ticket, settings)
+    event(ticket, "unclaimed", who, now=now, correlation_id=correlation_id)
+    return ticket
+
+
+def transfer(ticket: Ticket, who: Who, to: Person, *, now: datetime, correlation_id: str,
+             settings: Settings) -> Ticket:
+    _need(ticket, ("open", "claimed", "waiting"), "transferred")
+    previous = ticket.assignee_id
+    ticket.state, ticket.assignee, ticket.claimed_at = "claimed", to, ticket.claimed_at or now
+    ticket.waiting_since = None
+    _save(ticket, settings)
+    event(ticket, "transferred", who, now=now, correlation_id=correlation_id, to=to.id, previous=previous,
+          detail=f"to {to.name}")
+    return ticket
+
+
+def wait(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    _need(ticket, ("open", "claimed"), "set to wait on the requester")
+    if ticket.assignee_id is None and who.person is not None:
+        ticket.assignee, ticket.claimed_at = who.person, now
+    ticket.state, ticket.waiting_since = "waiting", now
+    _save(ticket, settings)
+    event(ticket, "waiting", who, now=now, correlation_id=correlation_id)
+    return ticket
+
+
+def reply(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    """A reply the requester sees. A support person's first one is the first response."""
+    _need(ticket, ("open", "claimed", "waiting"), "answered (reopen it first)")
+    from_requester = who.person is not None and who.person.id == ticket.requester_id
+    if from_requester:
+        if ticket.state == "waiting":
+            ticket.state, ticket.waiting_since = ("claimed" if ticket.assignee_id else "open"), None
+        _save(ticket, settings)
+        event(ticket, "reply", who, now=now, correlation_id=correlation_id, body=text, from_requester=True)
+        post_card(ticket, now=now, headline=f"Ticket {ticket.ref}: the requester wrote: {text[:500]}")
+        return ticket
+    first = ticket.first_response_at is None
+    if first:
+        ticket.first_response_at = now
+    _save(ticket, settings)
+    event(ticket, "reply", who, now=now, correlation_id=correlation_id, body=text, first_response=first)
+    requester = Person.get_by_id(ticket.requester_id)
+    tell_requester(ticket, Reply.of(f"{oncall.handle(requester, ticket.platform)} About your ticket {ticket.ref} "
+                                    f"({ticket.summary[:80]}): {text}"), now=now)
+    return ticket
+
+
+def note(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id: str) -> TicketEvent:
+    """An internal note: kept on the ticket for the team, never sent to the requester."""
+    return event(ticket, "note", who, now=now, correlation_id=correlation_id, body=text, internal=True)
+
+
+def resolve(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings,
+            text: str = "") -> Ticket:
+    _need(ticket, ("open", "claimed", "waiting"), "resolved")
+    if ticket.assignee_id is None and who.person is not None and who.person.id != ticket.requester_id:
+        ticket.assignee, ticket.claimed_at = who.person, ticket.claimed_at or now
+    ticket.state, ticket.resolved_at, ticket.waiting_since = "resolved", now, None
+    _save(ticket, settings)
+    event(ticket, "resolved", who, now=now, correlation_id=correlation_id, body=text)
+    from chatops.support import cred, csat
+
+    cred.award(ticket, now=now, correlation_id=correlation_id)
+    csat.ask(ticket, now=now, correlation_id=correlation_id)
+    return ticket
+
+
+def close(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    _need(ticket, ("resolved", "open", "claimed", "waiting"), "closed")
+    ticket.state, ticket.closed_at = "closed", now
+    _save(ticket, settings)
+    event(ticket, "closed", who, now=now, correlation_id=correlation_id)
+    return ticket
+
+
+def reopen(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
+    _need(ticket, ("resolved", "closed"), "reopened")
+    ticket.cycle += 1
+    ticket.state = "claimed" if ticket.assignee_id else "open"
+    ticket.resolved_at = ticket.closed_at = None
+    tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
+    _, ticket.resolution_due = sla.targets(tier, now)
+    ticket.res_stage, ticket.sla_status = 0, "ok"
+    ticket.save()
+    event(ticket, "reopened", who, now=now, correlation_id=correlation_id)  # clock_start reads this event
+    _save(ticket, settings)
+    post_card(ticket, now=now, headline=f"Ticket {ticket.ref} was reopened: {ticket.summary}",
+              dedupe_key=f"ticket:{ticket.id}:reopened:{ticket.cycle}")
+    return ticket
+
+
+def set_type(ticket: Ticket, who: Who, category: str, *, now: datetime, correlation_id: str) -> Ticket:
+    """Triage: a support person sets the type."""
+    previous = ticket.category
+    ticket.category, ticket.classified_by, ticket.needs_triage = category, "staff", False
+    ticket.save()
+    event(ticket, "typed", who, now=now, correlation_id=correlation_id, category=category, previous=previous)
+    return ticket
+
+
+def type_weight(category: str | None) -> float:
+    row = CategoryWeight.get_or_none(CategoryWeight.category == (category or ""))
+    return row.weight if row is not None else 1.0
+
+
+__all__ = ["Opening", "Who", "SYSTEM", "SYSTEM_WHO", "card", "claim", "close", "event", "note", "open_ticket",
+           "reopen", "reply", "resolve", "set_type", "transfer", "unclaim", "wait"]
