@@ -365,3 +365,10 @@ def test_ping_uses_the_injected_clock(r, clock):
     clock.advance(hours=1)
     assert r.invoke("/ping").text == "pong (2026-01-05 10:00:00 UTC)"
     assert r.last.audit[0].created_at == clock()
+
+
+def test_free_text_tail_keeps_curly_quotes_verbatim(r):
+    # BUG (reported): parser.normalise() straightens curly quotes across the whole line, so the
+    # free-text tail is altered (and an apostrophe ’ then counts as an unbalanced quote).
+    assert r.invoke("say bob she said “hi” ‘twice’").text == "[bob] she said “hi” ‘twice’"
+    assert r.invoke("say bob it’s late").text == "[bob] it’s late"
