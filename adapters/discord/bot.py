@@ -36,7 +36,7 @@ import discord
 import yarl
 
 from adapters.discord import messages
-from adapters.discord.appcommands import missing_required, options_to_arguments
+from adapters.discord.appcommands import form_params, options_to_arguments
 from adapters.discord.modals import build_modal, parse_form_id, submitted_values
 from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
@@ -210,8 +210,8 @@ class DiscordBot:
             return
         command = self.app.registry.get(name)
         if command is not None:
-            missing = missing_required(command, raw)
-            if missing and await self._open_form(interaction, command, missing, raw):
+            params = form_params(command, raw)
+            if params and await self._open_form(interaction, command, params, raw):
                 return
         await self._route(interaction, command, name, raw)
 
@@ -236,10 +236,10 @@ class DiscordBot:
             log.error("discord: could not answer interaction %s [%s]: %s", interaction.id, reply.correlation_id, exc)
 
     # ---- forms (modals) ---------------------------------------------------------------------------
-    async def _open_form(self, interaction: discord.Interaction, command: Command, missing: list,
+    async def _open_form(self, interaction: discord.Interaction, command: Command, params: list,
                          raw: dict[str, str]) -> bool:
-        """Open a modal for the missing arguments; False when the core should answer instead."""
-        modal = build_modal(command, missing, interaction.id)
+        """Open a modal asking for ``params``; False when the core should answer instead."""
+        modal = build_modal(command, params, interaction.id)
         if modal is None:
             return False
         if not await self._may_run(interaction, command):

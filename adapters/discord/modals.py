@@ -6,11 +6,17 @@
     ...
     values = submitted_values(interaction.data)         # {"description": "my payout is late"}
 
+When a form opens (``appcommands.form_params``): required arguments left out
+(free text is optional on Discord, so ``/ticket reply 12`` without the text), or
+a command with a free-text parameter run with no options at all (``/support``
+alone: its category, urgency, summary and details in one form).
+
 What happens beyond five: a modal cannot hold the sixth input, and a form that
 collects only part of the arguments would lose the answers when the command
 then fails, so a command missing more than five required arguments gets no
 modal: it goes to the core as it is, which answers (ephemerally) with the
-missing argument and the command's usage.
+missing argument and the command's usage. A free-text command with more than
+five parameters gets a form with its required ones and the free text first.
 
 A modal's ``custom_id`` is ``chatops-form:<command>:<form id>``. The options the
 user did give are kept in memory under the form id (15 minutes) and merged
@@ -59,8 +65,10 @@ class CommandForm(discord.ui.Modal):
         for param in params:
             long_text = param.is_tail
             hint = param.help or param.type.arg_type.describe()
+            if param.choices:
+                hint = "one of: " + ", ".join(param.choices)
             self.add_item(discord.ui.TextInput(
-                label=_label(param), custom_id=param.display, required=True,
+                label=_label(param), custom_id=param.display, required=param.required or param.is_tail,
                 style=discord.TextStyle.paragraph if long_text else discord.TextStyle.short,
                 placeholder=hint[:100] if hint else None,
                 max_length=MAX_INPUT_LENGTH if long_text else 2000,
@@ -70,11 +78,11 @@ class CommandForm(discord.ui.Modal):
         return None
 
 
-def build_modal(command: Command, missing: list[Parameter], form_id: int | str) -> CommandForm | None:
-    """A form asking for ``missing``, or None when there are more than five (see the module doc)."""
-    if not missing or len(missing) > MAX_INPUTS:
+def build_modal(command: Command, params: list[Parameter] | None, form_id: int | str) -> CommandForm | None:
+    """A form asking for ``params``, or None when there is nothing to ask or more than five (module doc)."""
+    if not params or len(params) > MAX_INPUTS:
         return None
-    return CommandForm(command, missing, form_id)
+    return CommandForm(command, params, form_id)
 
 
 def submitted_values(data: dict[str, Any] | None) -> dict[str, str]:

@@ -1,0 +1,93 @@
+"""``chatops discord …``: sync the app commands on purpose, run the bot.
+
+    chatops discord sync                    # global commands (PUT /applications/{id}/commands)
+    chatops discord sync --guild 1234       # one guild's commands (instant; for testing)
+    chatops discord sync --print            # show the JSON, call nothing
+    chatops discord run                     # the bot in the foreground (Ctrl-C stops)
+
+Syncing is a separate step because Discord limits command creation per day:
+the bot never syncs on its own (not on start-up, not on reconnects).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from adapters.discord.appcommands import commands_payload
+
+
+def _app(ctx: click.Context):
+    from chatops.cli import _app as core_app
+
+    return core_app(ctx)
+
+
+@click.group()
+def discord() -> None:
+    """Discord: sync app commands, run the bot."""
+
+
+async def sync_commands(app, token: str, *, guild_id: int | None = None) -> list[dict]:
+    """Replace the application's commands with the registry's; returns Discord's answer."""
+    import discord as dpy
+
+    from adapters.discord.bot import apply_endpoints
+
+    apply_endpoints(app.settings.get("DISCORD_API_URL"), app.settings.get("DISCORD_GATEWAY_URL"))
+    payload = commands_payload(app.registry)
+    application_id = app.settings.get("DISCORD_APPLICATION_ID")
+    client = dpy.Client(intents=dpy.Intents.none(),
+                        application_id=int(application_id) if application_id else None)
+    try:
+        await client.login(token)  # REST only: no gateway connection
+        app_id = client.application_id
+        if app_id is None:
+            raise click.ClickException("could not tell the application id: set DISCORD_APPLICATION_ID")
+        if guild_id:
+            return await client.http.bulk_upsert_guild_commands(app_id, guild_id, payload)
+        return await client.http.bulk_upsert_global_commands(app_id, payload)
+    finally:
+        await client.close()
+
+
+@discord.command("sync")
+@click.option("--guild", "guild_id", type=int, default=None,
+              help="Sync to one guild (shows at once) instead of globally.")
+@click.option("--print", "print_only", is_flag=True, help="Print the commands' JSON and call nothing.")
+@click.pass_context
+def sync(ctx: click.Context, guild_id: int | None, print_only: bool) -> None:
+    """Register every command of the registry as a Discord app command."""
+    app = _app(ctx)
+    if print_only:
+        click.echo(json.dumps(commands_payload(app.registry), indent=2))
+        return
+    token = app.settings.get("DISCORD_TOKEN")
+    if not token:
+        raise click.ClickException("DISCORD_TOKEN is not set")
+    result = asyncio.run(sync_commands(app, token, guild_id=guild_id))
+    where = f"guild {guild_id}" if guild_id else "global (may take a moment to show everywhere)"
+    click.echo(f"Synced {len(result)} command(s), {where}: {', '.join(sorted(c['name'] for c in result))}")
+
+
+@discord.command("run")
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the bot in the foreground (Ctrl-C stops). Commands are not synced: see `sync`."""
+    from adapters.discord.bot import DiscordBot
+    from adapters.discord.runner import run_bot
+    from chatops.cli import _require_schema
+
+    app = _app(ctx)
+    _require_schema(app)
+    if not app.settings.get("DISCORD_TOKEN"):
+        raise click.ClickException("DISCORD_TOKEN is not set")
+
+    async def main() -> None:
+        await run_bot(DiscordBot(app))
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        click.echo("stopped")

@@ -1,0 +1,83 @@
+"""Running the bot: in its own thread beside the web app (``chatops run``), or in the foreground.
+
+    handle = start_in_process(app)     # None when DISCORD_TOKEN is empty
+    ...
+    handle.stop()                      # closes the gateway, the sender and the worker pool
+
+The bot gets its own event loop in a daemon thread; the web app's threads are
+untouched. ``stop`` is thread-safe and waits for the bot to close.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from adapters.discord.bot import DiscordBot
+
+log = logging.getLogger("adapters.discord")
+
+
+async def run_bot(bot: DiscordBot, stop: asyncio.Event | None = None) -> None:
+    """Run until the client stops or ``stop`` is set; always closes the bot."""
+    runner = asyncio.create_task(bot.start(), name="chatops-discord-client")
+    waiters = [runner]
+    if stop is not None:
+        waiters.append(asyncio.create_task(stop.wait(), name="chatops-discord-stop"))
+    try:
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()  # a login failure or a fatal gateway error surfaces here
+    finally:
+        await bot.close()
+        for task in waiters:
+            task.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+
+
+class BotThread:
+    """A running bot: ``stop()`` ends it."""
+
+    def __init__(self, bot: DiscordBot) -> None:
+        self.bot = bot
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="chatops-discord", daemon=True)
+
+    def start(self) -> "BotThread":
+        self.thread.start()
+        self._started.wait(5)
+        return self
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._run())
+        except BaseException as exc:  # noqa: BLE001 - reported, the web app keeps serving
+            self.error = exc
+            log.exception("discord: the bot stopped")
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+    async def _run(self) -> None:
+        self._stop = asyncio.Event()
+        self._started.set()
+        await run_bot(self.bot, self._stop)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._stop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        self.thread.join(timeout)
+
+
+def start_in_process(app, **bot_options) -> BotThread | None:
+    """``chatops run``'s hook: the bot in a thread when DISCORD_TOKEN is set, else None."""
+    if not app.settings.get("DISCORD_TOKEN"):
+        return None
+    return BotThread(DiscordBot(app, **bot_options)).start()

@@ -1,0 +1,277 @@
+"""A fake Discord on 127.0.0.1: the REST routes a bot calls and a JSON websocket gateway.
+
+    fake = FakeDiscord()
+    await fake.start()                       # points discord.py's Route.BASE / DEFAULT_GATEWAY here
+    client = make_client(...); asyncio.create_task(client.start("token"))
+    await fake.ready.wait()
+    await fake.interaction(fake.command_payload("whoami"))
+    call = await fake.wait_for("POST", "/webhooks/")   # the follow-up the bot sent
+    await fake.stop()                        # restores the class attributes
+
+It records every REST call (method, path, query, JSON body) and answers each
+with the minimal JSON discord.py needs (``Content-Type: application/json``
+exactly). Only what the adapter and its tests use is implemented; anything
+else answers 404 and is recorded, so a test notices.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import aiohttp
+import discord
+import yarl
+from aiohttp import web
+
+APP_ID = "900000000000000001"
+BOT_ID = "900000000000000002"
+GUILD_ID = "910000000000000001"
+CHANNEL_ID = "920000000000000001"
+SUPPORT_CHANNEL_ID = "920000000000000002"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+
+
+@dataclass
+class FakeDiscord:
+    guild_roles: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
+    channel_status: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(930000000000000001)
+        self._seq = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.ready = asyncio.Event()
+        self.ws: web.WebSocketResponse | None = None
+        self.identifies = 0
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = self.api_url
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def stop(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._saved is not None:
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+
+    # ---- waiting on what the bot did ---------------------------------------------------
+    async def wait_for(self, method: str, path_part: str = "", *, where: Callable[[Call], bool] | None = None,
+                       after: int = 0, timeout: float = 5.0) -> Call:
+        """The first call (from index ``after``) matching; waits for it to arrive."""
+        def find() -> Call | None:
+            for call in self.calls[after:]:
+                if call.method == method and path_part in call.path and (where is None or where(call)):
+                    return call
+            return None
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
+        found = find()
+        assert found is not None
+        return found
+
+    def find(self, method: str, path_part: str = "") -> list[Call]:
+        return [c for c in self.calls if c.method == method and path_part in c.path]
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # ---- REST ----------------------------------------------------------------------
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            if raw:
+                body = json.loads(raw)
+        call = Call(request.method, path, dict(request.query), body)
+        status, payload = self._answer(call)
+        await self._record(call)
+        if status == 204:
+            return web.Response(status=204)
+        return web.Response(status=status, body=json.dumps(payload).encode(),
+                            headers={"Content-Type": "application/json"})
+
+    def _answer(self, call: Call) -> tuple[int, Any]:
+        m, p, parts = call.method, call.path, call.path.strip("/").split("/")
+        if m == "GET" and p == "/users/@me":
+            return 200, self.bot_user
+        if m == "GET" and p == "/oauth2/applications/@me":
+            return 200, {"id": APP_ID, "name": "chatops", "icon": None, "description": "", "bot_public": True,
+                         "bot_require_code_grant": False, "verify_key": "0" * 64, "flags": 0,
+                         "owner": self.user_payload("900000000000000009", "owner")}
+        if m == "GET" and p == "/gateway/bot":
+            return 200, {"url": self.gateway_url, "shards": 1,
+                         "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                                 "max_concurrency": 1}}
+        if m == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            return 200, {"interaction": {"id": parts[1], "type": 2, "activity_instance_id": None,
+                                         "response_message_id": None, "response_message_loading": False,
+                                         "response_message_ephemeral": False}}
+        if parts[0] == "webhooks":
+            if m == "DELETE":
+                return 204, None
+            return 200, self.message_payload(CHANNEL_ID, call.json or {})
+        if parts[0] == "applications" and parts[-1] == "commands" and m == "PUT":
+            return 200, [{**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
+                         for c in call.json]
+        if parts[0] == "channels" and m == "POST" and parts[-1] == "messages":
+            status = self.channel_status.get(parts[1], 200)
+            if status != 200:
+                return status, {"message": "Missing Access", "code": 50001}
+            return 200, self.message_payload(parts[1], call.json or {})
+        if parts[0] == "channels" and m == "POST" and parts[-1] == "threads":
+            return 201, {"id": str(next(self._ids)), "type": 11, "guild_id": GUILD_ID, "parent_id": parts[1],
+                         "name": (call.json or {}).get("name", ""), "owner_id": BOT_ID,
+                         "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                             "archive_timestamp": "2026-01-05T09:00:00+00:00", "locked": False}}
+        if parts[0] == "channels" and m == "PATCH" and "messages" in parts:
+            return 200, self.message_payload(parts[1], call.json or {}, message_id=parts[3])
+        return 404, {"message": "Unknown route (fake)", "code": 0}
+
+    # ---- payloads --------------------------------------------------------------------
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return {**self.user_payload(BOT_ID, "chatops"), "bot": True}
+
+    @staticmethod
+    def user_payload(user_id: str, name: str) -> dict[str, Any]:
+        return {"id": user_id, "username": name, "discriminator": "0", "global_name": name.title(),
+                "avatar": None}
+
+    def message_payload(self, channel_id: str, body: dict[str, Any], *, message_id: str | None = None
+                        ) -> dict[str, Any]:
+        return {"id": message_id or str(next(self._ids)), "channel_id": channel_id, "type": 0,
+                "content": body.get("content") or "", "author": self.bot_user,
+                "embeds": body.get("embeds") or [], "components": body.get("components") or [],
+                "attachments": [], "mentions": [], "mention_roles": [], "pinned": False, "mention_everyone": False,
+                "tts": False, "timestamp": "2026-01-05T09:00:00+00:00", "edited_timestamp": None,
+                "flags": body.get("flags", 0)}
+
+    def guild_payload(self) -> dict[str, Any]:
+        everyone = {"id": GUILD_ID, "name": "@everyone", "permissions": "0", "position": 0, "color": 0,
+                    "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        channel = {"id": CHANNEL_ID, "type": 0, "name": "general", "position": 0, "guild_id": GUILD_ID,
+                   "permission_overwrites": [], "nsfw": False, "parent_id": None}
+        support = {**channel, "id": SUPPORT_CHANNEL_ID, "name": "maker-dao-support", "position": 1}
+        return {"id": GUILD_ID, "name": "Maker DAO", "unavailable": False, "member_count": 3,
+                "roles": [everyone, *self.guild_roles], "channels": [channel, support], "threads": [],
+                "members": [], "voice_states": [], "presences": [], "emojis": [], "stickers": [], "features": [],
+                "owner_id": "900000000000000009", "large": False, "joined_at": "2026-01-01T00:00:00+00:00",
+                "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
+                "mfa_level": 0, "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0,
+                "system_channel_flags": 0, "icon": None, "splash": None, "banner": None, "description": None}
+
+    # ---- gateway -----------------------------------------------------------------------
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            data = json.loads(msg.data)
+            if data["op"] == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif data["op"] == 2:
+                self.identifies += 1
+                await self.dispatch("READY", {
+                    "v": 10, "user": self.bot_user, "guilds": [{"id": GUILD_ID, "unavailable": True}],
+                    "session_id": f"session-{self.identifies}", "resume_gateway_url": self.gateway_url,
+                    "application": {"id": APP_ID, "flags": 0}, "shard": data["d"].get("shard", [0, 1]),
+                })
+                await self.dispatch("GUILD_CREATE", self.guild_payload())
+                self.ready.set()
+        return ws
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        assert self.ws is not None, "no bot is connected"
+        await self.ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    # ---- events a test sends -------------------------------------------------------------
+    def member(self, user_id: str, name: str = "user", roles: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {"user": self.user_payload(user_id, name), "roles": list(roles), "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False, "mute": False, "flags": 0, "permissions": "2147483647", "nick": None}
+
+    def interaction_payload(self, itype: int, data: dict[str, Any], *, user_id: str = "940000000000000001",
+                            roles: tuple[str, ...] = (), dm: bool = False, message: dict[str, Any] | None = None,
+                            channel_id: str = CHANNEL_ID) -> dict[str, Any]:
+        iid = str(next(self._ids))
+        payload: dict[str, Any] = {"id": iid, "application_id": APP_ID, "type": itype, "token": f"tok-{iid}",
+                                   "version": 1, "attachment_size_limit": 8388608, "data": data,
+                                   "locale": "en-US", "entitlements": []}
+        if dm:
+            dm_channel = str(int(user_id) + 1)
+            payload["user"] = self.user_payload(user_id, "user")
+            payload["channel"] = {"id": dm_channel, "type": 1}
+            payload["channel_id"] = dm_channel
+        else:
+            payload["guild_id"] = GUILD_ID
+            payload["member"] = self.member(user_id, roles=roles)
+            payload["channel"] = {"id": channel_id, "type": 0, "guild_id": GUILD_ID, "name": "general"}
+            payload["channel_id"] = channel_id
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def command(self, name: str, options: list[dict[str, Any]] | None = None, **kw) -> dict[str, Any]:
+        data = {"id": "950000000000000001", "name": name, "type": 1, "options": options or []}
+        if "resolved" in kw:
+            data["resolved"] = kw.pop("resolved")
+        return self.interaction_payload(2, data, **kw)
+
+    def button(self, custom_id: str, *, ephemeral_message: bool = False, **kw) -> dict[str, Any]:
+        message = self.message_payload(CHANNEL_ID, {"content": "original", "flags": 64 if ephemeral_message else 0})
+        return self.interaction_payload(3, {"custom_id": custom_id, "component_type": 2}, message=message, **kw)
+
+    def modal_submit(self, custom_id: str, values: dict[str, str], **kw) -> dict[str, Any]:
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+        return self.interaction_payload(5, {"custom_id": custom_id, "components": rows}, **kw)
+
+    async def interaction(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def dm(self, content: str, *, user_id: str = "940000000000000001", bot: bool = False) -> dict[str, Any]:
+        author = {**self.user_payload(user_id, "user"), **({"bot": True} if bot else {})}
+        payload = {**self.message_payload(str(int(user_id) + 1), {"content": content}), "author": author}
+        await self.dispatch("MESSAGE_CREATE", payload)
+        return payload
