@@ -45,7 +45,7 @@ ROUTES = [
 ]
 
 KEYWORDS = [
-    ("internal_task", "change email, remove seller fee, seller fee, update email, reset 2fa"),
+    ("internal_task", "change email, change my email, remove seller fee, seller fee, update email, reset 2fa"),
     ("internal_ops_problem", "batch, not processed, disbursed, disbursement, funds have not"),
     ("external_ops_problem", "declined, payment_pending, payment pending, payout, refund, chargeback"),
     ("external_dev_inquiry", "how do, how does, how to, callbacks, webhook, documentation, device id"),
