@@ -1,0 +1,177 @@
+"""Buttons that survive a restart, forms (modals), DMs, and malformed interactions."""
+from __future__ import annotations
+
+import logging
+
+from chatops.models import AuditEvent, PendingAction
+from tests.discord import sample
+from tests.discord.fakediscord import APP_ID
+from tests.discord.harness import content, custom_ids, run
+
+EPHEMERAL = 64
+
+
+def _button_message(custom_id: str, *, ephemeral: bool) -> dict:
+    return {"components": [{"type": 1, "components": [{"type": 2, "style": 1, "label": "Confirm",
+                                                         "custom_id": custom_id}]}],
+            "flags": EPHEMERAL if ephemeral else 0}
+
+
+async def _press(h, custom_id: str, *, ephemeral: bool = False, **kw):
+    payload = h.fake.button(custom_id, ephemeral_message=ephemeral, **kw)
+    payload["message"].update(_button_message(custom_id, ephemeral=ephemeral))
+    await h.fake.interaction(payload)
+    callback = await h.callback(payload)
+    return payload, callback
+
+
+def test_confirm_button_works_after_a_restart(make_runner):
+    runner = make_runner(sample.group)
+    sample.FLAGS.clear()
+
+    async def scenario(h):
+        _, callback, preview = await h.command("set-flag", {"name": "beta"})
+        assert callback.json["data"]["flags"] & EPHEMERAL  # mutating commands defer ephemerally
+        assert "Set flag beta" in content(preview)
+        ids = custom_ids(preview)
+        assert len(ids) == 2 and all(i.startswith("chatops:") for i in ids)
+        confirm = next(i for i in ids if i.endswith(".confirm"))
+        await h.stop_bot()
+        await h.start_bot()  # a new client: nothing of the old one in memory
+        payload, press_callback = await _press(h, confirm, ephemeral=True)
+        assert press_callback.json["type"] == 6  # deferred update: no "thinking" shown
+        edit = await h.fake.wait_for("PATCH", f"/webhooks/{APP_ID}/{payload['token']}/messages/@original")
+        assert "Flag beta set." in content(edit) and edit.json["components"] == []
+        # the same button again: the core says it was used; shown only to the presser
+        payload2, _ = await _press(h, confirm, ephemeral=True)
+        again = await h.followup(payload2)
+        assert again.json["flags"] & EPHEMERAL and "already" in content(again)
+
+    run(runner.app, scenario)
+    assert sample.FLAGS == ["beta"]
+
+
+def test_a_press_by_someone_else_is_refused_ephemerally(make_runner):
+    runner = make_runner(sample.group)
+    sample.FLAGS.clear()
+
+    async def scenario(h):
+        _, _, preview = await h.command("set-flag", {"name": "x"}, user_id="940000000000000011")
+        confirm = next(i for i in custom_ids(preview) if i.endswith(".confirm"))
+        payload, _ = await _press(h, confirm, user_id="940000000000000012")
+        followup = await h.followup(payload)
+        assert followup.json["flags"] & EPHEMERAL and "You can't do that" in content(followup)
+
+    run(runner.app, scenario)
+    assert sample.FLAGS == []
+
+
+def test_custom_action_buttons_on_public_messages_follow_up(make_runner):
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        _, _, asked = await h.command("ask", {"topic": "payouts", "text": "late again"})
+        claim = next(i for i in custom_ids(asked) if i.endswith(".claim"))
+        payload, _ = await _press(h, claim)
+        followup = await h.followup(payload)
+        assert "claim by" in content(followup) and "payouts" in content(followup)
+        assert not followup.json.get("flags")
+
+    run(runner.app, scenario)
+
+
+def test_a_missing_free_text_opens_a_form_and_the_submission_runs(make_runner):
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("ask", [{"name": "topic", "type": 3, "value": "fees"}]))
+        callback = await h.callback(payload)
+        assert callback.json["type"] == 9  # a modal
+        modal = callback.json["data"]
+        inputs = [c for row in modal["components"] for c in row["components"]]
+        assert [i["custom_id"] for i in inputs] == ["text"] and inputs[0]["style"] == 2 and inputs[0]["required"]
+        submit = await h.fake.interaction(h.fake.modal_submit(modal["custom_id"], {"text": "why two fees?"}))
+        sub_callback = await h.callback(submit)
+        assert sub_callback.json["type"] == 5
+        followup = await h.followup(submit)
+        assert "Asked about fees: why two fees?" in content(followup)  # the given option was kept
+
+    run(runner.app, scenario)
+
+
+def test_support_alone_opens_its_form(runner):
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("support"))
+        callback = await h.callback(payload)
+        assert callback.json["type"] == 9
+        inputs = {c["custom_id"]: c for row in callback.json["data"]["components"] for c in row["components"]}
+        assert set(inputs) == {"category", "urgency", "summary", "details"}
+        assert inputs["details"]["style"] == 2 and inputs["details"]["required"]
+        assert not inputs["category"]["required"]
+
+    run(runner.app, scenario)
+
+
+def test_more_than_five_missing_arguments_get_the_usage(make_runner):
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload, callback, followup = await h.command("six")
+        assert callback.json["type"] == 5  # no modal
+        assert "`a` is missing" in content(followup) and "Usage: `six A B C D E F`" in content(followup)
+
+    run(runner.app, scenario)
+
+
+def test_direct_messages_are_read_as_text(runner):
+    async def scenario(h):
+        await h.fake.dm("help")
+        sent = await h.fake.wait_for("POST", "/channels/940000000000000002/messages")
+        assert "Commands you can run" in content(sent)
+        before = len(h.fake.calls)
+        await h.fake.dm("ping", user_id="940000000000000003", bot=True)  # another bot: ignored
+        await h.fake.dm("whoami")
+        sent = await h.fake.wait_for("POST", "/channels/940000000000000002/messages", after=before)
+        assert "Identity: discord:940000000000000001" in content(sent)
+        assert not h.fake.find("POST", "/channels/940000000000000004/messages")
+
+    run(runner.app, scenario)
+
+
+def test_malformed_interactions_are_logged_and_answered_without_a_change(make_runner, caplog):
+    runner = make_runner(sample.group)
+    sample.FLAGS.clear()
+    caplog.set_level(logging.WARNING, logger="adapters.discord")
+
+    async def scenario(h):
+        # a button we never made
+        payload, callback = await _press(h, "something-else:<script>")
+        assert callback.json["type"] == 4 and callback.json["data"]["flags"] & EPHEMERAL
+        # a well-formed button id whose token does not exist
+        payload, _ = await _press(h, "chatops:AAAAAAAAAAAAAAAAAAAAAAAA.confirm")
+        assert "not valid any more" in content(await h.followup(payload))
+        # an unknown command (an outdated command list)
+        _, _, unknown = await h.command("set-flags", {"name": "x"})
+        assert "no command called `set-flags`" in content(unknown) and unknown.json["flags"] & EPHEMERAL
+        # an option of the wrong type, and an option the command does not have
+        _, _, bad = await h.command("typed", {"count": "many", "loud": True, "colour": "red", "who": "1234567"},
+                                    types={"count": 3})
+        assert "`count` must be a whole number" in content(bad)
+        _, _, extra = await h.command("set-flag", {"name": "x", "force": "yes"})
+        assert "`force=` is not an argument" in content(extra)
+        # no command name at all, and an unknown form
+        broken = h.fake.command("ping")
+        broken["data"].pop("name")
+        await h.fake.interaction(broken)
+        assert (await h.callback(broken)).json["data"]["flags"] & EPHEMERAL
+        form = await h.fake.interaction(h.fake.modal_submit("nope", {"x": "y"}))
+        assert "form is not valid" in content(await h.callback(form))
+        # the bot still answers
+        _, _, pong = await h.command("ping")
+        assert "pong" in content(pong)
+
+    run(runner.app, scenario)
+    assert sample.FLAGS == []
+    assert PendingAction.select().count() == 0
+    assert not AuditEvent.select().where(AuditEvent.outcome.in_(["executed", "previewed"])).exists()
+    assert "unknown custom_id" in caplog.text and "malformed command interaction" in caplog.text
