@@ -14,7 +14,8 @@ no 5-thread listener pool) and an ``authorize`` callable (no auth.test).
 
 Listeners:
 - every slash command (one regex listener: the registry decides what exists);
-  a command missing required arguments opens a modal built from its schema;
+  a command missing required arguments (or free-text command typed bare, like
+  ``/support``) opens a modal built from its schema;
 - ``block_actions`` of our buttons (``action_id`` ``chatops:<n>``, the
   ``<token>.<verb>`` reference in ``value``) → ``router.handle_action``;
 - ``view_submission`` of our modals → a structured Invocation;
@@ -136,11 +137,11 @@ class SlackAdapter:
         command = self.chatops.registry.get(translate.command_name(body))
         trigger_id = body.get("trigger_id")
         if command is not None and isinstance(trigger_id, str) and trigger_id:
-            found = modals.missing_required(command, body.get("text") or "")
-            if found is not None and found[0]:
+            typed = modals.needs_form(command, body.get("text") or "")
+            if typed is not None:
                 origin = modals.Origin(channel_id=inv.channel_id, response_url=response_url)
                 try:
-                    self.ui.submit(self._open_modal, command, found[1], trigger_id, origin, target)
+                    self.ui.submit(self._open_modal, command, typed, trigger_id, origin, target)
                 except Busy:
                     ack(text=BUSY)
                     return

@@ -53,7 +53,12 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
             return make_response("malformed request", 400)
         if not isinstance(bolt_request.body, dict) or not bolt_request.body:
             return make_response("malformed request", 400)
-        return to_flask_response(adapter.bolt.dispatch(bolt_request))
+        try:
+            bolt_response = adapter.bolt.dispatch(bolt_request)
+        except Exception:  # noqa: BLE001 - Bolt tripped over a payload shape Slack never sends
+            log.exception("Slack request Bolt could not handle")
+            return make_response("malformed request", 400)
+        return to_flask_response(bolt_response)
 
     flask_app.add_url_rule(PATH, "slack_events", slack_events, methods=["POST"])
     return adapter

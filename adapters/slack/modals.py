@@ -1,6 +1,7 @@
 """A command's typed schema → a Slack modal, and the submission back → raw arguments.
 
-    view = build_modal(command, prefill={"account": "acct_1"}, origin=Origin(channel_id="C1", response_url=url))
+    if (typed := needs_form(command, text)) is not None:
+        view = build_modal(command, prefill=typed, origin=Origin(channel_id="C1", response_url=url))
     client.views_open(trigger_id=trigger_id, view=view)
     ...
     raw = submission_arguments(command, payload["view"])     # {"account": "acct_1", "new_email": "a@b.co"}
@@ -43,17 +44,23 @@ class Origin:
     thread_id: str | None = None
 
 
-def missing_required(command: Command, text: str) -> tuple[list[Parameter], dict[str, str]] | None:
-    """(missing required parameters, what was given) for ``text``; None when the text does not parse.
+def needs_form(command: Command, text: str) -> dict[str, str] | None:
+    """What was typed, by parameter, when the command should open its form instead of running; else None.
 
-    A text that fails to parse is left to the router, which explains the problem.
+    The form opens when a required argument is missing, or when nothing was typed
+    for a command that takes free text (``/support`` alone opens the support form).
+    A text that does not parse is left to the router, which explains the problem.
     """
+    if not command.params:
+        return None
     try:
         raw = parser.parse_raw(command, text)
     except UsageError:
         return None
     missing = [p for p in command.params if p.required and not raw.get(p.name, "").strip()]
-    return missing, raw
+    if missing or (not text.strip() and any(p.is_tail for p in command.params)):
+        return raw
+    return None
 
 
 def _element(param: Parameter, initial: str | None) -> dict[str, Any]:

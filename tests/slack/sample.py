@@ -15,7 +15,7 @@ GATE = threading.Event()      # `wait-gate` blocks on it: proves the ack does no
 STARTED = threading.Event()
 
 
-@group.command(category=Category.SUPPORT)
+@group.command("slk-greet", category=Category.SUPPORT)
 def greet(ctx: Context, name: str) -> Reply:
     """Greet someone in the channel.
 
@@ -27,7 +27,7 @@ def greet(ctx: Context, name: str) -> Reply:
                     Timeline((Step("Said hello", status="done"), Step("Wave", status="pending"))))
 
 
-@group.command(category=Category.INTERNAL_TASK, mutates=True)
+@group.command("slk-plan", category=Category.INTERNAL_TASK, mutates=True)
 def set_plan(ctx: Context, account: str, plan: Literal["free", "pro"], owner: UserRef, urgent: bool = False,
              note: FreeText | None = None) -> Reply:
     """Change an account's plan.
@@ -40,18 +40,18 @@ def set_plan(ctx: Context, account: str, plan: Literal["free", "pro"], owner: Us
         note: why
     """
     ctx.confirm(f"Set {account} to {plan}", changes=[("plan", "free", plan)])
-    CALLS.append(("set-plan", {"account": account, "plan": plan, "owner": str(owner), "note": note}))
+    CALLS.append(("slk-plan", {"account": account, "plan": plan, "owner": str(owner), "note": note}))
     Person.create(name=f"plan-{account}")
     return Reply.text(f"{account} is now on {plan} (owner {owner})", style="success")
 
 
-@group.command(category=Category.SUPPORT)
+@group.command("slk-invite", category=Category.SUPPORT)
 def invite(ctx: Context, email: Email) -> Reply:
     """Invite someone by e-mail."""
     return Reply.text(f"invited {email}", ephemeral=True)
 
 
-@group.command(category=Category.SUPPORT)
+@group.command("slk-ticket", category=Category.SUPPORT)
 def ticket(ctx: Context, summary: FreeText) -> Reply:
     """Open a ticket; it is posted to the queue channel with Claim and Resolve buttons."""
     handle = ctx.new_action("slackticket", {"summary": str(summary)})
@@ -69,14 +69,14 @@ def ticket_button(press: ActionPress) -> Reply:
     return Reply.text(f"{press.verb}ed by {press.actor.identity.user_id}: {press.payload['summary']}")
 
 
-@group.command(category=Category.SUPPORT)
+@group.command("slk-announce", category=Category.SUPPORT)
 def announce(ctx: Context, channel: str, times: int) -> Reply:
     """Post a numbered announcement several times to a channel (outbox pacing)."""
     posts = tuple(Post(Destination("slack", channel), Reply.text(f"announcement {i}")) for i in range(times))
     return Reply((Text(f"queued {times}"),), ephemeral=True, posts=posts)
 
 
-@group.command(category=Category.SUPPORT)
+@group.command("slk-gate", category=Category.SUPPORT)
 def wait_gate(ctx: Context) -> Reply:
     """Block until the test opens the gate."""
     STARTED.set()
