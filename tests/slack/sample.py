@@ -66,7 +66,8 @@ def ticket_button(press: ActionPress) -> Reply:
     CALLS.append((f"ticket:{press.verb}", press.payload))
     if press.verb == "resolve":
         press.finish("done")
-    return Reply.text(f"{press.verb}ed by {press.actor.identity.user_id}: {press.payload['summary']}")
+    done = {"claim": "claimed", "resolve": "resolved"}[press.verb]
+    return Reply.text(f"{done} by {press.actor.identity.user_id}: {press.payload['summary']}")
 
 
 @group.command("slk-announce", category=Category.SUPPORT)

@@ -1,0 +1,88 @@
+"""Block Kit rendering limits and escaping; the manifest and `chatops slack manifest`; user group roles."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from chatops.cli import main
+from chatops.models import PlatformRoleMapping
+from chatops.reply import Button, Buttons, Fields, Reply, Step, Text, Timeline
+
+from adapters.slack.manifest import build_manifest
+from adapters.slack.render import escape, render
+from tests.slack.conftest import TEAM
+
+
+def test_escaping_keeps_user_and_channel_mentions_only():
+    assert escape("<@U123> in <#C42|ops> & <!channel> <https://evil|click>") == (
+        "<@U123> in <#C42|ops> &amp; &lt;!channel&gt; &lt;https://evil|click&gt;")
+
+
+def test_render_respects_block_kit_limits():
+    reply = Reply.of(
+        Text("x" * 7000, "warning"),
+        Fields(tuple((f"k{i}", f"v{i}") for i in range(23)), title="Many"),
+        Timeline(tuple(Step(f"s{i}") for i in range(12)), title="When"),
+        Buttons(tuple(Button("L" * 100, f"tok.v{i}") for i in range(30))),
+    )
+    payload = render(reply)
+    kinds = [b["type"] for b in payload["blocks"]]
+    assert kinds == ["section"] * 3 + ["section"] + ["section"] * 3 + ["section", "context", "context", "actions"]
+    assert payload["blocks"][0]["text"]["text"].startswith(":warning: ")
+    assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"] if "text" in b)
+    assert [len(b["fields"]) for b in payload["blocks"] if "fields" in b] == [10, 10, 3]
+    assert [len(b["elements"]) for b in payload["blocks"] if b["type"] == "context"] == [10, 2]
+    actions = payload["blocks"][-1]["elements"]
+    assert len(actions) == 25 and len(actions[0]["text"]["text"]) == 75
+    assert len({a["action_id"] for a in actions}) == 25 and actions[3]["value"] == "tok.v3"
+    assert len(payload["text"]) <= 3000
+
+
+def test_render_caps_a_huge_reply_at_50_blocks_and_keeps_the_buttons():
+    reply = Reply.of(*[Text(f"line {i}") for i in range(80)], Buttons((Button("Go", "t.go"),)))
+    blocks = render(reply)["blocks"]
+    assert len(blocks) == 50 and blocks[-1]["type"] == "actions"
+
+
+def test_the_manifest_has_every_command_with_its_usage_hint(runner):
+    manifest = build_manifest(runner.app.registry, url="https://ops.example.com/")
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    visible = [c for c in runner.app.registry if not c.hidden]
+    assert set(commands) == {"/" + c.name for c in visible}
+    for c in visible:
+        entry = commands["/" + c.name]
+        assert entry["description"] == c.summary and entry["url"] == "https://ops.example.com/slack/events"
+        assert entry.get("usage_hint", "") == c.usage_hint and len(entry.get("usage_hint", "")) <= 1000
+    settings = manifest["settings"]
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://ops.example.com/slack/events"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention"}
+    assert settings["socket_mode_enabled"] is False
+    assert {"commands", "chat:write", "im:history", "app_mentions:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_chatops_slack_manifest_cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHATOPS_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    result = CliRunner().invoke(main, ["slack", "manifest", "--url", "https://ops.example.com"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "/help" in {c["command"] for c in data["features"]["slash_commands"]}
+    socket = CliRunner().invoke(main, ["slack", "manifest", "--socket-mode"])
+    data = json.loads(socket.output)
+    assert data["settings"]["socket_mode_enabled"] is True and "request_url" not in data["settings"]["interactivity"]
+    assert CliRunner().invoke(main, ["slack", "manifest"]).exit_code != 0
+
+
+def test_slack_user_groups_map_to_roles_when_configured(slack, fake):
+    fake.on("usergroups.list", lambda call: {"ok": True, "usergroups": [
+        {"id": "S0ADMINS", "users": ["U0GRP"]}, {"id": "S0OTHER", "users": ["U0ANA"]}]})
+    _, rid = slack.command("whoami", user="U0GRP")
+    assert "admin" not in json.dumps(fake.wait_for("response:" + rid)[0].body)   # nothing configured yet
+    assert fake.called("usergroups.list") == []                                   # ... so no lookup at all
+    role = slack.runner.role("admin")
+    PlatformRoleMapping.create(platform="slack", external_role="S0ADMINS", role=role)
+    _, rid = slack.command("whoami", user="U0GRP")
+    assert "admin" in json.dumps(fake.wait_for("response:" + rid)[0].body)
+    _, rid = slack.command("whoami", user="U0ANA", team=TEAM)
+    assert "admin" not in json.dumps(fake.wait_for("response:" + rid)[0].body)
+    assert len(fake.called("usergroups.list")) == 1                               # cached
