@@ -319,10 +319,12 @@ def parse(cls: type, data: Any, where: str | None = None) -> Any:
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if f.name not in data or (data[f.name] is None and f.default is dataclasses.MISSING
-                                  and f.default_factory is dataclasses.MISSING):
+        if f.name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise BackendMalformed(f"The backend's answer has no `{f.name}` in {where}.")
+            continue
+        if data[f.name] is None and f.default is not dataclasses.MISSING:
+            values[f.name] = f.default
             continue
         values[f.name] = _convert(hints[f.name], data[f.name], f"{where}.{f.name}")
     return cls(**values)

@@ -105,9 +105,9 @@ def batch_reason(b: PayoutBatch) -> tuple[str, str, str]:
         retry = f"It retries at {when(b.retry_at)}" if b.retry_at else "It is not retried automatically"
         if b.failure_code in BANK_DETAIL_CODES:
             whose = f"account {b.failure_account_id}'s" if b.failure_account_id else "the account's"
-            return f"{head} {retry}; fix the account's bank details first.", "error", (
+            return f"{head} {retry}; fix the account's bank details first.", "warning", (
                 f"Fix {whose} bank details ({meaning}) before {when(b.retry_at)}, or the retry fails the same way.")
-        return f"{head} {retry}.", "error", f"{meaning.capitalize()}; the batch is sent again at {when(b.retry_at)}."
+        return f"{head} {retry}.", "warning", f"{meaning.capitalize()}; the batch is sent again at {when(b.retry_at)}."
     if b.status == "held":
         if b.held_reason == "holiday_cutoff":
             holiday = b.holiday_name or "a bank holiday"
@@ -153,7 +153,7 @@ def disbursement_reason(d: Disbursement, batch_: PayoutBatch | None) -> tuple[st
     if d.status == "failed" or (batch_ is not None and batch_.status == "failed"):
         extra = f" {batch_reason(batch_)[0]}" if batch_ is not None else ""
         return (f"{amount} for {d.account_id} was not disbursed: its payout batch {d.batch_id} failed.{extra}",
-                "error", batch_reason(batch_)[2] if batch_ is not None else "Ask the payments team.")
+                "warning", batch_reason(batch_)[2] if batch_ is not None else "Ask the payments team.")
     if batch_ is not None and batch_.status == "held":
         return (f"{amount} for {d.account_id} is waiting in batch {d.batch_id}, which is held.", "warning",
                 batch_reason(batch_)[2])
@@ -205,7 +205,7 @@ def card_decline(p: Payment, *, staff: bool) -> Reply:
                       "success", fields, steps, "Nothing; the payment went through.")
     code = f" (issuer code {last.response_code})" if staff or last.response_code not in SECURITY_CODES else ""
     fields.append(("Last decline", f"{last.card_brand} •••• {last.card_last4}{code}"))
-    return _reply(f"The card was declined for payment {p.id} ({amount}): {meaning}.", "error", fields, steps,
+    return _reply(f"The card was declined for payment {p.id} ({amount}): {meaning}.", "warning", fields, steps,
                   remedy)
 
 

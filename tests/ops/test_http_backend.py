@@ -1,0 +1,150 @@
+"""The http backend against a local server: the contract, and every way an answer can go wrong."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from chatops.models import AuditEvent
+from chatops.ops.backend import (Account, BackendMalformed, BackendNotFound, BackendRejected, BackendUnavailable,
+                                 CardAttempt, Event, Item, Payment, PayoutBatch, Seller, to_json)
+from chatops.ops.http_backend import HttpBackend
+from chatops.settings import Settings
+from tests.ops.conftest import Cast
+from tests.ops.httpfake import FakeOpsApi
+
+T = datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc)
+BATCH = PayoutBatch("B-1042", "failed", T.replace(hour=0), 187, 3_920_455, "EUR", processed_at=T,
+                    failure_code="R03", failure_account_id="acct_7", retry_at=T.replace(hour=14),
+                    events=(Event(T, "Bank rejected the file", "R03", "error"),))
+SELLER = Seller("sel_1", "acct_1", "Cora's Corner", 300, 300)
+ACCOUNT = Account("acct_1", "Cora", "cora@example.com", "active", True)
+
+
+@pytest.fixture
+def api():
+    with FakeOpsApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def http_ops(make_runner, api):
+    settings = Settings.from_env({"CHATOPS_BACKEND": "http", "CHATOPS_BACKEND_URL": api.url,
+                                  "CHATOPS_BACKEND_TOKEN": "s3cret", "CHATOPS_BACKEND_TIMEOUT_SECONDS": "0.3"})
+    runner = make_runner(settings=settings)
+    runner.person("Sam Support", roles=["support"], identities=[Cast.SAM])
+    runner.person("Lee Lead", roles=["lead"], identities=[Cast.LEE])
+    return runner
+
+
+def test_lookup_through_the_contract(http_ops, api):
+    api.ok("GET", "/batches/B-1042", to_json(BATCH))
+    result = http_ops.invoke("batch-status B-1042", as_=Cast.SAM)
+    assert ("Batch B-1042 failed at 02:00 UTC: the bank rejected the file (R03, no account). It retries at "
+            "14:00 UTC; fix the account's bank details first.") in result.text
+    (request,) = api.requests
+    assert request["headers"]["Authorization"] == "Bearer s3cret"
+    assert "s3cret" not in str(list(AuditEvent.select().dicts()))
+
+
+def test_records_round_trip_through_json():
+    payment = Payment("pay_1", "item_1", "acct_2", "acct_1", "declined", "", 4200, "EUR",
+                      attempts=(CardAttempt(T, "declined", "51", "Visa", "4242"),))
+    item = Item("item_1", "Mug", "sel_1", "acct_1", None, "listed", 4200, "EUR")
+    from chatops.ops.backend import parse
+    for record in (BATCH, SELLER, ACCOUNT, payment, item):
+        assert parse(type(record), to_json(record)) == record
+
+
+def test_a_change_posts_with_idempotency_key_and_is_audited(http_ops, api):
+    api.ok("GET", "/sellers/sel_1", to_json(SELLER))
+    api.ok("POST", "/sellers/sel_1/fee-removal", {**to_json(SELLER), "fee_bps": 0, "fee_waived_reason": "goodwill"})
+    http_ops.invoke("remove-seller-fee sel_1 goodwill after the outage", as_=Cast.SAM)
+    sent = http_ops.press("Confirm", as_=Cast.SAM)
+    approved = http_ops.press(sent.reply.posts[0].reply.button_ids()["Approve"], as_=Cast.LEE)
+    assert "now pays 0%" in approved.text
+    post = api.requests[-1]
+    assert post["method"] == "POST" and post["body"]["reason"] == "goodwill after the outage"
+    assert post["body"]["approved_by"].startswith("slack:U_LEE")
+    cid = sent.reply.correlation_id
+    assert post["headers"]["X-Correlation-Id"] == cid
+    assert post["headers"]["Idempotency-Key"] == f"{cid}:fee-removal:sellers/sel_1"
+
+
+def _failing_change(http_ops, api) -> object:
+    http_ops.invoke("change-email acct_1 new@example.com", as_=Cast.SAM)
+    return http_ops.press("Confirm", as_=Cast.SAM)
+
+
+@pytest.mark.parametrize("setup,message", [
+    (lambda api: api.hang("POST", "/accounts/acct_1/email"),
+     "did not answer within 0.3 s; the change was not confirmed"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 500, b"<html>Internal Server Error</html>"),
+     "had an error (HTTP 500)"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 200, b'{"ok": true, "data": {"id": "acct_1",'),
+     "not JSON"),
+    (lambda api: api.ok("POST", "/accounts/acct_1/email", {"id": "acct_1"}),
+     "has no `name` in account"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 200,
+                           {"ok": False, "error": {"code": "mailer_down", "message": "mail service is down"}}),
+     "The payments system refused: mail service is down"),
+    (lambda api: api.ok("POST", "/accounts/acct_1/email", to_json(ACCOUNT)),  # 200, but nothing changed
+     "still has cora@example.com; the e-mail address was not changed"),
+])
+def test_failed_changes_are_audited_failures_never_success(http_ops, api, setup, message):
+    api.ok("GET", "/accounts/acct_1", to_json(ACCOUNT))
+    setup(api)
+    result = _failing_change(http_ops, api)
+    assert result.is_error and message in result.text
+    assert "Done" not in result.text
+    assert result.outcome == "failed"
+    outcomes = [e.outcome for e in AuditEvent.select().order_by(AuditEvent.seq)]
+    assert outcomes == ["previewed", "failed"]
+
+
+def test_slow_lookup_times_out_with_a_clear_message(http_ops, api):
+    api.hang("GET", "/batches/B-1")
+    result = http_ops.invoke("batch-status B-1", as_=Cast.SAM)
+    assert result.outcome == "failed" and "did not answer within 0.3 s; nothing was changed" in result.text
+
+
+def test_not_found_and_refused_credentials(api):
+    backend = HttpBackend(api.url, "bad", timeout=2)
+    with pytest.raises(BackendNotFound, match="There is no batch `B-404`"):
+        backend.batch("B-404")
+    api.route("GET", "/batches/B-1", 401, {"ok": False, "error": {"code": "unauthorized", "message": "bad token"}})
+    with pytest.raises(BackendUnavailable, match="refused chatops's credentials") as refused:
+        backend.batch("B-1")
+    assert "CHATOPS_BACKEND_TOKEN" in refused.value.user_message()
+
+
+def test_malformed_answers(api):
+    backend = HttpBackend(api.url, timeout=2)
+    api.route("GET", "/batches/B-1", 200, {"data": to_json(BATCH)})
+    with pytest.raises(BackendMalformed, match="lacks the `ok` field"):
+        backend.batch("B-1")
+    api.ok("GET", "/batches/B-2", {**to_json(BATCH), "payment_count": "many"})
+    with pytest.raises(BackendMalformed, match="payment_count"):
+        backend.batch("B-2")
+    api.ok("GET", "/batches/B-3", {**to_json(BATCH), "created_at": "yesterday"})
+    with pytest.raises(BackendMalformed, match="invalid time"):
+        backend.batch("B-3")
+    api.route("GET", "/batches/B-4", 409, {"ok": False, "error": {"code": "locked", "message": "batch locked"}})
+    with pytest.raises(BackendRejected, match="batch locked"):
+        backend.batch("B-4")
+
+
+def test_ids_are_url_safe(api):
+    backend = HttpBackend(api.url, timeout=2)
+    with pytest.raises(BackendNotFound):
+        backend.account("acct_1")
+    assert api.requests[-1]["path"] == "/api/accounts/acct_1"
+
+
+def test_unreachable_backend(make_runner):
+    settings = Settings.from_env({"CHATOPS_BACKEND": "http", "CHATOPS_BACKEND_URL": "http://127.0.0.1:9/",
+                                  "CHATOPS_BACKEND_TIMEOUT_SECONDS": "1"})
+    runner = make_runner(settings=settings)
+    runner.person("Sam", roles=["support"], identities=[Cast.SAM])
+    result = runner.invoke("batch-status B-1", as_=Cast.SAM)
+    assert result.outcome == "failed" and "can't be reached" in result.text
