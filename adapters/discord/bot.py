@@ -98,7 +98,7 @@ def defer_ephemeral(command: Command | None) -> bool:
 
 class DiscordBot:
     def __init__(self, app, *, guild_ready_timeout: float = 2.0, workers: int = 8,
-                 sender: OutboxSender | None = None, sender_interval: float = 1.0) -> None:
+                 sender: OutboxSender | None = None, sender_interval: float = 1.0, run_sender: bool = True) -> None:
         self.app = app
         settings = app.settings
         self.token = settings.get("DISCORD_TOKEN")
@@ -113,6 +113,7 @@ class DiscordBot:
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-discord")
         self.sender = sender or OutboxSender(self, interval=sender_interval)
+        self.run_sender = run_sender  # False: nothing drains the outbox unless you call sender.drain_once()
         self._sender_task: asyncio.Task | None = None
         self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
         self._tasks: set[asyncio.Task] = set()
@@ -141,7 +142,7 @@ class DiscordBot:
         self.executor.shutdown(wait=True)
 
     async def _setup_hook(self) -> None:
-        if self._sender_task is None:
+        if self.run_sender and self._sender_task is None:
             self._sender_task = asyncio.create_task(self.sender.run_forever(), name="chatops-discord-outbox")
 
     async def on_ready(self) -> None:

@@ -40,7 +40,7 @@ class BotThread:
 
     def __init__(self, bot: DiscordBot) -> None:
         self.bot = bot
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
         self.error: BaseException | None = None
@@ -52,25 +52,25 @@ class BotThread:
         return self
 
     def _main(self) -> None:
-        asyncio.set_event_loop(self._loop)
         try:
-            self._loop.run_until_complete(self._run())
+            asyncio.run(self._run())  # its own loop; leftover tasks are cancelled when it ends
         except BaseException as exc:  # noqa: BLE001 - reported, the web app keeps serving
             self.error = exc
             log.exception("discord: the bot stopped")
         finally:
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.close()
+            self._started.set()
 
     async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._started.set()
         await run_bot(self.bot, self._stop)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._stop is not None and not self._loop.is_closed():
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
             try:
-                self._loop.call_soon_threadsafe(self._stop.set)
+                loop.call_soon_threadsafe(stop.set)
             except RuntimeError:  # the loop closed meanwhile
                 pass
         self.thread.join(timeout)

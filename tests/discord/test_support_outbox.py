@@ -48,7 +48,7 @@ def test_a_ticket_lands_in_its_channel_with_buttons_and_the_requester_is_told(ru
         followup = await h.followup(payload)
         assert "You can't do that" not in content(followup)
 
-    run(runner.app, scenario)
+    run(runner.app, scenario, run_sender=False)
 
 
 def test_the_redirect_is_ephemeral(runner):
@@ -63,7 +63,7 @@ def test_the_redirect_is_ephemeral(runner):
         assert "You can't do that: #partners is for the premium tier" in content(followup)
         assert "direct message" in content(followup)
 
-    run(runner.app, scenario)
+    run(runner.app, scenario, run_sender=False)
     assert not OutboundMessage.select().exists()
 
 
@@ -101,7 +101,7 @@ def test_the_sender_starts_threads_paces_channels_and_fails_for_good(runner):
         assert [content(p) for p in posts] == ["Ticket T-1: payout late\nmore", "second"]
         assert slept == [1.0]  # the second post to one channel waited a second
 
-    run(runner.app, scenario)
+    run(runner.app, scenario, run_sender=False)
     rows = {r.channel_id + ":" + (r.reply["blocks"][0]["text"]): r for r in OutboundMessage.select()}
     first = rows[f"{SUPPORT_CHANNEL_ID}:Ticket T-1: payout late\nmore"]
     assert first.state == "sent" and first.thread_id.isdigit() and first.external_id
@@ -116,7 +116,7 @@ def test_the_sender_retries_server_errors_later(runner):
                         now=runner.clock())
         await h.bot.sender.drain_once()
 
-    run(runner.app, scenario)
+    run(runner.app, scenario, run_sender=False)
     row = OutboundMessage.get()
     assert row.state == "pending" and row.attempts == 1 and row.not_before > runner.clock()
 
