@@ -36,24 +36,22 @@ class SweepReport:
     stages: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def due_ids(now: datetime, limit: int) -> list[int]:
-    return [r[0] for r in Ticket.select(Ticket.id).where(Ticket.next_due <= now)
-            .order_by(Ticket.next_due, Ticket.id).limit(limit).tuples()]
+def due_ids(now: datetime, limit: int, after_id: int = 0) -> list[int]:
+    return [r[0] for r in Ticket.select(Ticket.id).where((Ticket.next_due <= now) & (Ticket.id > after_id))
+            .order_by(Ticket.id).limit(limit).tuples()]
 
 
-def sweep(*, now: datetime, settings: Settings, batch: int = 500, max_batches: int = 100) -> SweepReport:
+def sweep(*, now: datetime, settings: Settings, batch: int = 500) -> SweepReport:
+    """One pass over every ticket due at ``now`` (by id, in batches); each in its own transaction."""
     report = SweepReport()
-    seen: set[int] = set()
-    for _ in range(max_batches):
-        ids = [i for i in due_ids(now, batch) if i not in seen]
-        if not ids:
-            break
+    after = 0
+    while True:
+        ids = due_ids(now, batch, after)
         for ticket_id in ids:
-            seen.add(ticket_id)
             _sweep_one(ticket_id, now, settings, report)
         if len(ids) < batch:
-            break
-    return report
+            return report
+        after = ids[-1]
 
 
 def _locked(ticket_id: int, now: datetime) -> Ticket | None:
