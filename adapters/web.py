@@ -28,8 +28,13 @@ def create_app(chatops_app: App | None = None) -> Flask:
     app.extensions["chatops"] = capp
 
     @app.before_request
-    def _connect() -> None:
-        capp.db.connect(reuse_if_open=True)
+    def _connect():
+        try:
+            capp.db.connect(reuse_if_open=True)
+        except DatabaseErrors as exc:
+            log.error("database unavailable: %s", exc)
+            return jsonify(status="unavailable", database="down"), 503
+        return None
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

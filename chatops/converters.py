@@ -177,6 +177,10 @@ def resolve_annotation(annotation: Any, *, where: str) -> ResolvedType:
             raise TypeError(f"{where}: only `X | None` unions are supported, not {annotation!r}")
         optional = True
         annotation = args[0]
+        if typing.get_origin(annotation) is typing.Annotated:  # Annotated[str, Secret] | None
+            base, *extras = typing.get_args(annotation)
+            secret = secret or any(e is Secret or isinstance(e, Secret) for e in extras)
+            annotation = base
         origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         values = tuple(str(v) for v in typing.get_args(annotation))

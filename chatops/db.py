@@ -38,7 +38,7 @@ def connect(url: str | None = None, *, sqlite_synchronous: str = "NORMAL") -> pe
     if url.startswith(("postgres://", "postgresql://", "postgresext://", "postgresql+pool://", "postgres+pool://")):
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://"):]
-        return _url_connect(url, autorollback=True)
+        return _url_connect(url)
     raise ValueError(f"unsupported CHATOPS_DATABASE_URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
 
 

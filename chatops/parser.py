@@ -21,8 +21,10 @@ from chatops.invocation import Invocation
 
 MAX_INPUT = 8000
 MAX_ARGUMENT = 2000
-_CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+# An opening quote → the characters that close it (phones type curly quotes; ” or ’ alone is literal).
+_QUOTES = {"'": "'", '"': '"', "“": "”“", "„": "“”", "‘": "’‘", "‚": "‘’"}
 _KEYWORD = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,40})=(.*)$", re.S)
+_KEYWORD_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,40})=")
 
 
 @dataclass(frozen=True)
@@ -34,39 +36,54 @@ class Token:
 
 
 def normalise(text: str) -> str:
-    """Straighten curly quotes and drop a leading slash or bot mention."""
-    text = text.translate(_CURLY).strip()
+    """Drop a leading slash or bot mention (the rest, curly quotes included, stays verbatim)."""
+    text = text.strip()
     text = re.sub(r"^<@[A-Za-z0-9!]+>\s*", "", text)
     return text[1:] if text.startswith("/") else text
 
 
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        start = i
-        buf: list[str] = []
-        quoted = False
-        while i < n and not text[i].isspace():
-            ch = text[i]
-            if ch in ("'", '"'):
-                quoted = True
-                close = text.find(ch, i + 1)
-                if close < 0:
-                    raise UsageError(messages.UNBALANCED_QUOTES)
-                buf.append(text[i + 1:close])
-                i = close + 1
-            elif ch == "\\" and i + 1 < n:
-                buf.append(text[i + 1])
-                i += 2
-            else:
-                buf.append(ch)
-                i += 1
-        tokens.append(Token("".join(buf), start, i, quoted))
+    i = _skip_space(text, 0)
+    while i < len(text):
+        token = read_token(text, i)
+        tokens.append(token)
+        i = _skip_space(text, token.end)
     return tokens
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def read_token(text: str, i: int) -> Token:
+    """The token starting at ``text[i]``. Inside "…" a backslash escapes " and \\; outside, any character."""
+    start, n = i, len(text)
+    buf: list[str] = []
+    quoted = False
+    while i < n and not text[i].isspace():
+        ch = text[i]
+        if ch in _QUOTES:
+            quoted = True
+            closers = _QUOTES[ch]
+            j = i + 1
+            while j < n and text[j] not in closers:
+                if ch == '"' and text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\':
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise UsageError(messages.UNBALANCED_QUOTES)
+            i = j + 1
+        elif ch == "\\" and i + 1 < n:
+            buf.append(text[i + 1])
+            i += 2
+        else:
+            buf.append(ch)
+            i += 1
+    return Token("".join(buf), start, i, quoted)
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -88,35 +105,41 @@ def bind(command: Command, rest: str, invocation: Invocation | None = None) -> d
 
 
 def parse_raw(command: Command, rest: str) -> dict[str, str]:
-    """Match the text after the command name to parameters: raw strings by parameter name."""
-    tokens = tokenize(rest)
+    """Match the text after the command name to parameters: raw strings by parameter name.
+
+    Tokens are read one at a time, so a free-text tail is taken verbatim and never tokenized.
+    """
     raw: dict[str, str] = {}
-    positional = [p for p in command.params]
+    positional = list(command.params)
     pos_index = 0
-    for token in tokens:
+    i = _skip_space(rest, 0)
+    while i < len(rest):
+        prefix = _KEYWORD_PREFIX.match(rest, i)
+        named = prefix is not None and command.param(prefix.group(1)) is not None
+        if not named and _tail_is_next(positional, pos_index, raw):
+            tail = next(p for p in positional[pos_index:] if p.name not in raw)
+            raw[tail.name] = rest[i:].strip()
+            break
+        token = read_token(rest, i)
+        i = _skip_space(rest, token.end)
         raw_token = rest[token.start:token.end]
-        m = None if raw_token[:1] in ("'", '"') else _KEYWORD.match(raw_token)
+        m = None if raw_token[:1] in _QUOTES else _KEYWORD.match(raw_token)
         if m and command.param(m.group(1)):
             param = command.param(m.group(1))
             assert param is not None
             if param.name in raw:
                 raise UsageError(messages.DUPLICATE_ARGUMENT.format(param=param.display), usage=command.usage)
-            value = token.value.split("=", 1)[1]
-            raw[param.name] = value
+            raw[param.name] = token.value.split("=", 1)[1]
             continue
-        if m and not command.param(m.group(1)) and not _tail_is_next(positional, pos_index, raw):
+        if m:
             raise UsageError(messages.UNKNOWN_KEYWORD.format(name=m.group(1), command=command.name),
                              usage=command.usage)
         while pos_index < len(positional) and positional[pos_index].name in raw:
             pos_index += 1
         if pos_index >= len(positional):
             raise TooManyArguments(_clip(rest[token.start:]), usage=command.usage)
-        param = positional[pos_index]
+        raw[positional[pos_index].name] = token.value
         pos_index += 1
-        if param.is_tail:
-            raw[param.name] = rest[token.start:].strip()
-            break
-        raw[param.name] = token.value
     return raw
 
 

@@ -20,10 +20,12 @@ GROUP = "chatops.commands"
 
 
 @functools.cache
-def discover() -> tuple[tuple[str, CommandGroup], ...]:
-    """Load every entry point of the group, once per process."""
+def discover(disabled: frozenset[str] = frozenset()) -> tuple[tuple[str, CommandGroup], ...]:
+    """Load every entry point of the group except ``disabled`` ones, once per process."""
     found: list[tuple[str, CommandGroup]] = []
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        if ep.name in disabled:
+            continue
         try:
             target = ep.load()
         except Exception as exc:
@@ -44,9 +46,8 @@ def _as_group(name: str, target: object) -> CommandGroup:
 
 def build_registry(disabled: frozenset[str] = frozenset(), extra: tuple[CommandGroup, ...] = ()) -> Registry:
     registry = Registry()
-    for name, group in discover():
-        if name not in disabled:
-            registry.include(group, source=f"plugin {name!r}")
+    for name, group in discover(frozenset(disabled)):
+        registry.include(group, source=f"plugin {name!r}")
     for group in extra:
         registry.include(group, source=f"group {group.name!r}")
     return registry

@@ -147,7 +147,10 @@ class Router:
         command = self.registry.get(name)
         if command is None:
             trace.command = parser._clip(name, 64)
-            raise UnknownCommand(parser._clip(name, 40), self.registry.suggest(name))
+            trace.actor = identity.resolve(inv, self.settings)
+            allowed = [s for s in self.registry.suggest(name, n=6)
+                       if self.policy_for(self.registry.get(s)).allows(trace.actor)]
+            raise UnknownCommand(parser._clip(name, 40), allowed[:3])
         trace.command = command.name
         trace.actor = identity.resolve(inv, self.settings)
         self._check_policy(command, trace.actor)
