@@ -22,9 +22,10 @@ TOKEN = "xoxb-test-token"
 TEAM = "T0TEAM"
 
 
-def sign(body: str, *, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
+def sign(body: str | bytes, *, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
     ts = int(time.time()) if ts is None else ts
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    raw = body if isinstance(body, bytes) else body.encode()
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={digest}"}
 
 

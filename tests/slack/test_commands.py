@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from chatops.models import AuditEvent, IdempotencyRecord
 from chatops.plugins import build_registry
 
@@ -15,25 +13,24 @@ from tests.slack.conftest import TEAM, buttons_of
 ALL_COMMANDS = [c.name for c in build_registry(extra=(sample.group,)) if c.name != "slk-gate"]
 
 
-@pytest.mark.parametrize("name", ALL_COMMANDS)
-def test_every_registry_command_is_answered_as_a_slash_command(slack, fake, name):
+def test_every_registry_command_is_answered_as_a_slash_command(slack, fake):
     """Bare `/name`: either its form opens (views.open with the trigger) or the core's reply comes back."""
-    command = slack.runner.app.registry.get(name)
-    response, rid = slack.command(name, "", trigger=f"trig-{name}")
-    assert response.status_code == 200
-    assert response.data == b""
-    needs_form = any(p.required for p in command.params) or any(p.is_tail for p in command.params)
-    if needs_form:
-        call = fake.wait_for("views.open")[0]
-        assert call.body["trigger_id"] == f"trig-{name}"
-        assert json.loads(call.body["view"]["private_metadata"])["c"] == name
-        blocks = {b["block_id"] for b in call.body["view"]["blocks"] if b["type"] == "input"}
-        assert blocks == {"p:" + p.name for p in command.params}
-    else:
-        answer = fake.wait_for("response:" + rid)[0].body
-        assert answer["blocks"] and answer["text"].strip()
-    slack.adapter.executor.shutdown(wait=True)
-    assert AuditEvent.select().count() >= (0 if needs_form else 1)
+    assert {"help", "whoami", "slk-plan"} <= set(ALL_COMMANDS)
+    for name in ALL_COMMANDS:
+        command = slack.runner.app.registry.get(name)
+        opened = len(fake.called("views.open"))
+        response, rid = slack.command(name, "", trigger=f"trig-{name}")
+        assert response.status_code == 200 and response.data == b"", name
+        if any(p.required for p in command.params) or any(p.is_tail for p in command.params):
+            call = fake.wait_for("views.open", opened + 1)[-1]
+            assert call.body["trigger_id"] == f"trig-{name}"
+            assert json.loads(call.body["view"]["private_metadata"])["c"] == name
+            inputs = {b["block_id"] for b in call.body["view"]["blocks"] if b["type"] == "input"}
+            assert inputs == {"p:" + p.name for p in command.params}, name
+        else:
+            answer = fake.wait_for("response:" + rid)[0].body
+            assert answer["blocks"] and answer["text"].strip(), name
+            assert "something went wrong" not in answer["text"], (name, answer["text"])
 
 
 def test_a_slash_command_runs_through_the_router_and_renders_block_kit(slack, fake):

@@ -5,8 +5,6 @@ import json
 import time
 from urllib.parse import urlencode
 
-import pytest
-
 from adapters.web import create_app
 from chatops.models import AuditEvent
 from chatops.settings import Settings
@@ -40,9 +38,21 @@ def _headers(ts: int, signature: str | None) -> dict[str, str]:
     return headers
 
 
-@pytest.mark.parametrize("case", ["missing", "wrong", "v1", "old", "future", "other-secret", "no-timestamp",
-                                  "garbage-timestamp", "body-changed"])
-def test_bad_signatures_are_401_and_do_nothing(slack, fake, case):
+SIGNATURE_CASES = ["missing", "wrong", "v1", "old", "future", "other-secret", "no-timestamp", "garbage-timestamp",
+                   "body-changed"]
+
+
+def test_bad_signatures_are_401_and_do_nothing(slack, fake):
+    # One app for all cases (each fresh database costs a truncate on PostgreSQL).
+    for case in SIGNATURE_CASES:
+        response = _send_badly_signed(slack, case)
+        assert response.status_code == 401, case
+    slack.adapter.executor.shutdown(wait=True)  # anything accepted would have run by now
+    assert fake.calls == []
+    assert AuditEvent.select().count() == 0
+
+
+def _send_badly_signed(slack, case: str):
     now = int(time.time())
     good = sign(FORM)["X-Slack-Signature"]
     body = FORM
@@ -65,12 +75,8 @@ def test_bad_signatures_are_401_and_do_nothing(slack, fake, case):
     else:
         headers = sign(FORM)
         body = FORM.replace("Ana", "Eve")
-    response = slack.client.post("/slack/events", data=body, headers=headers,
-                                 content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 401
-    slack.adapter.executor.shutdown(wait=True)  # anything accepted would have run by now
-    assert fake.calls == []
-    assert AuditEvent.select().count() == 0
+    return slack.client.post("/slack/events", data=body, headers=headers,
+                             content_type="application/x-www-form-urlencoded")
 
 
 def test_a_timestamp_within_five_minutes_is_accepted(slack, fake):
@@ -79,14 +85,13 @@ def test_a_timestamp_within_five_minutes_is_accepted(slack, fake):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("body,ctype", [
+MALFORMED = [
     ("{not json", "application/json"),
     ("[1, 2, 3]", "application/json"),
     ('"just a string"', "application/json"),
     ("", "application/json"),
     ("payload=%7Bnot+json", "application/x-www-form-urlencoded"),
     ("payload=%5B%5D", "application/x-www-form-urlencoded"),
-    ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "application/json"),
     (json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "E1", "event": "not an object"}),
      "application/json"),
     (json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "E2",
@@ -103,11 +108,17 @@ def test_a_timestamp_within_five_minutes_is_accepted(slack, fake):
                                        "view": {"callback_id": "chatops:modal",
                                                 "private_metadata": '{"c": "no-such-command"}'}})}),
      "application/x-www-form-urlencoded"),
-])
-def test_malformed_signed_bodies_are_4xx_never_500(slack, fake, body, ctype):
-    raw = body.encode("latin-1") if "\udcff" not in body else body.encode("latin-1", "replace")
-    response = slack.client.post("/slack/events", data=raw, content_type=ctype, headers=sign(raw.decode("latin-1")))
-    assert 400 <= response.status_code < 500, (response.status_code, response.data)
+    ("\xff\xfe not utf-8", "application/json"),
+]
+
+
+def test_malformed_signed_bodies_are_4xx_never_500(slack, fake):
+    for body, ctype in MALFORMED:
+        raw = body.encode("latin-1")
+        response = slack.client.post("/slack/events", data=raw, content_type=ctype, headers=sign(raw))
+        assert 400 <= response.status_code < 500 and response.status_code != 401, (body, response.status_code)
+    slack.adapter.executor.shutdown(wait=True)
+    assert fake.calls == []
 
 
 def test_url_verification_echoes_the_challenge(slack):
