@@ -61,6 +61,7 @@ class Parameter:
     required: bool
     default: Any = None
     help: str | None = None
+    keyword_only: bool = False  # declared after `*`: only `name=value`, never positional
 
     @property
     def display(self) -> str:
@@ -90,6 +91,7 @@ class Parameter:
             "help": self.help,
             "free_text": self.is_tail,
             "secret": self.secret,
+            "keyword_only": self.keyword_only,
         }
 
 
@@ -124,6 +126,8 @@ class Command:
                 label = "{" + "|".join(p.choices) + "}"
             if p.is_tail:
                 label += "…"
+            if p.keyword_only:
+                label = f"{p.display}={label}"
             parts.append(label if p.required else f"[{label}]")
         return " ".join(parts)
 
@@ -228,12 +232,14 @@ def build_command(
         resolved = resolve_annotation(hints[pname], where=f"{where}, parameter {pname!r}")
         has_default = p.default is not inspect.Parameter.empty
         required = not has_default and not resolved.optional
-        params.append(Parameter(pname, resolved, required, p.default if has_default else None, param_help.get(pname)))
-    tails = [i for i, p in enumerate(params) if p.is_tail]
-    if tails and tails != [len(params) - 1]:
-        raise TypeError(f"{where}: a FreeText parameter must be the last one, and only one")
+        params.append(Parameter(pname, resolved, required, p.default if has_default else None, param_help.get(pname),
+                                keyword_only=p.kind is p.KEYWORD_ONLY))
+    positional = [p for p in params if not p.keyword_only]
+    tails = [i for i, p in enumerate(positional) if p.is_tail]
+    if tails and tails != [len(positional) - 1] or any(p.is_tail and p.keyword_only for p in params):
+        raise TypeError(f"{where}: a FreeText parameter must be the last positional one, and only one")
     seen_optional = False
-    for p in params:
+    for p in positional:
         if not p.required:
             seen_optional = True
         elif seen_optional and not p.is_tail:

@@ -131,10 +131,13 @@ def _short(raw: str, limit: int = 40) -> str:
 
 
 def _choice(values: tuple[str, ...], to_value: Callable[[str], Any]) -> Callable[[str, Invocation | None], Any]:
-    lowered = {v.lower(): v for v in values}
+    def norm(text: str) -> str:  # "External ops-problem" matches external_ops_problem
+        return re.sub(r"[\s\-_]+", "_", text.strip().lower())
+
+    lowered = {norm(v): v for v in values}
 
     def convert(raw: str, inv: Invocation | None) -> Any:
-        key = raw.strip().lower()
+        key = norm(raw)
         if key not in lowered:
             raise ValueError(f"must be one of {', '.join(values)}; `{_short(raw)}` is not.")
         return to_value(lowered[key])

@@ -137,6 +137,8 @@ def mapped_roles(platform: str, platform_roles: frozenset[str], community: Commu
     roles: set[str] = set()
     best: Tier | None = None
     for row in rows:
+        if (row.community_id is None and platform == "discord" and not row.external_role.isdigit()):
+            continue  # any guild can create a role *named* "partner": names only count within a community
         if row.role_id is not None:
             roles.add(row.role.slug)
         if row.tier_id is not None and (best is None or row.tier.rank > best.rank):

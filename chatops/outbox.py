@@ -63,9 +63,13 @@ def claim(platform: str, *, now: datetime, limit: int = 50, lease: timedelta = t
     return rows
 
 
-def mark_sent(message: OutboundMessage, *, now: datetime, external_id: str | None = None) -> None:
-    (OutboundMessage.update(state="sent", sent_at=now, external_id=external_id, lease_until=None, error="")
-     .where(OutboundMessage.id == message.id).execute())
+def mark_sent(message: OutboundMessage, *, now: datetime, external_id: str | None = None,
+              thread_id: str | None = None) -> None:
+    """Delivered; ``thread_id`` records the thread the adapter started for it (a ``"new"`` request)."""
+    changes = dict(state="sent", sent_at=now, external_id=external_id, lease_until=None, error="")
+    if thread_id is not None:
+        changes["thread_id"] = thread_id
+    OutboundMessage.update(**changes).where(OutboundMessage.id == message.id).execute()
 
 
 def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, error: str) -> None:

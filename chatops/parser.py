@@ -110,7 +110,7 @@ def parse_raw(command: Command, rest: str) -> dict[str, str]:
     Tokens are read one at a time, so a free-text tail is taken verbatim and never tokenized.
     """
     raw: dict[str, str] = {}
-    positional = list(command.params)
+    positional = [p for p in command.params if not p.keyword_only]
     pos_index = 0
     i = _skip_space(rest, 0)
     while i < len(rest):

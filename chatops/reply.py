@@ -76,10 +76,14 @@ class Destination:
 
 @dataclass(frozen=True)
 class Post:
-    """A message the core wants delivered somewhere else than the reply (an approvals channel, a queue)."""
+    """A message the core wants delivered somewhere else than the reply (an approvals channel, a queue).
+
+    ``thread_id``: post into that thread; ``"new"`` asks the adapter to start a thread on the message.
+    """
 
     destination: Destination
     reply: "Reply"
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,8 @@ class Reply:
             "ephemeral": self.ephemeral,
             "correlation_id": self.correlation_id,
             "posts": [
-                {"platform": p.destination.platform, "channel_id": p.destination.channel_id, "reply": p.reply.to_dict()}
+                {"platform": p.destination.platform, "channel_id": p.destination.channel_id,
+                 "thread_id": p.thread_id, "reply": p.reply.to_dict()}
                 for p in self.posts
             ],
         }
@@ -154,7 +159,7 @@ class Reply:
             ephemeral=bool(data.get("ephemeral")),
             correlation_id=data.get("correlation_id"),
             posts=tuple(
-                Post(Destination(p["platform"], p["channel_id"]), cls.from_dict(p["reply"]))
+                Post(Destination(p["platform"], p["channel_id"]), cls.from_dict(p["reply"]), p.get("thread_id"))
                 for p in data.get("posts", ())
             ),
         )

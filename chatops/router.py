@@ -12,6 +12,7 @@ apology quoting it — never a traceback.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import secrets
@@ -145,6 +146,15 @@ class Router:
         else:
             name, rest = parser.split_command(inv.text)
         command = self.registry.get(name)
+        # Chat DMs only: in the console a typo should say so, not open a ticket.
+        in_chat_dm = inv.is_direct and not inv.command and inv.platform != "console"
+        fallback = self.settings.get("CHATOPS_DM_FALLBACK_COMMAND") if in_chat_dm else ""
+        if command is None and fallback and self.registry.get(fallback) is not None:
+            # "my payout is late" in a DM to the bot means `support my payout is late`.
+            inv = dataclasses.replace(inv, text=f"{fallback} {parser.normalise(inv.text)}")
+            trace.invocation = inv
+            name, rest = parser.split_command(inv.text)
+            command = self.registry.get(name)
         if command is None:
             trace.command = parser._clip(name, 64)
             trace.actor = identity.resolve(inv, self.settings)
@@ -184,7 +194,7 @@ class Router:
         """Posts go through the outbox, in the handler's transaction: delivered once, even after a crash."""
         for post in reply.posts:
             outbox.enqueue(post.destination, post.reply.with_(correlation_id=reply.correlation_id),
-                           now=self.clock(), correlation_id=reply.correlation_id or "")
+                           now=self.clock(), correlation_id=reply.correlation_id or "", thread_id=post.thread_id)
 
     def _call(self, command: Command, ctx: Context, values: dict[str, Any]) -> Reply:
         kwargs = dict(values)

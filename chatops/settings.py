@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a Confirm/Cancel button stays usable."),
     Setting("CHATOPS_DISABLED_PLUGINS", "",
             "Comma-separated entry-point names in the `chatops.commands` group not to load."),
+    Setting("CHATOPS_DM_FALLBACK_COMMAND", "support",
+            "A direct message to the bot that is not a command runs this command with the whole text "
+            "(`my payout is late` → `support my payout is late`). Empty: answer with the unknown-command help."),
     Setting("CHATOPS_LOG_LEVEL", "INFO", "Python logging level."),
     Setting("CHATOPS_SECRET_KEY", "",
             "Secret for signing web sessions. Empty: a random key per process (sessions end on restart)."),

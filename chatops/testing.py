@@ -103,16 +103,44 @@ def fresh_database(url: str | None = None) -> tuple[peewee.Database, Path | None
     return connect(f"sqlite:///{path}"), workdir
 
 
+_delete_sql: dict[str, str] = {}
+
+
 def truncate_all(db: peewee.Database) -> None:
+    """Empty every table but the migration history (children before parents), and restart ids."""
     tables = [t for t in db.get_tables() if t != "migratehistory"]
     if not tables:
         return
     if isinstance(db, peewee.PostgresqlDatabase):
-        db.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        key = f"{db.database}|{','.join(sorted(tables))}"
+        if key not in _delete_sql:
+            # DELETE is far cheaper than TRUNCATE on the small tables of a test; one round trip.
+            order = _children_first(db, tables)
+            _delete_sql[key] = "".join(f'DELETE FROM "{t}";' for t in order) + (
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema();")
+        with db.atomic():
+            db.execute_sql(_delete_sql[key])
     else:
         with db.atomic():
-            for t in tables:
+            for t in _children_first(db, tables):
                 db.execute_sql(f'DELETE FROM "{t}"')
+
+
+def _children_first(db: peewee.Database, tables: list[str]) -> list[str]:
+    parents = {t: {fk.dest_table for fk in db.get_foreign_keys(t)} - {t} for t in tables}
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(tables):
+        # a table whose children are all placed may go next
+        ready = [t for t in tables if t not in placed
+                 and all(t not in parents[c] or c in placed for c in tables if c != t)]
+        if not ready:  # a cycle: fall back to the rest in name order
+            ready = [t for t in tables if t not in placed]
+        for t in sorted(ready):
+            order.append(t)
+            placed.add(t)
+    return order
 
 
 class ChatOpsRunner:

@@ -18,6 +18,7 @@ from chatops.identity import Actor, find_identity
 from chatops.models import Person
 from chatops.reply import Fields, Reply, Text, Timeline, Step
 from chatops.support import classify, cred, csat, digest, entitlement, intake, oncall, tickets
+from chatops.support.classify import TicketType
 from chatops.support.models import Deflection, Ticket, TicketEvent
 
 commands = CommandGroup("support")
@@ -32,27 +33,30 @@ def _staff(actor: Actor, what: str, settings) -> None:
 
 
 @commands.command(category=Category.SUPPORT)
-def support(ctx: Context, category: str | None = None, urgency: str | None = None, summary: str | None = None,
-            details: FreeText | None = None) -> Reply:
+def support(ctx: Context, details: FreeText | None = None, *, category: TicketType | None = None,
+            urgency: Literal["low", "normal", "high", "urgent"] = "normal", summary: str | None = None) -> Reply:
     """Ask for help: you get a self-serve answer or a ticket routed to the right people.
 
-    Type your question after the command (`support my payout is late`); options go anywhere as
+    Type your question after the command (`support my payout is late`); options go first as
     `category=…` (internal_task, internal_ops_problem, external_ops_problem, external_dev_inquiry,
-    external_dev_problem), `urgency=low|normal|high|urgent` and `summary="…"`.
+    external_dev_problem), `urgency=low|normal|high|urgent` and `summary="…"` (or anywhere in the text).
 
     Args:
-        category: the kind of request, if you know it (else we classify it)
-        urgency: low, normal, high or urgent
-        summary: one line that sums it up
         details: what happened, what you expected, ids involved
+        category: the kind of request, if you know it (else we classify it)
+        urgency: how much it hurts: low, normal, high or urgent
+        summary: one line that sums it up
     """
     actor = ctx.actor
     intake.check_channel(actor, ctx.settings)
-    if ctx.invocation.arguments is None:  # typed text or a DM: options anywhere, the rest verbatim
-        form = intake.parse_text(intake.text_after_command(ctx.invocation.text))
-    else:  # a form (modal) or app command options
-        form = intake.Form(text=(details or "").strip(), category=intake.normalise_category(category),
-                           urgency=intake.normalise_urgency(urgency), summary=(summary or "").strip())
+    # Options typed inside the text (`... urgency=high`) count too; the rest stays verbatim.
+    inline = intake.parse_text(details or "")
+    form = intake.Form(
+        text=inline.text.strip(),
+        category=category.value if category is not None else inline.category,
+        urgency=urgency if "urgency" in ctx.raw_arguments else inline.urgency,
+        summary=(summary or inline.summary or "").strip(),
+    )
     intake.require_text(form)
     suggestions = classify.suggest(" ".join([form.summary, form.text]))
     if suggestions:

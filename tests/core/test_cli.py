@@ -66,10 +66,18 @@ def test_shell_reads_lines_from_stdin_as_local_admin(upgraded):
 
 
 def test_shell_as_another_identity(upgraded):
-    result = upgraded("shell", "--as", "slack:U0NEW", "--community", "T1", input="whoami\nnope\n")
+    result = upgraded("shell", "--as", "slack:U0NEW", "--community", "T1", "--channel", "C1",
+                      input="whoami\nnope\n")
     assert result.exit_code == 0, result.output
     assert "slack:U0NEW" in result.output and "Local admin" not in result.output
     assert "There is no command called `nope`." in result.output
+
+
+def test_shell_without_channel_is_a_dm_and_falls_back_to_support(upgraded):
+    # No --channel: a direct message to the bot, where text that is no command asks for support.
+    result = upgraded("shell", "--as", "slack:U0NEW", input="the docs site shows a blank page\n")
+    assert result.exit_code == 0, result.output
+    assert "Ticket #1 is open: the docs site shows a blank page" in result.output
 
 
 def test_shell_press_without_a_button(upgraded):

@@ -188,10 +188,18 @@ def test_required_after_optional_is_a_type_error():
         """Doc."""
     assert [p.required for p in _declare(ok).params] == [True, False, False]
 
-    def wrong(ctx: Context, a: int = 1, *, b: str) -> None:
+    # A required keyword-only argument after an optional positional one is fine: it is only ever
+    # given as `b=…`, so positional binding cannot be ambiguous.
+    def keyword(ctx: Context, a: int = 1, *, b: str) -> None:
         """Doc."""
-    with pytest.raises(TypeError, match="after an optional"):
-        _declare(wrong)
+    params = _declare(keyword).params
+    assert [(p.name, p.required, p.keyword_only) for p in params] == [("a", False, False), ("b", True, True)]
+    assert _declare(keyword).usage == "keyword [A] b=B"
+
+    def tail_keyword(ctx: Context, *, text: FreeText) -> None:
+        """Doc."""
+    with pytest.raises(TypeError, match="FreeText"):
+        _declare(tail_keyword)
 
 
 def test_unresolvable_string_annotation_is_a_type_error():

@@ -116,7 +116,7 @@ def test_schema_introspection():
     assert list(params) == ["account", "new-email", "reason"]
     assert params["account"] == {"name": "account", "python_name": "account", "type": "text", "choices": [],
                                  "required": True, "default": None, "help": "the account id, like acct_1",
-                                 "free_text": False, "secret": False}
+                                 "free_text": False, "secret": False, "keyword_only": False}
     assert params["new-email"]["type"] == "email"
     assert params["new-email"]["help"] == "the new address that continues here"
     assert params["reason"]["required"] is False and params["reason"]["free_text"] is True
