@@ -118,10 +118,13 @@ def card(ticket: Ticket, *, headline: str | None = None) -> Reply:
     return Reply(tuple(blocks))
 
 
-def post_card(ticket: Ticket, *, now: datetime, headline: str | None = None, dedupe_key: str | None = None) -> None:
+def post_card(ticket: Ticket, *, now: datetime, headline: str | None = None, dedupe_key: str | None = None,
+              new_thread: bool = False) -> None:
+    """Post the ticket's card to its channel; ``new_thread`` asks Discord for a conversation thread on it."""
     if ticket.platform in ("slack", "discord") and ticket.channel_id:
+        thread = "new" if new_thread and ticket.platform == "discord" else None
         outbox.enqueue(Destination(ticket.platform, ticket.channel_id), card(ticket, headline=headline), now=now,
-                       dedupe_key=dedupe_key, correlation_id=ticket.correlation_id)
+                       dedupe_key=dedupe_key, correlation_id=ticket.correlation_id, thread_id=thread)
 
 
 def tell_requester(ticket: Ticket, reply: Reply, *, now: datetime, dedupe_key: str | None = None) -> bool:
@@ -154,7 +157,7 @@ def open_ticket(o: Opening, who: Who, *, now: datetime, correlation_id: str, set
     event(ticket, "opened", who, now=now, correlation_id=correlation_id, body=o.summary,
           category=o.category, classified_by=o.classified_by, route=match.route.id if match.route else None,
           channel=match.channel_id, flagged=ticket.needs_triage)
-    post_card(ticket, now=now, dedupe_key=f"ticket:{ticket.id}:opened")
+    post_card(ticket, now=now, dedupe_key=f"ticket:{ticket.id}:opened", new_thread=True)
     return ticket
 
 
