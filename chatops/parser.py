@@ -118,7 +118,7 @@ def parse_raw(command: Command, rest: str) -> dict[str, str]:
         named = prefix is not None and command.param(prefix.group(1)) is not None
         if not named and _tail_is_next(positional, pos_index, raw):
             tail = next(p for p in positional[pos_index:] if p.name not in raw)
-            raw[tail.name] = rest[i:].strip()
+            raw[tail.name] = _tail_value(rest[i:].strip())
             break
         token = read_token(rest, i)
         i = _skip_space(rest, token.end)
@@ -141,6 +141,18 @@ def parse_raw(command: Command, rest: str) -> dict[str, str]:
         raw[positional[pos_index].name] = token.value
         pos_index += 1
     return raw
+
+
+def _tail_value(text: str) -> str:
+    """Free text verbatim, except that one quoted string (`"duplicate fee"`) loses its quotes."""
+    if text[:1] in _QUOTES:
+        try:
+            token = read_token(text, 0)
+        except UsageError:
+            return text
+        if token.end == len(text):
+            return token.value
+    return text
 
 
 def _tail_is_next(params: list[Parameter], index: int, raw: dict[str, str]) -> bool:

@@ -141,3 +141,12 @@ def test_input_over_limit():
 def test_single_argument_over_limit():
     with pytest.raises(BadArgument, match="too long"):
         bind(CMD["echo"], "x" * 2001, INV)
+
+
+def test_a_tail_that_is_one_quoted_string_loses_its_quotes():
+    from chatops.parser import _tail_value
+
+    assert _tail_value('"duplicate fee"') == "duplicate fee"
+    assert _tail_value("“curly one”") == "curly one"
+    assert _tail_value('"a" b') == '"a" b'  # more than one token: verbatim
+    assert _tail_value('"unbalanced') == '"unbalanced'  # free text never fails on quotes
