@@ -17,11 +17,11 @@ DEMO_USER = "demo"
 def seed(echo: Callable[[str], None] = print) -> AdminUser:
     user = AdminUser.get_or_none(AdminUser.username == DEMO_USER)
     if user is not None:
-        echo(f"Admin panel: http://127.0.0.1:8000/admin/  user {DEMO_USER!r} (password printed when it was created; "
+        echo(f"Admin panel (/admin/): user {DEMO_USER!r} (password printed when it was created; "
              f"`chatops admin set-password {DEMO_USER}` sets a new one). Start in the playground.")
         return user
     password = secrets.token_urlsafe(12)
     user = create_user(DEMO_USER, password, role="admin", by="demo")
-    echo(f"Admin panel: http://127.0.0.1:8000/admin/  user {DEMO_USER!r}, password {password!r}. "
+    echo(f"Admin panel (/admin/): user {DEMO_USER!r}, password {password!r}. "
          "Start in the playground.")
     return user

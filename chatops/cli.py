@@ -228,6 +228,7 @@ def demo(ctx: click.Context, seed_only: bool, host: str, port: int) -> None:
     click.echo("Try it:  chatops shell        (then: help, whoami)")
     click.echo("         echo whoami | chatops shell --as slack:U0CORACUST --community T0MAKERDAO")
     if not seed_only:
+        click.echo(f"Then open http://{host}:{port}/admin/ , sign in, and start in the Playground.")
         _serve(app, host, port, 8)
 
 
