@@ -29,7 +29,7 @@ from chatops.models import AuditEvent
 log = logging.getLogger("chatops.admin")
 
 # Views for tables other parts own, mounted when their modules are installed: "module:function(admin)".
-OPTIONAL_VIEWS = ("admin.support_views:add_views", "admin.ops_views:add_views")
+OPTIONAL_VIEWS = ("admin.dashboard:add_views", "admin.support_views:add_views", "admin.ops_views:add_views")
 
 
 class HomeView(PanelAccessMixin, AdminIndexView):
