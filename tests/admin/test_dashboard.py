@@ -37,7 +37,8 @@ def table_row(page: str, table_id: str, day: str) -> list[str]:
     assert table, f"no table {table_id}"
     row = re.search(rf'<tr data-day="{day}">(.*?)</tr>', table.group(0), re.S)
     assert row, f"no row {day} in {table_id}"
-    return [html.unescape(TAG.sub("", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)]
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)
+    return [html.unescape(TAG.sub("", cell)).strip() for cell in cells]
 
 
 def table_head(page: str, table_id: str) -> list[str]:
@@ -115,7 +116,8 @@ def test_numbers_are_exact(seeded):
 
     tiers = {s["label"]: s["data"] for s in data["volume"]["by_tier"]}
     assert [s["label"] for s in data["volume"]["by_tier"]] == ["Premium", "General", "no tier"]
-    assert tiers == {"Premium": [0, 0, 0, 0, 0, 2, 0], "General": [1, 0, 0, 0, 0, 1, 1], "no tier": [0, 0, 0, 0, 0, 0, 1]}
+    assert tiers == {"Premium": [0, 0, 0, 0, 0, 2, 0], "General": [1, 0, 0, 0, 0, 1, 1],
+                     "no tier": [0, 0, 0, 0, 0, 0, 1]}
     types = {s["label"]: s["data"] for s in data["volume"]["by_type"]}
     assert types == {"external dev inquiry": [0, 0, 0, 0, 0, 1, 0], "external ops problem": [0, 0, 0, 0, 0, 2, 1],
                      "unclassified (triage)": [1, 0, 0, 0, 0, 0, 1]}
@@ -223,7 +225,7 @@ def test_chartjs_is_served_locally(panel):
     resp.close()
 
 
-def test_browser_draws_the_charts(live_panel, clock):  # noqa: F811
+def test_browser_draws_the_charts(live_panel):  # noqa: F811
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{CHROMIUM} is required in CI (apt-get install -y chromium)")
