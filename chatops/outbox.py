@@ -72,10 +72,17 @@ def mark_sent(message: OutboundMessage, *, now: datetime, external_id: str | Non
     OutboundMessage.update(**changes).where(OutboundMessage.id == message.id).execute()
 
 
-def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, error: str) -> None:
-    """Put a message back for later (a 429's Retry-After, a network error); gives up after MAX_ATTEMPTS."""
-    state = "failed" if message.attempts >= MAX_ATTEMPTS else "pending"
-    (OutboundMessage.update(state=state, not_before=now + timedelta(seconds=max(0.0, after_seconds)),
+def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, error: str,
+          rate_limited: bool = False) -> None:
+    """Put a message back for later; gives up after MAX_ATTEMPTS failed deliveries.
+
+    ``rate_limited=True`` (a 429 with Retry-After) does not use up an attempt: the platform asked
+    us to wait, nothing failed.
+    """
+    attempts = message.attempts - 1 if rate_limited else message.attempts
+    state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    (OutboundMessage.update(state=state, attempts=max(0, attempts),
+                            not_before=now + timedelta(seconds=max(0.0, after_seconds)),
                             lease_until=None, error=error[:2000])
      .where(OutboundMessage.id == message.id).execute())
 
