@@ -134,7 +134,7 @@ class Ticket(BaseModel):
     correlation_id = peewee.CharField(max_length=40, default="")
     created_at = UTCDateTimeField(index=True)
     claimed_at = UTCDateTimeField(null=True)
-    first_response_at = UTCDateTimeField(null=True)
+    first_response_at = UTCDateTimeField(null=True, index=True)
     waiting_since = UTCDateTimeField(null=True)
     resolved_at = UTCDateTimeField(null=True, index=True)
     closed_at = UTCDateTimeField(null=True)
