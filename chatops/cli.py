@@ -102,6 +102,22 @@ def db_upgrade(ctx: click.Context) -> None:
         click.echo("Database is up to date.")
 
 
+@db.command("purge")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 36500),
+              help="Keep what is younger than this many days.")
+@click.pass_context
+def db_purge(ctx: click.Context, days: int) -> None:
+    """Delete old idempotency keys, finished buttons and delivered messages (never audit events)."""
+    from chatops.invocation import utcnow
+    from chatops.maintenance import purge
+
+    app = _app(ctx)
+    _require_schema(app)
+    report = purge(now=utcnow(), keep_days=days)
+    click.echo(f"Purged {report.idempotency_keys} idempotency key(s), {report.actions} finished button(s), "
+               f"{report.messages} delivered message(s) older than {days} day(s).")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit trail."""

@@ -233,7 +233,8 @@ class Router:
     def _claim_key(self, key: str, digest: str, trace: _Trace) -> None:
         try:
             with atomic():
-                IdempotencyRecord.create(key=key, digest=digest, correlation_id=trace.correlation_id)
+                IdempotencyRecord.create(key=key, digest=digest, correlation_id=trace.correlation_id,
+                                         created_at=self.clock())
         except peewee.IntegrityError:
             raise _Replay() from None
 

@@ -66,3 +66,12 @@ def sla_sweep() -> int:
 @huey.periodic_task(_digest_schedule(), retries=2, retry_delay=60)
 def daily_digest() -> int:
     return run_digest()
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"), retries=0)
+def nightly_purge() -> int:
+    """Old idempotency keys, finished buttons and delivered messages (see chatops.maintenance)."""
+    from chatops.maintenance import purge
+
+    report = purge(now=utcnow(), keep_days=30)
+    return report.idempotency_keys + report.actions + report.messages
