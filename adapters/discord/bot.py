@@ -6,7 +6,13 @@
 Answering within Discord's 3 seconds: every app command is *deferred at once*
 (``thinking=True``) before the synchronous router runs in a bounded thread pool;
 the answer is a follow-up within the 15-minute token. Button presses are
-deferred as an update (no visible change) and answered the same way.
+deferred as an update (no visible change) and answered the same way. Before the
+defer only in-memory work runs on the event loop (option parsing, a registry
+dict lookup); no database, no thread pool, no logging. The router is submitted
+only once Discord acknowledged the defer, so a command whose defer failed (an
+expired interaction) never runs. The one first response that must wait on the
+database is a form (a modal cannot follow a defer): its policy peek runs in a
+pool of its own, so commands queued in the router pool never delay it.
 
 Ephemeral rule (the flag is fixed when deferring): META commands (help,
 whoami, ping) and mutating commands (their first answer is a preview) defer
@@ -53,6 +59,7 @@ T = TypeVar("T")
 FORM_TTL = 900.0
 MAX_FORMS = 2000
 PERMISSION_PEEK_SECONDS = 1.5
+PEEK_WORKERS = 2
 
 
 def apply_endpoints(api_url: str = "", gateway_url: str = "") -> None:
@@ -112,6 +119,8 @@ class DiscordBot:
             self.client.event(handler)
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-discord")
+        # Policy peeks before a form: never queued behind slow commands in ``executor``.
+        self.peek_executor = ThreadPoolExecutor(max_workers=PEEK_WORKERS, thread_name_prefix="chatops-discord-peek")
         self.sender = sender or OutboxSender(self, interval=sender_interval)
         self.run_sender = run_sender  # False: nothing drains the outbox unless you call sender.drain_once()
         self._sender_task: asyncio.Task | None = None
@@ -140,6 +149,7 @@ class DiscordBot:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self.executor.shutdown(wait=True)
+        self.peek_executor.shutdown(wait=True)
 
     async def _setup_hook(self) -> None:
         if self.run_sender and self._sender_task is None:
@@ -152,10 +162,12 @@ class DiscordBot:
                  len(self.client.guilds))
 
     # ---- the core, off the event loop ----------------------------------------------------------
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a synchronous core call in the worker pool with its own database connection."""
+    async def run(self, fn: Callable[..., T], *args: Any, executor: ThreadPoolExecutor | None = None,
+                  **kwargs: Any) -> T:
+        """Run a synchronous core call in the worker pool (or ``executor``) with its own database connection."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: self._with_connection(fn, *args, **kwargs))
+        return await loop.run_in_executor(executor or self.executor,
+                                          lambda: self._with_connection(fn, *args, **kwargs))
 
     def _with_connection(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         db = self.app.db
@@ -258,7 +270,7 @@ class DiscordBot:
             return self.app.router.policy_for(command).allows(actor)
 
         try:
-            return await asyncio.wait_for(self.run(allowed), PERMISSION_PEEK_SECONDS)
+            return await asyncio.wait_for(self.run(allowed, executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
         except asyncio.TimeoutError:
             log.warning("discord: policy check for /%s took over %.1fs; showing the form", command.name,
                         PERMISSION_PEEK_SECONDS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,6 +40,7 @@ class Call:
     path: str
     query: dict[str, str]
     json: Any
+    at: float = 0.0  # time.perf_counter() when the request reached the fake (before its body was read)
 
 
 @dataclass
@@ -90,12 +92,14 @@ class FakeDiscord:
             discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
 
     # ---- waiting on what the bot did ---------------------------------------------------
-    async def wait_for(self, method: str, path_part: str = "", *, where: Callable[[Call], bool] | None = None,
-                       after: int = 0, timeout: float = 5.0) -> Call:
-        """The first call (from index ``after``) matching; waits for it to arrive."""
+    async def wait_for(self, method: str | tuple[str, ...], path_part: str = "", *,
+                       where: Callable[[Call], bool] | None = None, after: int = 0, timeout: float = 5.0) -> Call:
+        """The first call (from index ``after``) matching; waits for it to arrive. ``method`` may be a tuple."""
+        methods = (method,) if isinstance(method, str) else method
+
         def find() -> Call | None:
             for call in self.calls[after:]:
-                if call.method == method and path_part in call.path and (where is None or where(call)):
+                if call.method in methods and path_part in call.path and (where is None or where(call)):
                     return call
             return None
 
@@ -115,13 +119,14 @@ class FakeDiscord:
 
     # ---- REST ----------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
+        at = time.perf_counter()
         path = "/" + request.match_info["tail"]
         body: Any = None
         if request.can_read_body:
             raw = await request.read()
             if raw:
                 body = json.loads(raw)
-        call = Call(request.method, path, dict(request.query), body)
+        call = Call(request.method, path, dict(request.query), body, at)
         status, payload = self._answer(call)
         await self._record(call)
         if status == 204:

@@ -65,6 +65,37 @@ class Harness:
         followup = await self.followup(payload)
         return payload, callback, followup
 
+    async def press(self, on: Call, label: str, **kw: Any) -> tuple[dict, Call]:
+        """Click the button labelled ``label`` on the message ``on`` (a follow-up or channel post the bot sent),
+        as a user (``user_id=``, ``roles=``); wait for the bot's first callback."""
+        message = message_body(on)
+        custom_id = button_ids(on)[label]
+        payload = self.fake.button(custom_id, ephemeral_message=bool((message.get("flags") or 0) & 64), **kw)
+        payload["message"]["components"] = message.get("components") or []
+        payload["message"]["content"] = message.get("content") or ""
+        await self.fake.interaction(payload)
+        return payload, await self.callback(payload)
+
+    async def press_result(self, on: Call, label: str, **kw: Any) -> Call:
+        """Click and return what the presser sees: the edited preview (a press on an ephemeral message)
+        or the follow-up."""
+        payload, callback = await self.press(on, label, **kw)
+        assert callback.json["type"] == 6, callback.json  # deferred update: nothing shown while it runs
+        token = payload["token"]
+        return await self.fake.wait_for(("POST", "PATCH"), f"/webhooks/{self.fake_app_id}/{token}",
+                                        where=lambda c: c.method == "POST" or c.path.endswith("/messages/@original"))
+
+    def use_instant_sender(self, now: Callable[[], Any]) -> OutboxSender:
+        """An outbox sender whose one-per-second pacing passes no real time; drain it with ``drain_once``."""
+        assert self.bot is not None
+        ticks = [0.0]
+
+        async def sleep(seconds: float) -> None:
+            ticks[0] += seconds
+
+        self.bot.sender = OutboxSender(self.bot, clock=lambda: ticks[0], sleep=sleep, now=now)
+        return self.bot.sender
+
 
 def run(app, scenario: Callable[[Harness], Awaitable[None]], **bot_options: Any) -> None:
     """Start the fake and the bot, run ``scenario``, and tear everything down."""
@@ -95,15 +126,26 @@ def content(call: Call) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def custom_ids(call: Call) -> list[str]:
+def message_body(call: Call) -> dict[str, Any]:
     body = call.json or {}
-    data = body.get("data", body)
+    return body.get("data", body)
+
+
+def custom_ids(call: Call) -> list[str]:
+    data = message_body(call)
     return [c["custom_id"] for row in data.get("components") or () for c in row.get("components", ())
             if "custom_id" in c]
+
+
+def button_ids(call: Call) -> dict[str, str]:
+    """Button label → custom id, for the message a call sent."""
+    data = message_body(call)
+    return {c.get("label", ""): c["custom_id"] for row in data.get("components") or ()
+            for c in row.get("components", ()) if "custom_id" in c}
 
 
 def quiet_discord_logs() -> None:
     logging.getLogger("discord").setLevel(logging.WARNING)
 
 
-__all__ = ["Harness", "OutboxSender", "content", "custom_ids", "run"]
+__all__ = ["Harness", "OutboxSender", "button_ids", "content", "custom_ids", "message_body", "run"]

@@ -1,5 +1,5 @@
-"""Commands the Discord tests run besides the registry's own: every option type, a staff-only
-command, a slow one, a mutating one with a preview, one with six required arguments."""
+"""Commands the Discord tests run besides the registry's own: every option type, staff-only
+commands (one with a form), a slow one, a mutating one with a preview, one with six required arguments."""
 from __future__ import annotations
 
 import enum
@@ -41,6 +41,12 @@ def typed(ctx: Context, count: int, loud: bool, colour: Colour, who: UserRef, ra
 def staff_report(ctx: Context) -> Reply:
     """A report only staff may read."""
     return Reply.text("the staff report")
+
+
+@group.command(category=Category.INTERNAL_TASK, policy=staff)
+def staff_note(ctx: Context, text: FreeText) -> Reply:
+    """A note only staff may leave (a staff-only form)."""
+    return Reply.text(f"noted: {text}")
 
 
 @group.command(category=Category.INTERNAL_OPS_PROBLEM)
