@@ -9,7 +9,7 @@ import importlib
 import logging
 import secrets
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 
 from chatops.app import App
 from chatops.db import DatabaseErrors
@@ -42,6 +42,12 @@ def create_app(chatops_app: App | None = None) -> Flask:
     def _close(exc: BaseException | None) -> None:
         if not capp.db.is_closed():
             capp.db.close()
+
+    @app.get("/")
+    def index():
+        if "admin" in app.blueprints:
+            return redirect("/admin/")
+        return jsonify(service="chatops", health="/healthz")
 
     @app.get("/healthz")
     def healthz():

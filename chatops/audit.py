@@ -14,7 +14,8 @@ line of defence.
 
 :func:`verify` walks the chain and names the first event that was edited,
 deleted, reordered or inserted. Deleting the newest events leaves a shorter
-but valid chain; compare ``head()`` with a copy kept elsewhere to catch that.
+but valid chain: keep ``head()`` somewhere else (``chatops audit head``, a log,
+a ticket) and pass it back as ``verify(expect_head=…)`` to catch that.
 """
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def head() -> tuple[int, str]:
 class Problem:
     seq: int
     event_id: int | None
-    kind: str  # edited | missing | out-of-chain
+    kind: str  # edited | missing | out-of-chain | anchor
     message: str
 
 
@@ -152,12 +153,25 @@ def _iter_events(batch: int = 5000) -> Iterator[AuditEvent]:
         last = rows[-1].seq
 
 
-def verify() -> VerifyResult:
-    """Walk the chain from the first event; report the first break."""
+def verify(expect_head: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the chain from the first event; report the first break.
+
+    ``expect_head`` is a ``(seq, hash)`` read earlier with :func:`head` and kept outside the
+    database: the chain must still contain that event unchanged, which catches the one
+    tampering the chain cannot show by itself — deleting the newest events.
+    """
     expected_seq = 1
     prev_hash = GENESIS
     checked = 0
+    anchor_seen = expect_head is None or expect_head[0] == 0
     for event in _iter_events():
+        if expect_head is not None and event.seq == expect_head[0]:
+            anchor_seen = True
+            if event.hash != expect_head[1]:
+                return VerifyResult(checked, Problem(
+                    event.seq, event.id, "anchor",
+                    f"event seq {event.seq} (id {event.id}) is not the one recorded as the head earlier "
+                    f"(hash {expect_head[1][:16]}…): the chain was rewritten from there on"))
         if event.seq != expected_seq:
             return VerifyResult(checked, Problem(
                 event.seq, event.id, "missing",
@@ -175,4 +189,9 @@ def verify() -> VerifyResult:
         prev_hash = event.hash
         expected_seq += 1
         checked += 1
+    if not anchor_seen:
+        return VerifyResult(checked, Problem(
+            expect_head[0], None, "missing",
+            f"the chain ends at seq {expected_seq - 1}, but seq {expect_head[0]} was recorded as the head "
+            "earlier: the newest events were deleted"))
     return VerifyResult(checked, None)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -41,6 +43,17 @@ def _lazy_available(target: str) -> bool:
 
 
 class ChatopsGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        from chatops.db import DatabaseErrors
+
+        try:
+            return super().invoke(ctx)
+        except DatabaseErrors as exc:
+            url = os.environ.get("CHATOPS_DATABASE_URL", "sqlite:///chatops.db")
+            raise click.ClickException(
+                f"the database at {url} is not answering: {str(exc).strip() or type(exc).__name__}. "
+                "Check CHATOPS_DATABASE_URL (or --database-url) and that the server is running.") from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         lazy = [n for n, (target, _) in LAZY_COMMANDS.items() if _lazy_available(target)]
         return sorted({*super().list_commands(ctx), *lazy})
@@ -61,7 +74,10 @@ def _app(ctx: click.Context, **kwargs):
 
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
-        obj["app"] = App.from_env(**kwargs)
+        try:
+            obj["app"] = App.from_env(**kwargs)
+        except ValueError as exc:  # a malformed setting: say which, no traceback
+            raise click.ClickException(str(exc)) from None
     return obj["app"]
 
 
@@ -123,13 +139,34 @@ def audit_group() -> None:
     """The audit trail."""
 
 
-@audit_group.command("verify")
+def _parse_head(ctx, param, value: str | None):
+    if value is None:
+        return None
+    seq, sep, digest = value.partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64:
+        raise click.BadParameter("use SEQ:HASH as printed by `chatops audit head`")
+    return int(seq), digest.lower()
+
+
+@audit_group.command("head")
 @click.pass_context
-def audit_verify(ctx: click.Context) -> None:
+def audit_head(ctx: click.Context) -> None:
+    """Print the newest event as SEQ:HASH; keep it outside the database for `verify --expect-head`."""
+    app = _app(ctx)
+    _require_schema(app)
+    seq, digest = audit.head()
+    click.echo(f"{seq}:{digest}")
+
+
+@audit_group.command("verify")
+@click.option("--expect-head", callback=_parse_head, metavar="SEQ:HASH",
+              help="A head recorded earlier with `chatops audit head`: also catches deleted newest events.")
+@click.pass_context
+def audit_verify(ctx: click.Context, expect_head) -> None:
     """Check the hash chain; exit 0 when intact, 1 naming the first bad event."""
     app = _app(ctx)
     _require_schema(app)
-    result = audit.verify()
+    result = audit.verify(expect_head=expect_head)
     if result.ok:
         seq, digest = audit.head()
         click.echo(f"Audit chain intact: {result.checked} event(s); head seq {seq}, hash {digest[:16]}…")
@@ -208,6 +245,10 @@ def _start_hooks(app) -> list:
     return started
 
 
+def _stop_on_signal(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(app, host: str, port: int, threads: int) -> None:
     from waitress import serve
 
@@ -215,10 +256,15 @@ def _serve(app, host: str, port: int, threads: int) -> None:
 
     flask_app = create_app(app)
     background = _start_hooks(app)
+    if threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) stops the server like Ctrl-C does, and the finally below stops the rest.
+        signal.signal(signal.SIGTERM, _stop_on_signal)
     click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         serve(flask_app, host=host, port=port, threads=threads, ident="chatops")
+    except KeyboardInterrupt:
+        click.echo("chatops stopping.")
     finally:
         for handle in background:
             handle.stop()

@@ -372,5 +372,13 @@ class Registry:
         starts = [c for c in sorted(self._commands) if c.startswith(name.lower()[:3]) and c not in close]
         return (close + starts)[:n]
 
+    def close_match(self, name: str) -> str | None:
+        """The one command ``name`` is very likely a typo of (``hlep`` → ``help``), if any."""
+        key = name.lower()
+        if key in self._commands or key in self._aliases:
+            return key
+        found = difflib.get_close_matches(key, [*self._commands, *self._aliases], n=1, cutoff=0.75)
+        return found[0] if found else None
+
     def schema(self) -> list[dict[str, Any]]:
         return [c.schema() for c in self]

@@ -9,6 +9,7 @@ converts them with the same converters.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Mapping
@@ -20,13 +21,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def sanitize(text: str | None) -> str | None:
-    """Drop what no database stores (NUL, lone surrogates); keep everything else verbatim."""
+    """Drop control characters (but tab and newlines) and lone surrogates; keep the rest verbatim."""
     if text is None:
         return None
     text = str(text)
-    if "\x00" in text:
-        text = text.replace("\x00", "")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)  # NUL, ESC, BEL…: nothing a person meant to type
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -27,7 +27,7 @@ from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
 from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
-                            UserError)
+                            UsageError, UserError)
 from chatops.identity import Actor
 from chatops.invocation import Invocation, utcnow
 from chatops.models import CommandPolicy, IdempotencyRecord, PendingAction
@@ -141,6 +141,7 @@ class Router:
             replay = self._replay(inv, trace, digest)
             if replay is not None:
                 return replay
+        _check_sizes(inv)
         if inv.command:
             name, rest = inv.command.lower().lstrip("/"), ""
         else:
@@ -149,7 +150,8 @@ class Router:
         # Chat DMs only: in the console a typo should say so, not open a ticket.
         in_chat_dm = inv.is_direct and not inv.command and inv.platform != "console"
         fallback = self.settings.get("CHATOPS_DM_FALLBACK_COMMAND") if in_chat_dm else ""
-        if command is None and fallback and self.registry.get(fallback) is not None:
+        if (command is None and fallback and self.registry.get(fallback) is not None
+                and not self.registry.close_match(name)):  # "hlep" is a typo, not a request for help
             # "my payout is late" in a DM to the bot means `support my payout is late`.
             inv = dataclasses.replace(inv, text=f"{fallback} {parser.normalise(inv.text)}")
             trace.invocation = inv
@@ -355,6 +357,18 @@ class Router:
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())
          .where(PendingAction.token == action.token).execute())
+
+
+# Column sizes of what adapters put in an Invocation: a longer value is a malformed request.
+_LIMITS = {"platform": 16, "user_id": 64, "community_id": 64, "channel_id": 64, "thread_id": 64,
+           "idempotency_key": 200, "command": 64}
+
+
+def _check_sizes(inv: Invocation) -> None:
+    for name, limit in _LIMITS.items():
+        value = getattr(inv, name)
+        if value is not None and len(value) > limit:
+            raise UsageError(messages.FIELD_TOO_LONG.format(field=name.replace("_", " "), limit=limit))
 
 
 def _store_key(key: str, outcome: str, reply: Reply) -> None:
