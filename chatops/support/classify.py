@@ -3,14 +3,16 @@
     category, how = classify("my CC is getting declined", chosen=None)
     # ("external_ops_problem", "keywords"); no rule matches → (None, "triage")
 
-Deflection uses the ops area's ``chatops.ops.deflection.suggest(text)`` when it is installed,
-else the :class:`~chatops.support.models.DeflectionRule` rows.
+Deflection merges the ops area's ``chatops.ops.deflection.suggest(text)`` (when installed) and the
+admin-edited :class:`~chatops.support.models.DeflectionRule` rows, keeping only commands the asker
+can run.
 """
 from __future__ import annotations
 
 import enum
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from chatops.support.models import DeflectionRule, KeywordRule
 
@@ -69,17 +71,30 @@ class Suggestion:
     why: str
 
 
-def suggest(text: str) -> list[Suggestion]:
-    """Self-serve commands that may answer ``text`` (the ops hook when installed, else data rules)."""
+def suggest(text: str, runnable: Callable[[str], bool] | None = None, limit: int = 3) -> list[Suggestion]:
+    """Self-serve commands that may answer ``text``, best first, at most ``limit``.
+
+    Both sources count: the ops hook (``chatops.ops.deflection.suggest``) when installed, then the
+    admin-edited :class:`DeflectionRule` rows; a command appears once. With ``runnable``, only
+    suggestions whose command it accepts are kept (the ``support`` command passes "is installed
+    and the asker's policy allows it").
+    """
+    found: list[Suggestion] = []
     try:
         from chatops.ops.deflection import suggest as ops_suggest
     except ImportError:
         ops_suggest = None
     if ops_suggest is not None:
-        return [Suggestion(s.command, s.example, s.why) for s in ops_suggest(text)]
+        found.extend(Suggestion(s.command, s.example, s.why) for s in ops_suggest(text))
     low = text.lower()
-    found: list[Suggestion] = []
     for rule in DeflectionRule.select().where(DeflectionRule.enabled == True).order_by(DeflectionRule.id):  # noqa: E712
         if any(_matches(k, low) for k in _keywords(rule.keywords)):
-            found.append(Suggestion(rule.command, rule.example, rule.why))
-    return found
+            found.append(Suggestion(rule.command.strip(), rule.example, rule.why))
+    seen: set[str] = set()
+    kept: list[Suggestion] = []
+    for s in found:
+        if s.command in seen or (runnable is not None and not runnable(s.command)):
+            continue
+        seen.add(s.command)
+        kept.append(s)
+    return kept[:limit]

@@ -58,7 +58,7 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
         summary=(summary or inline.summary or "").strip(),
     )
     intake.require_text(form)
-    suggestions = classify.suggest(" ".join([form.summary, form.text]))
+    suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name))
     if suggestions:
         ctx.audit_detail = f"deflection offered: {suggestions[0].command}"
         return intake.offer(actor, form, suggestions, now=ctx.now, new_action=ctx.new_action)
@@ -67,6 +67,12 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
                                    user_id=ctx.invocation.user_id, platform=ctx.invocation.platform)
     ctx.audit_outcome, ctx.audit_detail = "executed", f"ticket {ticket.ref} opened"
     return intake.opened_reply(ticket)
+
+
+def _runnable(ctx: Context, name: str) -> bool:
+    """The command is installed and the asker's policy (a stored override included) allows it."""
+    cmd = ctx.router.registry.get(name)
+    return cmd is not None and ctx.router.policy_for(cmd).allows(ctx.actor)
 
 
 @commands.action("deflection", "solved", "open")

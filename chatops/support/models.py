@@ -86,7 +86,10 @@ class KeywordRule(BaseModel):
 
 
 class DeflectionRule(BaseModel):
-    """Fallback self-serve suggestions (used while chatops.ops.deflection is not installed)."""
+    """Self-serve suggestions an admin adds, offered with the ops area's built-in ones (chatops.ops.deflection).
+
+    A suggestion is offered only when its command is installed and the asker may run it.
+    """
 
     keywords = peewee.TextField(help_text="Comma-separated; any one matches.")
     command = peewee.CharField(max_length=64)
