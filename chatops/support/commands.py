@@ -13,9 +13,10 @@ from typing import Literal
 from chatops.commands import Category, CommandGroup
 from chatops.context import ActionPress, Context
 from chatops.converters import FreeText, UserRef
-from chatops.errors import ActionUnavailable, NotFound, PermissionDenied, UsageError
+from chatops.errors import ActionUnavailable, Conflict, NotFound, PermissionDenied, UsageError
 from chatops.identity import Actor, find_identity
 from chatops.models import Person
+from chatops.policy import staff
 from chatops.reply import Fields, Reply, Text, Timeline, Step
 from chatops.support import classify, cred, csat, digest, entitlement, intake, oncall, tickets
 from chatops.support.classify import TicketType
@@ -110,6 +111,16 @@ def _ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
+def _visible_ticket(actor: Actor, ticket_id: int) -> Ticket:
+    """The ticket, if ``actor`` may see it: staff any, others their own. Missing and not-yours read the
+    same, so ticket numbers can't be probed."""
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    if ticket is None or not (actor.is_staff or _is_requester(actor, ticket)):
+        raise NotFound(f"You have no ticket #{ticket_id}.",
+                       hint="Your tickets' numbers are in the bot's answers when you opened them.")
+    return ticket
+
+
 def _is_requester(actor: Actor, ticket: Ticket) -> bool:
     return actor.person.id == ticket.requester_id
 
@@ -129,6 +140,7 @@ def show(ticket: Ticket, actor: Actor) -> Reply:
 
 
 VERBS = Literal["show", "claim", "unclaim", "wait", "reply", "note", "resolve", "close", "reopen", "type"]
+REQUESTER_VERBS = ("show", "reply", "resolve", "reopen")  # on their own tickets; the rest is for staff
 
 
 @commands.command(category=Category.SUPPORT)
@@ -142,10 +154,9 @@ def ticket(ctx: Context, verb: VERBS, ticket_id: int, text: FreeText | None = No
         ticket_id: the ticket number
         text: the reply or note (for `type`, the ticket type)
     """
-    t = _ticket(ticket_id)
     actor = ctx.actor
-    own = _is_requester(actor, t)
-    if not (actor.is_staff or (own and verb in ("show", "reply", "resolve", "reopen"))):
+    t = _visible_ticket(actor, ticket_id)
+    if not (actor.is_staff or verb in REQUESTER_VERBS):
         _staff(actor, f"`ticket {verb}`", ctx.settings)
     who = tickets.Who.of(actor)
     kw = dict(now=ctx.now, correlation_id=ctx.correlation_id)
@@ -177,7 +188,7 @@ def ticket(ctx: Context, verb: VERBS, ticket_id: int, text: FreeText | None = No
                       style="success", ephemeral=True)
 
 
-@commands.command(name="ticket-transfer", category=Category.SUPPORT)
+@commands.command(name="ticket-transfer", category=Category.SUPPORT, policy=staff)
 def ticket_transfer(ctx: Context, ticket_id: int, to: UserRef) -> Reply:
     """Hand a ticket to another support person.
 
@@ -185,7 +196,6 @@ def ticket_transfer(ctx: Context, ticket_id: int, to: UserRef) -> Reply:
         ticket_id: the ticket number
         to: who takes it over (a mention)
     """
-    _staff(ctx.actor, "`ticket-transfer`", ctx.settings)
     t = _ticket(ticket_id)
     ident = find_identity(to.platform, to.user_id)
     if ident is None:
@@ -223,14 +233,13 @@ def csat_button(press: ActionPress) -> Reply:
     return Reply.text(f"Thank you for rating ticket {t.ref}: {rating}/5.", style="success", ephemeral=True)
 
 
-@commands.command(name="support-digest", category=Category.SUPPORT)
+@commands.command(name="support-digest", category=Category.SUPPORT, policy=staff)
 def support_digest(ctx: Context) -> Reply:
     """The standup digest: open tickets by tier and type, at risk, breached, oldest, times, load, CSAT."""
-    _staff(ctx.actor, "`support-digest`", ctx.settings)
     return digest.build(now=ctx.now).with_(ephemeral=True)
 
 
-@commands.command(category=Category.SUPPORT)
+@commands.command(category=Category.SUPPORT, policy=staff)
 def oncall_(ctx: Context, verb: Literal["show", "add"] = "show", who: UserRef | None = None,
             hours: int = 8) -> Reply:
     """Who is on call now, and who leads; `oncall add @someone 8` puts someone on call from now.
@@ -240,7 +249,6 @@ def oncall_(ctx: Context, verb: Literal["show", "add"] = "show", who: UserRef | 
         who: the person to put on call
         hours: the shift's length from now
     """
-    _staff(ctx.actor, "`oncall`", ctx.settings)
     team = oncall.default_team(ctx.settings)
     if team is None:
         raise NotFound("No support team is set up yet (an admin adds one in the panel).")
@@ -252,6 +260,9 @@ def oncall_(ctx: Context, verb: Literal["show", "add"] = "show", who: UserRef | 
         ident = find_identity(who.platform, who.user_id)
         if ident is None:
             raise NotFound(f"{who} has never used the bot; they need to say hello to it first.")
+        if not oncall.holds_staff_role(ident.person):
+            raise Conflict(f"{ident.person.name} is not on the support team (no staff role), so they can't be "
+                           "put on call.", hint="An admin grants a staff role (support, lead or admin) first.")
         if not 1 <= hours <= 24 * 14:
             raise UsageError("A shift is 1 to 336 hours long.")
         oncall.add_shift(team, ident.person, ctx.now, ctx.now + timedelta(hours=hours))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chatops.models import Identity, Person
+from chatops.models import Identity, Person, PersonRole, Role
 from chatops.settings import Settings
 from chatops.support.models import OnCallShift, SupportTeam
 
@@ -25,6 +25,12 @@ def current(team: SupportTeam | None, now: datetime) -> Person | None:
                                         & (OnCallShift.ends_at > now))
              .order_by(OnCallShift.starts_at.desc(), OnCallShift.id.desc()).first())
     return Person.get_by_id(shift.person_id) if shift is not None else None
+
+
+def holds_staff_role(person: Person) -> bool:
+    """The person holds a role marked ``is_staff`` (support, lead, admin in the seed) as stored data."""
+    return (PersonRole.select().join(Role).where((PersonRole.person == person.id) & (Role.is_staff == True))  # noqa: E712
+            .exists())
 
 
 def add_shift(team: SupportTeam, person: Person, starts_at: datetime, ends_at: datetime) -> OnCallShift:
