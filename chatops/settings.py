@@ -72,8 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATOPS_BACKEND_URL", "", "Ops http backend: the API's base URL, like `https://ops.internal/api/`."),
     Setting("CHATOPS_BACKEND_TOKEN", "", "Ops http backend: sent as `Authorization: Bearer TOKEN`."),
     Setting("CHATOPS_BACKEND_TIMEOUT_SECONDS", "10", "Ops http backend: seconds to wait for an answer."),
-    Setting("CHATOPS_OPS_APPROVALS_CHANNEL", "ops-approvals",
-            "Channel id where approval requests are posted when a command's ops policy names none."),
+    Setting("CHATOPS_OPS_APPROVALS_SLACK_CHANNEL", "",
+            "Slack channel id (`C…`) for approval requests made on Slack (and from the console or web "
+            "playground) when a command's ops policy names none. Empty: such requests are refused, saying so."),
+    Setting("CHATOPS_OPS_APPROVALS_DISCORD_CHANNEL", "",
+            "Discord channel id (digits) for approval requests made on Discord (and from the console or web "
+            "playground when no Slack one is set) when a command's ops policy names none. Empty: refused, "
+            "saying so."),
     Setting("CHATOPS_OPS_APPROVAL_TTL_MINUTES", "30",
             "Minutes an approval request stays open when a command's ops policy sets no expiry."),
     Setting("CHATOPS_HUEY_URL", "",

@@ -10,8 +10,10 @@
 
 Policy is data: an :class:`OpsPolicy` row per command (the admin panel edits
 it), else :data:`DEFAULTS`. An approval request is a stored action of kind
-``approval``, posted with Approve/Reject buttons to the approvals channel
-through the outbox. Anyone with an approver role approves, never the
+``approval``, posted with Approve/Reject buttons to the approvals channel of the
+requester's platform (the row's, else ``CHATOPS_OPS_APPROVALS_SLACK_CHANNEL`` /
+``…_DISCORD_CHANNEL``; the console uses Slack's) through the outbox; with none
+set up the command is refused before its preview (:class:`ApprovalsNotSetUp`). Anyone with an approver role approves, never the
 requester; the router locks the action row, so a request runs exactly once.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import timedelta
 from typing import Any, Sequence
 
 from chatops.context import ActionPress, Context
-from chatops.errors import BadArgument, PermissionDenied
+from chatops.errors import BadArgument, PermissionDenied, UserError
 from chatops.ops.models import OpsPolicy
 from chatops.reply import Buttons, Destination, Fields, Post, Reply, Text
 from chatops.settings import Settings
@@ -35,18 +37,66 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+CHAT_PLATFORMS = ("slack", "discord")
+SETTING = {"slack": "CHATOPS_OPS_APPROVALS_SLACK_CHANNEL", "discord": "CHATOPS_OPS_APPROVALS_DISCORD_CHANNEL"}
+PLATFORM_LABEL = {"slack": "Slack", "discord": "Discord", "console": "the console", "web": "the web playground"}
+
+
+class ApprovalsNotSetUp(UserError):
+    """A command needs approval but no approvals channel is configured for the requester's platform."""
+
+    outcome = "failed"
+
+
+def _fits(channel: str, platform: str) -> bool:
+    """Does a channel id have the form of ``platform``'s ids? (Discord: digits; Slack: ``C…``/``G…``.)"""
+    return channel.isdigit() if platform == "discord" else not channel.isdigit()
+
+
 @dataclass(frozen=True)
 class EffectivePolicy:
     command: str
     approval_required: bool
     approver_roles: tuple[str, ...]
     approvals_platform: str  # "" = the requester's platform
-    approvals_channel: str
+    approvals_channel: str  # with approvals_platform: the one channel for every request
+    channels: tuple[tuple[str, str], ...]  # (platform, channel id) per platform: the row's, else the setting
     ttl_minutes: int
     reason_required: bool
 
-    def destination(self, requester_platform: str) -> Destination:
-        return Destination(self.approvals_platform or requester_platform, self.approvals_channel)
+    def channel_on(self, platform: str) -> str:
+        return dict(self.channels).get(platform, "")
+
+    def platforms_for(self, requester_platform: str) -> tuple[str, ...]:
+        """Where a request made on ``requester_platform`` may go, in order of preference."""
+        if self.approvals_platform:
+            return (self.approvals_platform,)
+        if requester_platform in CHAT_PLATFORMS:
+            return (requester_platform,)
+        return CHAT_PLATFORMS  # console, web playground: Slack's channel, else Discord's
+
+    def destination(self, requester_platform: str) -> Destination | None:
+        """The approvals channel for a request made on ``requester_platform``; None when none is set up."""
+        if self.approvals_platform and self.approvals_channel:
+            return Destination(self.approvals_platform, self.approvals_channel)
+        for platform in self.platforms_for(requester_platform):
+            if channel := self.channel_on(platform):
+                return Destination(platform, channel)
+        return None
+
+    def require_destination(self, requester_platform: str) -> Destination:
+        """The destination, or :class:`ApprovalsNotSetUp` naming what an admin sets (nothing is pretended)."""
+        found = self.destination(requester_platform)
+        if found is not None:
+            return found
+        platforms = self.platforms_for(requester_platform)
+        where = PLATFORM_LABEL.get(requester_platform, requester_platform)
+        settings = " or ".join(f"`{SETTING[p]}`" for p in platforms if p in SETTING) or "a chat platform"
+        columns = " or ".join(f"`approvals_{p}_channel`" for p in platforms if p in SETTING)
+        raise ApprovalsNotSetUp(
+            f"`{self.command}` needs a second person's approval, but approvals for requests from {where} are not "
+            f"set up: an admin sets {settings}, or {columns or 'the approvals channel'} of the command's ops "
+            "policy (admin panel → Ops policies). Nothing was changed.")
 
 
 def policy_for(command: str, settings: Settings) -> EffectivePolicy:
@@ -54,15 +104,32 @@ def policy_for(command: str, settings: Settings) -> EffectivePolicy:
     row = OpsPolicy.get_or_none(OpsPolicy.command == command)
     default = DEFAULTS.get(command, {})
     ttl_default = int(settings.get("CHATOPS_OPS_APPROVAL_TTL_MINUTES"))
-    channel_default = settings.get("CHATOPS_OPS_APPROVALS_CHANNEL")
+    from_settings = {p: settings.get(SETTING[p]).strip() for p in CHAT_PLATFORMS}
     if row is None:
-        return EffectivePolicy(command, bool(default.get("approval_required")), ("lead",), "", channel_default,
-                               ttl_default, bool(default.get("reason_required")))
+        return EffectivePolicy(command, bool(default.get("approval_required")), ("lead",), "", "",
+                               tuple(from_settings.items()), ttl_default, bool(default.get("reason_required")))
     roles = tuple(r.strip() for r in (row.approver_role or "").split(",") if r.strip()) or ("lead",)
-    return EffectivePolicy(command, row.approval_required, roles, row.approvals_platform or "",
-                           row.approvals_channel or channel_default,
+    platform = (row.approvals_platform or "").strip().lower()
+    fixed = (row.approvals_channel or "").strip()
+    own = {"slack": (row.approvals_slack_channel or "").strip(),
+           "discord": (row.approvals_discord_channel or "").strip()}
+    if fixed and not platform:  # deprecated: a platform-less channel applies where its id's form fits
+        for p in CHAT_PLATFORMS:
+            if _fits(fixed, p) and not own[p]:
+                own[p] = fixed
+        fixed = ""
+    channels = tuple((p, own[p] or from_settings[p]) for p in CHAT_PLATFORMS)
+    return EffectivePolicy(command, row.approval_required, roles, platform if platform in CHAT_PLATFORMS else "",
+                           fixed, channels,
                            row.ttl_minutes if row.ttl_minutes and row.ttl_minutes > 0 else ttl_default,
                            row.reason_required)
+
+
+def where(destination: Destination, requester_platform: str) -> str:
+    """How to name the approvals channel to the requester: a mention on their own platform."""
+    if destination.platform == requester_platform:
+        return f"<#{destination.channel_id}>"
+    return f"{destination.channel_id} on {PLATFORM_LABEL.get(destination.platform, destination.platform)}"
 
 
 def check_reason(ctx: Context, reason: str | None, policy: EffectivePolicy) -> None:
@@ -84,9 +151,11 @@ def gate(ctx: Context, summary: str, changes: Sequence[tuple[str, Any, Any]], *,
     details = list(details)
     if reason:
         details.append(("Reason", reason))
-    if policy.approval_required:
+    if policy.approval_required and ctx.approved_by is None:
+        # Before the preview: no Confirm for a request that could not be sent anywhere.
+        destination = policy.require_destination(ctx.invocation.platform)
         details.append(("Approval", f"a second person with the {' or '.join(policy.approver_roles)} role "
-                                    f"approves in {policy.approvals_channel} before it runs"))
+                                    f"approves in {where(destination, ctx.invocation.platform)} before it runs"))
     ctx.confirm(summary, changes, details=details)
     if policy.approval_required and ctx.approved_by is None:
         return request_approval(ctx, policy, summary, changes, details)
@@ -112,12 +181,12 @@ def request_approval(ctx: Context, policy: EffectivePolicy, summary: str,
         blocks.append(Fields(tuple(details)))
     blocks.append(Buttons((handle.button("Approve", "approve", "primary"),
                            handle.button("Reject", "reject", "danger"))))
-    destination = policy.destination(ctx.invocation.platform)
+    destination = policy.require_destination(ctx.invocation.platform)
     ctx.audit_outcome = "pending_approval"
     ctx.audit_detail = (f"approval requested from {roles} in {destination.platform}:{destination.channel_id}, "
                         f"expires {expires:%Y-%m-%d %H:%M} UTC")
-    answer = Text(f"Sent for approval to {destination.channel_id}: someone with the {roles} role must approve "
-                  f"before it runs (by {expires:%H:%M} UTC). Nothing has changed yet.")
+    answer = Text(f"Sent for approval to {where(destination, ctx.invocation.platform)}: someone with the {roles} "
+                  f"role must approve before it runs (by {expires:%H:%M} UTC). Nothing has changed yet.")
     return Reply((answer,), ephemeral=True, posts=(Post(destination, Reply(tuple(blocks))),))
 
 

@@ -8,7 +8,9 @@ Customer's (linked to her chat identities from the core demo), a locked one,
 an unverified one, sellers held for missing bank details, KYC and a negative
 balance. Batches: done, processing, failed (R03), held by a holiday cut-off,
 scheduled. Payments: pending on 3-D Secure, risk review and the next batch,
-paid, and card declines with issuer codes 51, 05, 54, 59.
+paid, and card declines with issuer codes 51, 05, 54, 59. Approvals: when the core demo's people
+are there (its lead approves), the commands that need approval get an ops policy with the demo
+approvals channels (Slack ``C0APPROVALS``, Discord ``300000000000000011``).
 """
 from __future__ import annotations
 
@@ -20,7 +22,14 @@ from chatops.invocation import utcnow
 from chatops.models import Identity
 from chatops.ops.demo_backend import (DemoAccount, DemoCardAttempt, DemoDisbursement, DemoItem, DemoPayment,
                                       DemoPayoutBatch, DemoSeller, add_event)
+from chatops.ops.approvals import DEFAULTS
+from chatops.ops.models import OpsPolicy
 from chatops.ops.ownership import link
+
+# The demo's approvals channels (Slack channel id, Discord channel id), next to the support demo's channels.
+APPROVALS_SLACK = "C0APPROVALS"
+APPROVALS_DISCORD = "300000000000000011"
+DEMO_APPROVER = "U0LEELEAD"  # the core demo's lead (chatops/demo.py)
 
 ACCOUNTS = [
     # id, name, email, status, verified, locked_reason, locked (hours before anchor+9h), verification sent (days)
@@ -79,13 +88,36 @@ def seed(echo: Callable[[str], object] = print, *, now: datetime | None = None) 
         created += _batches(h)
         created += _items_and_payments(h)
         created += _disbursements(h)
+        if Identity.get_or_none((Identity.platform == "slack") & (Identity.user_id == DEMO_APPROVER)) is not None:
+            created += _approval_policies()  # over the core demo's people: Lee Lead approves
         for identity_key in ("slack:U0CORACUST", "discord:200000000000000004"):
             platform, user_id = identity_key.split(":")
             identity = Identity.get_or_none((Identity.platform == platform) & (Identity.user_id == user_id))
             if identity is not None:
                 link(identity.person, "acct_1001", "demo: Cora Customer's account")
     echo(f"Ops demo backend ready ({created} new record(s)); try `batch-status B-1042` as Sam Support, "
-         "or `payment-status item_42` as Cora Customer.")
+         f"or `payment-status item_42` as Cora Customer. Approval requests go to {APPROVALS_SLACK} on Slack "
+         f"(also from the console) and {APPROVALS_DISCORD} on Discord.")
+    return created
+
+
+def _approval_policies() -> int:
+    """An OpsPolicy row with demo approvals channels on both platforms for each command that needs approval,
+    so approvals work in the demo on Slack, Discord and the console (which uses the Slack one)."""
+    created = 0
+    for command, rules in DEFAULTS.items():
+        if not rules.get("approval_required"):
+            continue
+        row = OpsPolicy.get_or_none(OpsPolicy.command == command)
+        if row is None:
+            OpsPolicy.create(command=command, approval_required=True, approver_role="lead",
+                             reason_required=bool(rules.get("reason_required")),
+                             approvals_slack_channel=APPROVALS_SLACK, approvals_discord_channel=APPROVALS_DISCORD,
+                             note="demo: approvals channels on both platforms")
+            created += 1
+        elif not (row.approvals_channel or row.approvals_slack_channel or row.approvals_discord_channel):
+            row.approvals_slack_channel, row.approvals_discord_channel = APPROVALS_SLACK, APPROVALS_DISCORD
+            row.save()
     return created
 
 

@@ -1,6 +1,6 @@
 """The ops tables: approval policy per command, and which backend accounts a person owns.
 
-Migration: chatops/migrations/100_ops.py. The admin panel edits both tables.
+Migrations: chatops/migrations/100_ops.py, 102_ops_approvals_per_platform.py. The admin panel edits both tables.
 """
 from __future__ import annotations
 
@@ -17,10 +17,18 @@ class OpsPolicy(BaseModel):
     approver_role = peewee.CharField(max_length=200, default="lead",
                                      help_text="Comma-separated role slugs; anyone holding one may approve.")
     approvals_platform = peewee.CharField(max_length=16, default="",
-                                          help_text="Platform of the approvals channel; empty: the requester's.")
+                                          help_text="slack or discord: send every request there, whatever the "
+                                                    "requester's platform; empty: to the requester's platform.")
     approvals_channel = peewee.CharField(max_length=64, default="",
-                                         help_text="Channel id for approval requests; empty: "
-                                                   "CHATOPS_OPS_APPROVALS_CHANNEL.")
+                                         help_text="With approvals platform: the one channel id for every request. "
+                                                   "Without it (deprecated): read as the Slack or Discord channel "
+                                                   "by its form (digits: Discord).")
+    approvals_slack_channel = peewee.CharField(max_length=64, default="",
+                                               help_text="Slack channel id for requests made on Slack (and the "
+                                                         "console); empty: CHATOPS_OPS_APPROVALS_SLACK_CHANNEL.")
+    approvals_discord_channel = peewee.CharField(max_length=64, default="",
+                                                 help_text="Discord channel id for requests made on Discord; "
+                                                           "empty: CHATOPS_OPS_APPROVALS_DISCORD_CHANNEL.")
     ttl_minutes = peewee.IntegerField(null=True, help_text="Minutes before a request expires; empty: "
                                                            "CHATOPS_OPS_APPROVAL_TTL_MINUTES.")
     reason_required = peewee.BooleanField(default=False, help_text="The requester must give a reason.")

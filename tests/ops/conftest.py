@@ -13,6 +13,7 @@ import pytest
 
 from chatops.ops import demo
 from chatops.ops.ownership import link
+from chatops.settings import Settings
 from chatops.testing import ChatOpsRunner
 
 LOCAL_CI_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -41,9 +42,19 @@ def cast(runner: ChatOpsRunner) -> Cast:
     return Cast(runner)
 
 
+APPROVALS_SLACK = "C0APPROVALS"
+APPROVALS_DISCORD = "900000000000000001"
+
+
+def ops_settings(**env: str) -> Settings:
+    """Settings with an approvals channel on each platform (no default exists)."""
+    return Settings.from_env({"CHATOPS_OPS_APPROVALS_SLACK_CHANNEL": APPROVALS_SLACK,
+                              "CHATOPS_OPS_APPROVALS_DISCORD_CHANNEL": APPROVALS_DISCORD, **env})
+
+
 @pytest.fixture
 def ops(make_runner) -> Cast:
-    return cast(make_runner())
+    return cast(make_runner(settings=ops_settings()))
 
 
 @pytest.fixture

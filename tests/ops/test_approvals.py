@@ -26,7 +26,7 @@ def request_approval(ops, as_=None, **fields):
     preview = r.invoke(REQUEST, as_=as_ or ops.SAM, channel_id="C_SUPPORT", **fields)
     assert preview.outcome == "previewed" and "Approval" in preview.text
     sent = r.press("Confirm", as_=as_ or ops.SAM)
-    assert sent.outcome == "pending_approval" and "Sent for approval to ops-approvals" in sent.text
+    assert sent.outcome == "pending_approval" and "Sent for approval to <#C0APPROVALS>" in sent.text
     (post,) = sent.reply.posts
     return sent, post
 
@@ -37,10 +37,10 @@ def fee(seller="sel_2001") -> int:
 
 def test_request_is_posted_to_the_approvals_channel_through_the_outbox(ops):
     sent, post = request_approval(ops)
-    assert (post.destination.platform, post.destination.channel_id) == ("slack", "ops-approvals")
+    assert (post.destination.platform, post.destination.channel_id) == ("slack", "C0APPROVALS")
     assert set(post.reply.button_ids()) == {"Approve", "Reject"}
     assert "Seller fee" in post.reply.plain_text() and "3% → 0%" in post.reply.plain_text()
-    queued = OutboundMessage.get(OutboundMessage.channel_id == "ops-approvals")
+    queued = OutboundMessage.get(OutboundMessage.channel_id == "C0APPROVALS")
     assert Reply.from_dict(queued.reply).button_ids() == post.reply.button_ids()
     assert fee() == 300  # nothing changed yet
 
@@ -167,15 +167,15 @@ def assert_exactly_once(texts: list[str]) -> None:
 
 
 def test_twenty_concurrent_approvals_execute_once_on_sqlite(make_runner):
-    from tests.ops.conftest import cast
-    ops = cast(make_runner(database_url="sqlite"))
+    from tests.ops.conftest import cast, ops_settings
+    ops = cast(make_runner(database_url="sqlite", settings=ops_settings()))
     sent, post = request_approval(ops)
     assert_exactly_once(race(ops, post.reply.button_ids()["Approve"]))
 
 
 @pytest.mark.postgres
 def test_twenty_concurrent_approvals_execute_once_on_postgresql(make_runner, ops_pg_url):
-    from tests.ops.conftest import cast
-    ops = cast(make_runner(database_url=ops_pg_url))
+    from tests.ops.conftest import cast, ops_settings
+    ops = cast(make_runner(database_url=ops_pg_url, settings=ops_settings()))
     sent, post = request_approval(ops)
     assert_exactly_once(race(ops, post.reply.button_ids()["Approve"]))

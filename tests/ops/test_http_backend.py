@@ -30,7 +30,8 @@ def api():
 @pytest.fixture
 def http_ops(make_runner, api):
     settings = Settings.from_env({"CHATOPS_BACKEND": "http", "CHATOPS_BACKEND_URL": api.url,
-                                  "CHATOPS_BACKEND_TOKEN": "s3cret", "CHATOPS_BACKEND_TIMEOUT_SECONDS": "0.3"})
+                                  "CHATOPS_BACKEND_TOKEN": "s3cret", "CHATOPS_BACKEND_TIMEOUT_SECONDS": "0.3",
+                                  "CHATOPS_OPS_APPROVALS_SLACK_CHANNEL": "C0APPROVALS"})
     runner = make_runner(settings=settings)
     runner.person("Sam Support", roles=["support"], identities=[Cast.SAM])
     runner.person("Lee Lead", roles=["lead"], identities=[Cast.LEE])
