@@ -6,8 +6,9 @@
     CHATOPS_BACKEND_TIMEOUT_SECONDS=10
 
 Every answer is ``{"ok": true, "data": {...}}`` or ``{"ok": false, "error":
-{"code": "...", "message": "..."}}``. Timeouts, connection errors, 5xx,
-malformed JSON and ``ok: false`` all become a clear :class:`BackendError`
+{"code": "...", "message": "..."}}``. The HTTP status decides first (401/403: the
+token; 404: no such record; 5xx: the backend's error), whatever the body; then
+timeouts, connection errors, malformed JSON and ``ok: false`` all become a clear :class:`BackendError`
 the router shows and audits (``failed``) — never a pretended success. Changes
 carry ``Idempotency-Key`` (the correlation id and the operation), so a retried
 request is safe for the company's side to deduplicate. Standard library only.
@@ -91,28 +92,35 @@ class HttpBackend:
         return self._answer(status, raw, what, kind, record_id)
 
     def _answer(self, status: int, raw: bytes, what: str, kind: str, record_id: str) -> Any:
+        """Status first (401/403, 404, 5xx mean the same whatever the body, which may be empty or HTML),
+        then the JSON envelope."""
+        if status in (401, 403):
+            raise BackendUnavailable(f"The payments system refused chatops's credentials (HTTP {status}): check "
+                                     "CHATOPS_BACKEND_TOKEN; nothing was changed.",
+                                     hint="Ask a chatops admin to check CHATOPS_BACKEND_TOKEN.")
+        if status == 404:
+            raise BackendNotFound(kind or "record", record_id)
+        if status >= 500:
+            raise BackendUnavailable(f"The payments system had an error (HTTP {status}); {what}.",
+                                     hint="Try again in a few minutes; if it persists, tell the payments team.")
         if len(raw) > MAX_BODY:
             raise BackendMalformed(f"The payments system sent an answer that is too large; {what}.")
         try:
             doc = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError):
-            doc = None
-            if status < 500:
-                raise BackendMalformed(f"The payments system sent an answer that is not JSON (HTTP {status}); "
-                                       f"{what}.") from None
-        if status >= 500:
-            raise BackendUnavailable(f"The payments system had an error (HTTP {status}); {what}.",
-                                     hint="Try again in a few minutes; if it persists, tell the payments team.")
+            raise BackendMalformed(f"The payments system sent an answer that is not JSON (HTTP {status}); "
+                                   f"{what}.") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("ok"), bool):
             raise BackendMalformed(f"The payments system's answer lacks the `ok` field (HTTP {status}); {what}.")
         if not doc["ok"]:
             error = doc.get("error") if isinstance(doc.get("error"), dict) else {}
             code = str(error.get("code") or "")
             message = str(error.get("message") or "no reason given")[:500]
-            if code == "not_found" or status == 404:
+            if code == "not_found":
                 raise BackendNotFound(kind or "record", record_id)
-            if status in (401, 403) or code == "unauthorized":
-                raise BackendUnavailable("The payments system refused chatops's credentials; nothing was changed.",
+            if code == "unauthorized":
+                raise BackendUnavailable("The payments system refused chatops's credentials: check "
+                                         "CHATOPS_BACKEND_TOKEN; nothing was changed.",
                                          hint="Ask a chatops admin to check CHATOPS_BACKEND_TOKEN.")
             raise BackendRejected(f"The payments system refused: {message}", code=code)
         if status >= 300:

@@ -149,3 +149,39 @@ def test_unreachable_backend(make_runner):
     runner.person("Sam", roles=["support"], identities=[Cast.SAM])
     result = runner.invoke("batch-status B-1", as_=Cast.SAM)
     assert result.outcome == "failed" and "can't be reached" in result.text
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>Forbidden</body></html>", b"Unauthorized"])
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_whatever_the_body(api, status, body):
+    api.route("GET", "/batches/B-1", status, body)
+    with pytest.raises(BackendUnavailable, match="refused chatops's credentials") as refused:
+        HttpBackend(api.url, "bad", timeout=2).batch("B-1")
+    assert f"HTTP {status}" in refused.value.message and "check CHATOPS_BACKEND_TOKEN" in refused.value.message
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>Not Found</html>", b'{"detail": "Not Found"}'])
+def test_404_is_not_found_whatever_the_body(api, body):
+    api.route("GET", "/batches/B-404", 404, body)
+    with pytest.raises(BackendNotFound, match="There is no batch `B-404`"):
+        HttpBackend(api.url, timeout=2).batch("B-404")
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>Bad Gateway</html>", b'{"ok": true, "data": {}}'])
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_is_the_backend_error_whatever_the_body(api, status, body):
+    api.route("GET", "/batches/B-1", status, body)
+    with pytest.raises(BackendUnavailable, match=rf"had an error \(HTTP {status}\)"):
+        HttpBackend(api.url, timeout=2).batch("B-1")
+
+
+def test_refused_credentials_through_the_router_are_failed_and_name_the_setting(http_ops, api):
+    api.route("GET", "/batches/B-1", 401, b"")
+    result = http_ops.invoke("batch-status B-1", as_=Cast.SAM)
+    assert result.outcome == "failed" and "check CHATOPS_BACKEND_TOKEN" in result.text
+
+
+def test_a_2xx_that_is_not_json_is_malformed(api):
+    api.route("GET", "/batches/B-1", 200, b"<html>ok</html>")
+    with pytest.raises(BackendMalformed, match=r"not JSON \(HTTP 200\)"):
+        HttpBackend(api.url, timeout=2).batch("B-1")
