@@ -156,7 +156,7 @@ def batch_status(ctx: Context, batch: str) -> Reply:
         batch: the payout batch id, like B-1042
     """
     backend = _backend(ctx)
-    return explain.batch(backend.batch(_id(ctx, backend, "batch", "batch", batch)))
+    return explain.batch(backend.batch(_id(ctx, backend, "batch", "batch", batch)), now=ctx.now)
 
 
 @commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=customers_and_staff)
@@ -170,7 +170,7 @@ def disbursement_status(ctx: Context, account: str) -> Reply:
     account = _id(ctx, backend, "account", "account", account)
     fetch_owned(ctx.actor, "account", account, backend.account)
     d = backend.disbursement(account)
-    return explain.disbursement(d, _batch_or_none(backend, d.batch_id))
+    return explain.disbursement(d, _batch_or_none(backend, d.batch_id), now=ctx.now)
 
 
 # ---- external ops lookups --------------------------------------------------------------------
@@ -200,7 +200,7 @@ def payment_status(ctx: Context, item: str) -> Reply:
     item = _id(ctx, backend, "item", "item", item)
     it = fetch_owned(ctx.actor, "item", item, backend.item)
     p = backend.payment(it.payment_id) if it.payment_id else None
-    return explain.payment_status(it, p, _batch_or_none(backend, p.batch_id if p else None))
+    return explain.payment_status(it, p, _batch_or_none(backend, p.batch_id if p else None), now=ctx.now)
 
 
 def _batch_or_none(backend: Backend, batch_id: str | None):

@@ -1,9 +1,13 @@
 """Evidence, not status words: records -> the reason in plain language, what happens next, and
 Reply blocks (fields + timeline) that Slack and Discord render natively.
 
-    reply = explain.batch(backend.batch("B-1042"))
+    reply = explain.batch(backend.batch("B-1042"), now=ctx.now)
     # "Batch B-1042 failed at 02:00 UTC: the bank rejected the file (R03, no account).
     #  It retries at 14:00 UTC; fix the account's bank details first."
+    # after 14:00: "It was due to retry at 14:00 UTC and is still failed; fix … before the next attempt."
+
+Times in what happens next are compared with ``now`` (the command's ``ctx.now``): a time already
+passed is said as "was due …", never as a promise.
 
 Every user-facing sentence about a backend state lives here, keyed by the
 codes the backend sends (issuer response codes, bank return codes, hold and
@@ -11,9 +15,10 @@ pending reasons). An unknown code is shown as it is, never guessed at.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable
 
+from chatops.invocation import utcnow
 from chatops.ops.backend import Disbursement, Event, Item, Payment, PayoutBatch
 from chatops.reply import Fields, Reply, Step, Text, Timeline
 
@@ -67,6 +72,18 @@ def day(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "—"
 
 
+def is_past(at: datetime | None, now: datetime) -> bool:
+    """``at`` is known and not after ``now``: say "was due", never "will"."""
+    return at is not None and at <= now
+
+
+def at_time(at: datetime | None, now: datetime) -> str:
+    """``14:00 UTC`` on ``now``'s day, else the date too (a retry tomorrow is not "at 14:00")."""
+    if at is None:
+        return "an unknown time"
+    return when(at) if at.astimezone(timezone.utc).date() == now.astimezone(timezone.utc).date() else day(at)
+
+
 def money(amount_minor: int, currency: str) -> str:
     sign = "−" if amount_minor < 0 else ""
     return f"{sign}{abs(amount_minor) / 100:,.2f} {currency}"
@@ -91,8 +108,9 @@ def _reply(headline: str, style: str, fields: list[tuple[str, str]], events: Ite
 # ---- payout batches -------------------------------------------------------------------
 
 
-def batch_reason(b: PayoutBatch) -> tuple[str, str, str]:
-    """(headline, style, next step) for a payout batch."""
+def batch_reason(b: PayoutBatch, now: datetime | None = None) -> tuple[str, str, str]:
+    """(headline, style, next step) for a payout batch, as of ``now`` (times before it are past)."""
+    now = now or utcnow()
     if b.status == "done":
         return (f"Batch {b.id} was processed at {when(b.processed_at)}: {b.payment_count} payouts, "
                 f"{money(b.total_minor, b.currency)}.", "success",
@@ -102,31 +120,66 @@ def batch_reason(b: PayoutBatch) -> tuple[str, str, str]:
                                                            b.failure_code or "no code"))
         code = f"{b.failure_code}, {short}" if b.failure_code else short
         head = f"Batch {b.id} failed at {when(b.processed_at)}: the bank rejected the file ({code})."
-        retry = f"It retries at {when(b.retry_at)}" if b.retry_at else "It is not retried automatically"
-        if b.failure_code in BANK_DETAIL_CODES:
-            whose = f"account {b.failure_account_id}'s" if b.failure_account_id else "the account's"
-            return f"{head} {retry}; fix the account's bank details first.", "warning", (
-                f"Fix {whose} bank details ({meaning}) before {when(b.retry_at)}, or the retry fails the same way.")
-        return f"{head} {retry}.", "warning", f"{meaning.capitalize()}; the batch is sent again at {when(b.retry_at)}."
+        bank_details = b.failure_code in BANK_DETAIL_CODES
+        whose = f"account {b.failure_account_id}'s" if b.failure_account_id else "the account's"
+        if b.retry_at is None:
+            return f"{head} It is not retried automatically.", "warning", (
+                f"Fix {whose} bank details ({meaning}), then ask the payments team to send the batch again."
+                if bank_details else f"{meaning.capitalize()}; ask the payments team to send the batch again.")
+        at = at_time(b.retry_at, now)
+        if is_past(b.retry_at, now):
+            if bank_details:
+                return (f"{head} It was due to retry at {at} and is still failed; fix the account's bank details "
+                        "before the next attempt.", "warning",
+                        f"Fix {whose} bank details ({meaning}), then ask the payments team to send the batch "
+                        f"again; the retry due at {at} did not succeed.")
+            return (f"{head} It was due to retry at {at} and is still failed.", "warning",
+                    f"{meaning.capitalize()}; the retry due at {at} did not succeed, so ask the payments team.")
+        if bank_details:
+            return f"{head} It retries at {at}; fix the account's bank details first.", "warning", (
+                f"Fix {whose} bank details ({meaning}) before {at}, or the retry fails the same way.")
+        return f"{head} It retries at {at}.", "warning", f"{meaning.capitalize()}; the batch is sent again at {at}."
     if b.status == "held":
+        late = is_past(b.retry_at, now)
         if b.held_reason == "holiday_cutoff":
             holiday = b.holiday_name or "a bank holiday"
-            return (f"Batch {b.id} is held: it missed the bank's cut-off at {when(b.cutoff_at)} before "
-                    f"{holiday}, when the bank processes no files.", "warning",
-                    f"It is released automatically on {day(b.retry_at)}, the next banking day; nothing to do.")
-        return (f"Batch {b.id} is held ({b.held_reason or 'no reason given'}).", "warning",
-                f"It is released at {day(b.retry_at)}." if b.retry_at else "Ask the payments team to release it.")
+            head = (f"Batch {b.id} is held: it missed the bank's cut-off at {when(b.cutoff_at)} before "
+                    f"{holiday}, when the bank processes no files.")
+            if b.retry_at is None:
+                return head, "warning", "It is released on the next banking day; nothing to do."
+            if late:
+                return head, "warning", (f"It was due to be released on {day(b.retry_at)} and is still held; "
+                                         "ask the payments team.")
+            return head, "warning", (f"It is released automatically on {day(b.retry_at)}, the next banking day; "
+                                     "nothing to do.")
+        head = f"Batch {b.id} is held ({b.held_reason or 'no reason given'})."
+        if b.retry_at is None:
+            return head, "warning", "Ask the payments team to release it."
+        if late:
+            return head, "warning", (f"It was due to be released at {day(b.retry_at)} and is still held; ask the "
+                                     "payments team.")
+        return head, "warning", f"It is released at {day(b.retry_at)}."
     if b.status == "processing":
-        return (f"Batch {b.id} was sent to the bank at {when(b.cutoff_at)} and is being processed.", "plain",
-                f"The bank should confirm it by {when(b.expected_at)}; nothing to do before then.")
+        head = f"Batch {b.id} was sent to the bank at {when(b.cutoff_at)} and is being processed."
+        if b.expected_at is None:
+            return head, "plain", "The bank confirms it when it has processed the file; nothing to do."
+        if is_past(b.expected_at, now):
+            return head, "warning", (f"The bank's confirmation was due by {at_time(b.expected_at, now)} and is "
+                                     "overdue; ask the payments team to check with the bank.")
+        return head, "plain", f"The bank should confirm it by {at_time(b.expected_at, now)}; nothing to do before then."
     if b.status == "scheduled":
-        return (f"Batch {b.id} is open and collecting payouts ({b.payment_count} so far).", "plain",
-                f"It closes and goes to the bank at {day(b.cutoff_at)}.")
+        head = f"Batch {b.id} is open and collecting payouts ({b.payment_count} so far)."
+        if b.cutoff_at is None:
+            return head, "plain", "It goes to the bank at its next cut-off."
+        if is_past(b.cutoff_at, now):
+            return head, "warning", (f"It was due to go to the bank at {day(b.cutoff_at)} and is still open; ask "
+                                     "the payments team.")
+        return head, "plain", f"It closes and goes to the bank at {day(b.cutoff_at)}."
     return f"Batch {b.id} is {b.status}.", "plain", "Ask the payments team; this state is not explained here."
 
 
-def batch(b: PayoutBatch) -> Reply:
-    headline, style, next_step = batch_reason(b)
+def batch(b: PayoutBatch, now: datetime | None = None) -> Reply:
+    headline, style, next_step = batch_reason(b, now)
     fields = [("Batch", b.id), ("State", b.status), ("Payouts", str(b.payment_count)),
               ("Total", money(b.total_minor, b.currency)), ("Created", day(b.created_at))]
     if b.failure_code:
@@ -141,7 +194,9 @@ def batch(b: PayoutBatch) -> Reply:
 # ---- disbursements ----------------------------------------------------------------------
 
 
-def disbursement_reason(d: Disbursement, batch_: PayoutBatch | None) -> tuple[str, str, str]:
+def disbursement_reason(d: Disbursement, batch_: PayoutBatch | None,
+                        now: datetime | None = None) -> tuple[str, str, str]:
+    now = now or utcnow()
     amount = money(d.amount_minor, d.currency)
     if d.status == "paid":
         return (f"{amount} was paid out to {d.account_id} in batch {d.batch_id}.", "success",
@@ -151,18 +206,23 @@ def disbursement_reason(d: Disbursement, batch_: PayoutBatch | None) -> tuple[st
                                                     "Ask the payments team what the hold needs."))
         return f"{amount} for {d.account_id} has not been disbursed: {meaning}.", "warning", remedy
     if d.status == "failed" or (batch_ is not None and batch_.status == "failed"):
-        extra = f" {batch_reason(batch_)[0]}" if batch_ is not None else ""
+        extra = f" {batch_reason(batch_, now)[0]}" if batch_ is not None else ""
         return (f"{amount} for {d.account_id} was not disbursed: its payout batch {d.batch_id} failed.{extra}",
-                "warning", batch_reason(batch_)[2] if batch_ is not None else "Ask the payments team.")
+                "warning", batch_reason(batch_, now)[2] if batch_ is not None else "Ask the payments team.")
     if batch_ is not None and batch_.status == "held":
         return (f"{amount} for {d.account_id} is waiting in batch {d.batch_id}, which is held.", "warning",
-                batch_reason(batch_)[2])
-    return (f"{amount} for {d.account_id} is scheduled in batch {d.batch_id}.", "plain",
-            f"It is expected at the bank by {day(d.expected_at)}; nothing to do.")
+                batch_reason(batch_, now)[2])
+    head = f"{amount} for {d.account_id} is scheduled in batch {d.batch_id}."
+    if d.expected_at is None:
+        return head, "plain", "It goes out with the batch; nothing to do."
+    if is_past(d.expected_at, now):
+        return head, "warning", (f"It was expected at the bank by {day(d.expected_at)} and has not been paid "
+                                 "yet; ask the payments team.")
+    return head, "plain", f"It is expected at the bank by {day(d.expected_at)}; nothing to do."
 
 
-def disbursement(d: Disbursement, batch_: PayoutBatch | None) -> Reply:
-    headline, style, next_step = disbursement_reason(d, batch_)
+def disbursement(d: Disbursement, batch_: PayoutBatch | None, now: datetime | None = None) -> Reply:
+    headline, style, next_step = disbursement_reason(d, batch_, now)
     fields = [("Account", d.account_id), ("State", d.status), ("Amount", money(d.amount_minor, d.currency)),
               ("Balance", money(d.balance_minor, d.currency))]
     if d.hold_reason:
@@ -218,7 +278,8 @@ PENDING: dict[str, str] = {
 }
 
 
-def payment_status(item: Item, p: Payment | None, batch_: PayoutBatch | None) -> Reply:
+def payment_status(item: Item, p: Payment | None, batch_: PayoutBatch | None, now: datetime | None = None) -> Reply:
+    now = now or utcnow()
     amount = money(item.amount_minor, item.currency)
     fields = [("Item", f"{item.id} — {item.title}"), ("Item state", item.status), ("Price", amount)]
     events = list(item.events)
@@ -239,11 +300,18 @@ def payment_status(item: Item, p: Payment | None, batch_: PayoutBatch | None) ->
                      "30 minutes of the attempt the payment lapses and the buyer can pay again.")
     elif p.pending_reason == "risk_review":
         fields.append(("Review due", day(p.review_due_at)))
-        next_step = f"A decision is due by {day(p.review_due_at)}; nobody needs to do anything before then."
+        next_step = (f"A decision was due by {day(p.review_due_at)} and is overdue; ask the payments team about "
+                     "the review." if is_past(p.review_due_at, now) else
+                     f"A decision is due by {day(p.review_due_at)}; nobody needs to do anything before then.")
     elif p.pending_reason == "payout_batch" and batch_ is not None:
         fields.append(("Payout batch", f"{batch_.id} ({batch_.status})"))
-        next_step = batch_reason(batch_)[2] if batch_.status != "scheduled" else (
-            f"Batch {batch_.id} goes to the bank at {day(batch_.cutoff_at)}; the item moves to paid then.")
+        if batch_.status != "scheduled":
+            next_step = batch_reason(batch_, now)[2]
+        elif is_past(batch_.cutoff_at, now):
+            next_step = (f"Batch {batch_.id} was due to go to the bank at {day(batch_.cutoff_at)} and is still "
+                         "open; ask the payments team.")
+        else:
+            next_step = f"Batch {batch_.id} goes to the bank at {day(batch_.cutoff_at)}; the item moves to paid then."
     else:
         next_step = "Ask the payments team; this pending reason is not explained here."
     return _reply(head, "warning", fields, events, next_step)

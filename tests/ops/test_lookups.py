@@ -167,3 +167,47 @@ def test_staff_get_a_plain_not_found(ops):
 def test_ids_are_validated_with_an_example(ops, text, message):
     result = ops.runner.invoke(text, as_=ops.SAM)
     assert result.outcome == "rejected" and message in result.text and "Usage:" in result.text
+
+
+# ---- explanations as of the command's time ------------------------------------------------
+
+LATE = [  # (command, what it must say at 21:00, what it must no longer promise)
+    ("batch-status B-1042", "It was due to retry at 14:00 UTC and is still failed; fix the account's bank details "
+                            "before the next attempt.", "It retries at"),
+    ("batch-status B-1042", "the retry due at 14:00 UTC did not succeed", "before 14:00 UTC"),
+    ("batch-status B-1043", "The bank's confirmation was due by 11:00 UTC and is overdue", "should confirm it by"),
+    ("batch-status B-1045", "It was due to go to the bank at 2026-01-05 18:00 UTC and is still open",
+     "It closes and goes"),
+    ("disbursement-status acct_1001", "It was expected at the bank by 2026-01-05 20:00 UTC and has not been paid",
+     "nothing to do"),
+    ("disbursement-status acct_1007", "It was due to retry at 14:00 UTC", "It retries at"),
+    ("payment-status item_43", "A decision was due by 2026-01-05 13:00 UTC and is overdue", "A decision is due"),
+    ("payment-status item_44", "Batch B-1045 was due to go to the bank at 2026-01-05 18:00 UTC", "goes to the bank at"),
+]
+
+
+@pytest.mark.parametrize("command,says,not_says", LATE)
+def test_times_already_past_are_not_promised(ops, clock, command, says, not_says):
+    clock.advance(hours=12)  # 21:00 UTC on the seeded day
+    text = " ".join(ops.runner.invoke(command, as_=ops.SAM).text.split())
+    assert says in text and not_says not in text
+
+
+def test_a_release_date_passed_the_next_day_says_so_with_dates(ops, clock):
+    clock.advance(hours=22)  # 07:00 UTC the next day
+    held = " ".join(ops.runner.invoke("batch-status B-1044", as_=ops.SAM).text.split())
+    assert "It was due to be released on 2026-01-06 06:00 UTC and is still held" in held
+    failed = " ".join(ops.runner.invoke("batch-status B-1042", as_=ops.SAM).text.split())
+    assert "It was due to retry at 2026-01-05 14:00 UTC" in failed  # another day: the date, not just 14:00
+
+
+def test_a_retry_tomorrow_names_its_date(ops):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from chatops.ops import explain
+    from chatops.ops.backend import load_backend
+    b = load_backend(ops.runner.router.settings).batch("B-1042")
+    now = ops.runner.clock()
+    text = explain.batch_reason(replace(b, retry_at=b.retry_at + timedelta(days=1)), now)[0]
+    assert "It retries at 2026-01-06 14:00 UTC" in text
