@@ -19,11 +19,14 @@ requester; the router locks the action row, so a request runs exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Sequence
 
+from chatops import audit, outbox
 from chatops.context import ActionPress, Context
+from chatops.db import atomic
 from chatops.errors import BadArgument, PermissionDenied, UserError
+from chatops.models import PendingAction
 from chatops.ops.models import OpsPolicy
 from chatops.reply import Buttons, Destination, Fields, Post, Reply, Text
 from chatops.settings import Settings
@@ -166,10 +169,12 @@ def request_approval(ctx: Context, policy: EffectivePolicy, summary: str,
                      changes: Sequence[tuple[str, Any, Any]], details: Sequence[tuple[str, str]]) -> Reply:
     ttl = timedelta(minutes=policy.ttl_minutes)
     expires = ctx.now + ttl
+    destination = policy.require_destination(ctx.invocation.platform)
     change_rows = [[str(f), "" if o is None else str(o), "" if n is None else str(n)] for f, o, n in changes]
     handle = ctx.new_action("approval", {
         "command": ctx.command.name, "arguments": dict(ctx.raw_arguments), "summary": summary,
         "changes": change_rows, "requester": ctx.actor.label, "expires_at": expires.isoformat(),
+        "approvals": [destination.platform, destination.channel_id],
     }, ttl=ttl)
     roles = " or ".join(policy.approver_roles)
     blocks: list = [
@@ -181,24 +186,50 @@ def request_approval(ctx: Context, policy: EffectivePolicy, summary: str,
         blocks.append(Fields(tuple(details)))
     blocks.append(Buttons((handle.button("Approve", "approve", "primary"),
                            handle.button("Reject", "reject", "danger"))))
-    destination = policy.require_destination(ctx.invocation.platform)
     ctx.audit_outcome = "pending_approval"
     ctx.audit_detail = (f"approval requested from {roles} in {destination.platform}:{destination.channel_id}, "
                         f"expires {expires:%Y-%m-%d %H:%M} UTC")
     answer = Text(f"Sent for approval to {where(destination, ctx.invocation.platform)}: someone with the {roles} "
-                  f"role must approve before it runs (by {expires:%H:%M} UTC). Nothing has changed yet.")
-    return Reply((answer,), ephemeral=True, posts=(Post(destination, Reply(tuple(blocks))),))
+                  f"role must approve before it runs (by {expires:%H:%M} UTC). Nothing has changed yet. "
+                  "Changed your mind? Withdraw it.")
+    return Reply((answer, Buttons((handle.button("Withdraw", "withdraw", "danger"),))), ephemeral=True,
+                 posts=(Post(destination, Reply(tuple(blocks))),))
+
+
+def _approvals_channel(payload: dict[str, Any]) -> Destination | None:
+    where_to = payload.get("approvals") or []
+    return Destination(where_to[0], where_to[1]) if len(where_to) == 2 and all(where_to) else None
+
+
+def withdraw(press: ActionPress) -> Reply:
+    """``approval.withdraw``: the requester takes a pending request back; nothing runs."""
+    payload = press.payload
+    if press.actor.person.id != press.action.requester_id:
+        raise PermissionDenied("only the person who asked for this change can withdraw it",
+                               "Approve or reject it instead, if you are an approver.")
+    summary = payload.get("summary", press.action.command)
+    press.finish("cancelled")
+    press.outcome = "withdrawn"
+    press.detail = f"withdrawn by {press.actor.label}"
+    channel = _approvals_channel(payload)
+    posts = (Post(channel, Reply.text(f"Withdrawn by {press.actor.label}: {summary}. Nothing was changed; "
+                                      "no approval is needed any more.")),) if channel else ()
+    return Reply((Text(f"You withdrew your request “{summary}”. Nothing was changed.", "success"),),
+                 ephemeral=True, posts=posts)
 
 
 def approval_button(press: ActionPress) -> Reply:
-    """``approval.approve`` / ``approval.reject``: an approver decides; approve runs the command once."""
+    """``approval.approve`` / ``.reject``: an approver decides (approve runs the command once);
+    ``approval.withdraw``: the requester takes it back."""
+    if press.verb == "withdraw":
+        return withdraw(press)
     payload = press.payload
     command = payload.get("command") or press.action.command
     policy = policy_for(command, press.router.settings)
     if press.actor.person.id == press.action.requester_id:
         raise PermissionDenied("you asked for this change, and a second person must approve or reject it",
                                f"Ask someone with the {' or '.join(policy.approver_roles)} role in the approvals "
-                               "channel; to withdraw it, let it expire.")
+                               "channel; to withdraw it, press Withdraw on your request.")
     if not set(policy.approver_roles) & press.actor.roles:
         raise PermissionDenied(f"approving `{command}` needs the {' or '.join(policy.approver_roles)} role",
                                "Leave it to an approver; ask a chatops admin if you should be one.")
@@ -224,3 +255,60 @@ def approval_button(press: ActionPress) -> Reply:
     result = press.router.run_approved(press, command, dict(payload.get("arguments") or {}), invocation)
     head = Text(f"Approved by {press.actor.label}: {summary} (asked by {requester}).", "success")
     return Reply((head, *result.blocks), posts=notify)
+
+
+# ---- expiry ---------------------------------------------------------------------------------
+
+EXPIRY_ACTOR = "system:approval-expiry"
+
+
+@dataclass
+class ExpiryReport:
+    expired: int = 0
+    notified: int = 0
+
+
+def expire_requests(*, now: datetime, batch: int = 200) -> ExpiryReport:
+    """Retire approval requests whose time ran out (state ``expired``) and tell each requester once.
+
+    Each request in its own transaction: the conditional UPDATE (``state = 'pending'``) decides who
+    retires it, so concurrent sweepers and restarts notify exactly once; the outbox message also
+    carries the dedupe key ``approval-expired:<token>``. Run every minute by the Huey schedule
+    (chatops.support.tasks).
+    """
+    report = ExpiryReport()
+    due = ((PendingAction.kind == "approval") & (PendingAction.state == "pending")
+           & (PendingAction.expires_at < now))
+    while True:
+        tokens = [t for (t,) in PendingAction.select(PendingAction.token).where(due)
+                  .order_by(PendingAction.expires_at, PendingAction.token).limit(batch).tuples()]
+        for token in tokens:
+            _expire_one(token, now, report)
+        if len(tokens) < batch:
+            return report
+
+
+def _expire_one(token: str, now: datetime, report: ExpiryReport) -> None:
+    with atomic():
+        won = (PendingAction.update(state="expired", finished_at=now)
+               .where((PendingAction.token == token) & (PendingAction.state == "pending")).execute())
+        if won != 1:
+            return  # decided, withdrawn or expired by someone else meanwhile
+        row = PendingAction.get_by_id(token)
+        report.expired += 1
+        payload = dict(row.arguments or {})
+        summary = payload.get("summary", row.command)
+        inv = dict(row.invocation or {})
+        platform, channel = inv.get("platform") or "", inv.get("channel_id") or ""
+        told = ""
+        if platform in CHAT_PLATFORMS and channel:
+            note = Reply.text(f"Your request “{summary}” expired at {row.expires_at:%H:%M} UTC before anyone "
+                              f"approved it. Nothing was changed; run `{row.command}` again if it is still needed.")
+            if outbox.enqueue(Destination(platform, channel), note, now=now, dedupe_key=f"approval-expired:{token}",
+                              correlation_id=row.correlation_id) is not None:
+                report.notified += 1
+                told = f"; requester told in {platform}:{channel}"
+        audit.record(correlation_id=row.correlation_id, actor=EXPIRY_ACTOR, command=f"{row.command}:expire",
+                     outcome="expired", arguments={"summary": summary}, platform=platform,
+                     detail=f"approval request expired at {row.expires_at:%Y-%m-%d %H:%M} UTC unapproved{told}",
+                     at=now)

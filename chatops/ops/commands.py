@@ -25,7 +25,7 @@ from chatops.policy import anyone, has_role, staff
 from chatops.reply import Fields, Reply, Text
 
 commands = CommandGroup("ops")
-commands.action("approval", "approve", "reject")(approval_button)
+commands.action("approval", "approve", "reject", "withdraw")(approval_button)
 
 customers_and_staff = staff | has_role("customer")
 

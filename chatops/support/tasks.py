@@ -1,9 +1,11 @@
-"""Background work on Huey: the SLA sweep every minute and the daily standup digest.
+"""Background work on Huey: the SLA sweep and the expiry of ops approval requests every minute, and the
+daily standup digest.
 
     CHATOPS_HUEY_URL=""                 → SqliteHuey in a file next to the SQLite database
     CHATOPS_HUEY_URL=redis://host:6379/0 → RedisHuey
 
-Task bodies are plain functions (``run_sweep(now=…)``, ``run_digest(now=…)``) so tests call
+Task bodies are plain functions (``run_sweep(now=…)``, ``run_approval_expiry(now=…)``,
+``run_digest(now=…)``) so tests call
 them directly with an injected clock; the periodic tasks only wrap them. The database is the
 one the process's App bound (``chatops worker`` and ``chatops run`` create it first).
 """
@@ -49,6 +51,18 @@ def run_sweep(now: datetime | None = None, cfg: Settings | None = None) -> sweep
     return report
 
 
+def run_approval_expiry(now: datetime | None = None) -> int:
+    """Retire expired ops approval requests and tell their requesters (once); 0 without the ops area."""
+    try:
+        from chatops.ops.approvals import expire_requests
+    except ImportError:
+        return 0
+    report = expire_requests(now=now or utcnow())
+    if report.expired:
+        log.info("approval expiry: %d request(s) expired, %d requester(s) told", report.expired, report.notified)
+    return report.expired
+
+
 def run_digest(now: datetime | None = None, cfg: Settings | None = None) -> int:
     return digest.post_daily(now=now or utcnow(), settings=cfg or settings)
 
@@ -61,6 +75,11 @@ def _digest_schedule():
 @huey.periodic_task(crontab(minute="*"), retries=0)
 def sla_sweep() -> int:
     return run_sweep().notified
+
+
+@huey.periodic_task(crontab(minute="*"), retries=0)
+def approval_expiry() -> int:
+    return run_approval_expiry()
 
 
 @huey.periodic_task(_digest_schedule(), retries=2, retry_delay=60)
