@@ -1,7 +1,7 @@
 """Cred for helpers: when a ticket is resolved, whoever helped (the claimer, those who replied)
 earns ``tier cred weight × type weight``; a ledger per person; CSV and SourceCred exports.
 
-    cred.award(ticket, now=now, correlation_id=cid)     # once per ticket and resolution cycle
+    cred.award(ticket, now=now, correlation_id=cid, who=who)   # once per cycle; audited as the resolver
     cred.ledger()                                        # [(person, total, events)], highest first
     cred.export_csv(fp); cred.export_sourcecred(fp, name="chatops")
 
@@ -43,8 +43,12 @@ def helpers(ticket: Ticket) -> list[tuple[int, str]]:
     return list(found.items())
 
 
-def award(ticket: Ticket, *, now: datetime, correlation_id: str) -> list[CredEvent]:
+def award(ticket: Ticket, *, now: datetime, correlation_id: str, who=None) -> list[CredEvent]:
+    """Credit the cycle's helpers once; ``who`` (a tickets.Who) is the person whose resolve awards it,
+    recorded as the actor of the cred events (the system only when no person resolved)."""
     from chatops.support.tickets import SYSTEM_WHO, event, type_weight
+
+    who = who or SYSTEM_WHO
 
     tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
     tier_w = tier.cred_weight if tier else 1.0
@@ -58,7 +62,7 @@ def award(ticket: Ticket, *, now: datetime, correlation_id: str) -> list[CredEve
         except peewee.IntegrityError:
             continue  # already credited for this cycle
         made.append(row)
-        event(ticket, "cred", SYSTEM_WHO, now=now, correlation_id=correlation_id, person=person_id, role=role,
+        event(ticket, "cred", who, now=now, correlation_id=correlation_id, person=person_id, role=role,
               amount=row.amount, detail=f"{row.amount:g} cred to person {person_id} ({role})")
     return made
 
@@ -71,9 +75,26 @@ def ledger() -> list[tuple[Person, float, int]]:
     return sorted(result, key=lambda r: (-r[1], r[0].name))
 
 
-def _identities(person_id: int) -> list[str]:
-    return [f"{p}:{u}" for p, u in Identity.select(Identity.platform, Identity.user_id)
-            .where(Identity.person == person_id).order_by(Identity.id).tuples()]
+def _identities() -> dict[int, list[str]]:
+    """``platform:user_id`` of everyone who earned cred, by person id: one query."""
+    found: dict[int, list[str]] = {}
+    earners = CredEvent.select(CredEvent.person).distinct()
+    for person_id, platform, user_id in (Identity.select(Identity.person, Identity.platform, Identity.user_id)
+                                         .where(Identity.person.in_(earners))
+                                         .order_by(Identity.person, Identity.id).tuples()):
+        found.setdefault(person_id, []).append(f"{platform}:{user_id}")
+    return found
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM(…)``) gets a leading
+    ``'`` (CSV formula injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def export_csv(fp: IO[str]) -> int:
@@ -82,10 +103,12 @@ def export_csv(fp: IO[str]) -> int:
                      "tier_weight", "type_weight", "amount"])
     n = 0
     names = {p.id: p.name for p in Person.select(Person.id, Person.name)}
+    identities = _identities()
     for e in CredEvent.select().order_by(CredEvent.id):
-        writer.writerow([e.created_at.isoformat(), e.person_id, names.get(e.person_id, ""),
-                         " ".join(_identities(e.person_id)), e.ticket_id, e.cycle, e.role,
-                         e.tier_weight, e.type_weight, e.amount])
+        writer.writerow([safe_cell(v) for v in (
+            e.created_at.isoformat(), e.person_id, names.get(e.person_id, ""),
+            " ".join(identities.get(e.person_id, [])), e.ticket_id, e.cycle, e.role,
+            e.tier_weight, e.type_weight, e.amount)])
         n += 1
     return n
 
@@ -102,12 +125,13 @@ def sourcecred_graph(name: str = "chatops") -> list:
     edges: list[dict] = []
     weights: dict[str, float] = {}
     names = {p.id: p.name for p in Person.select(Person.id, Person.name)}
+    identities = _identities()
     for e in CredEvent.select().order_by(CredEvent.id):
         ms = int(e.created_at.timestamp() * 1000)
         who = tuple(prefix + ["PARTICIPANT", "person", str(e.person_id)])
         what = tuple(prefix + ["CONTRIBUTION", "ticket", str(e.ticket_id), str(e.cycle), str(e.person_id)])
         nodes.setdefault(who, {"description": f"{names.get(e.person_id, e.person_id)} "
-                                              f"({', '.join(_identities(e.person_id)) or 'no identity'})",
+                                              f"({', '.join(identities.get(e.person_id, [])) or 'no identity'})",
                                "timestampMs": None})
         nodes[what] = {"description": f"Resolved support ticket #{e.ticket_id} as {e.role}", "timestampMs": ms}
         weights[_address("N", list(who))] = 0.0

@@ -102,6 +102,28 @@ def clock_start(ticket: Ticket) -> datetime:
     return ticket.created_at
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What a ticket's ladders are computed from: the cycle's clock start, its tier and working hours."""
+
+    start: datetime
+    tier: Tier | None
+    hours: Hours | None
+
+
+def basis(ticket: Ticket) -> Basis:
+    """Loaded once per ticket object (three queries), then reused by every ``ladder``/``next_due`` call on it
+    until its cycle, tier or creation time changes (a reopen starts a new cycle, so a new clock start)."""
+    key = (ticket.cycle, ticket.tier_id, ticket.created_at)
+    cached = ticket.__dict__.get("_sla_basis")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
+    found = Basis(clock_start(ticket), tier, hours_for(ticket.tier_id) if tier is not None else None)
+    ticket.__dict__["_sla_basis"] = (key, found)
+    return found
+
+
 def ladder(ticket: Ticket, clock: str, settings: Settings) -> list[tuple[str, datetime]]:
     """The stages of one clock and when each is due (empty when the clock has no target)."""
     due = ticket.first_response_due if clock == "first_response" else ticket.resolution_due
@@ -109,11 +131,11 @@ def ladder(ticket: Ticket, clock: str, settings: Settings) -> list[tuple[str, da
         return []
     ratio = float(settings.get("CHATOPS_SUPPORT_AT_RISK_RATIO"))
     step = timedelta(minutes=float(settings.get("CHATOPS_SUPPORT_ESCALATION_STEP_MINUTES")))
-    start = clock_start(ticket)
-    tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
+    b = basis(ticket)
+    start, tier = b.start, b.tier
     target = (tier.first_response_minutes if clock == "first_response" else tier.resolution_minutes) if tier else None
     if target:
-        at_risk = add_business_minutes(start, target * ratio, hours_for(ticket.tier_id))
+        at_risk = add_business_minutes(start, target * ratio, b.hours)
     else:
         at_risk = start + (due - start) * ratio
     return [("at_risk", at_risk), ("breached", due), ("oncall", due), ("lead", due + step), ("internal", due + 2 * step)]

@@ -247,7 +247,7 @@ def resolve(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, set
     event(ticket, "resolved", who, now=now, correlation_id=correlation_id, body=text)
     from chatops.support import cred, csat
 
-    cred.award(ticket, now=now, correlation_id=correlation_id)
+    cred.award(ticket, now=now, correlation_id=correlation_id, who=who)
     csat.ask(ticket, now=now, correlation_id=correlation_id)
     return ticket
 
