@@ -177,3 +177,15 @@ def test_entitlement_table(sup, actor, channel, command):
         assert "<#C0TECHSUP>" in r.text and "<#C0PREMIUM>" not in r.text
     if actor == "maker-dao":
         assert "<#C0MAKERDAO>" in r.text
+
+
+def test_urgency_is_shown_to_staff_and_does_not_change_sla_targets(sup):
+    # docs/support.md: urgency is informational; targets come from the tier only.
+    sup.invoke("support urgency=urgent something odd happened", channel_id="C0TECHSUP", **MAX)
+    urgent = last_ticket()
+    sup.invoke("support urgency=low something else odd happened", channel_id="C0TECHSUP", **MAX)
+    low = last_ticket()
+    assert (urgent.urgency, low.urgency) == ("urgent", "low")
+    assert (urgent.first_response_due, urgent.resolution_due) == (low.first_response_due, low.resolution_due)
+    card = outbox_to("C0TECHSUP")[0]
+    assert "urgent" in str(card.reply)
