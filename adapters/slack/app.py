@@ -10,7 +10,15 @@ Invocation (``translate``), hand the work to the bounded executor, ack. The
 router never runs on the ack path; its Reply is rendered (``render``) and sent
 through the response_url, chat.postMessage or chat.postEphemeral from the
 worker. Bolt runs with ``process_before_response=True`` (no 10 ms ack-polling,
-no 5-thread listener pool) and an ``authorize`` callable (no auth.test).
+no 5-thread listener pool), an ``authorize`` callable (no auth.test) and without
+its own signature check (``http.py`` verifies the raw bytes before Bolt sees
+the request; Socket Mode needs none).
+
+Acks first (see ``executor``): HTTP requests are counted by ``adapter.acks``
+and a worker starts a command only when no ack is pending (at most 0.5 s
+later); worker threads are started up front and keep their database
+connection between commands (``dbconn``), so a burst of commands costs the
+acks as little CPU as possible.
 
 Listeners:
 - every slash command (one regex listener: the registry decides what exists);
@@ -43,7 +51,8 @@ from chatops.reply import Reply
 
 from adapters.slack import modals, translate
 from adapters.slack.config import SlackConfig
-from adapters.slack.executor import BoundedExecutor, Busy
+from adapters.slack.dbconn import ThreadConnections
+from adapters.slack.executor import AckGate, BoundedExecutor, Busy
 from adapters.slack.render import ACTION_PREFIX, is_error, render
 from adapters.slack.sender import OutboxSender
 from adapters.slack.usergroups import UserGroups
@@ -77,7 +86,10 @@ class SlackAdapter:
         self.chatops = chatops_app
         self.config = config
         self.client = client or WebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
-        self.executor = BoundedExecutor(config.workers, config.queue_limit, name="slack-work")
+        self.acks = AckGate()
+        self._conns = ThreadConnections(chatops_app.db)
+        self.executor = BoundedExecutor(config.workers, config.queue_limit, name="slack-work", gate=self.acks,
+                                        on_thread_exit=self._conns.release)
         self.ui = BoundedExecutor(UI_WORKERS, 200, name="slack-ui")
         self.sender = OutboxSender(chatops_app, self.client)
         self.usergroups = UserGroups(self.client, config.usergroups_cache_seconds)
@@ -111,7 +123,7 @@ class SlackAdapter:
             signing_secret=self.config.signing_secret or "socket-mode",
             authorize=authorize,
             process_before_response=True,
-            request_verification_enabled=not socket_mode,
+            request_verification_enabled=False,  # http.py checks the signature over the raw bytes first
             token_verification_enabled=False,
             ignoring_self_events_enabled=False,  # we drop every bot message ourselves
             logger=logging.getLogger("adapters.slack.bolt"),
@@ -219,8 +231,8 @@ class SlackAdapter:
         return dataclasses.replace(inv, platform_roles=inv.platform_roles | roles) if roles else inv
 
     def _run_command(self, inv: Invocation, target: Target) -> Reply:
-        with self.chatops.db.connection_context():
-            reply = self.chatops.router.handle(self._with_roles(inv))
+        self._conns.ready()
+        reply = self.chatops.router.handle(self._with_roles(inv))
         self.sender.kick()
         if reply.replayed:
             log.info("repeated Slack delivery %s: already answered", inv.idempotency_key)
@@ -229,8 +241,8 @@ class SlackAdapter:
         return reply
 
     def _run_action(self, ref: str, inv: Invocation, target: Target) -> Reply:
-        with self.chatops.db.connection_context():
-            reply = self.chatops.router.handle_action(ref, self._with_roles(inv))
+        self._conns.ready()
+        reply = self.chatops.router.handle_action(ref, self._with_roles(inv))
         self.sender.kick()
         self.answer(reply, target)
         return reply

@@ -1,38 +1,118 @@
-"""A bounded thread pool: work after the ack runs here, never on the request thread.
+"""A bounded thread pool: work after the ack runs here, never on the request thread. Acks go first.
 
-    pool = BoundedExecutor(workers=16, queue_limit=500, name="slack-work")
-    try:
-        pool.submit(run_command, invocation)
-    except Busy:
-        ack("The bot is busy; please try again in a minute.")
+    acks = AckGate()
+    pool = BoundedExecutor(workers=16, queue_limit=500, name="slack-work", gate=acks)
+    with acks.acking():                          # around each HTTP request from Slack (http.py)
+        try:
+            pool.submit(run_command, invocation)
+        except Busy:
+            ack("The bot is busy; please try again in a minute.")
 
 ``submit`` never blocks: when ``workers + queue_limit`` tasks are already
 accepted it raises :class:`Busy` at once, so an ack is never held up by a
-backlog (and memory stays bounded under a flood).
+backlog (and memory stays bounded under a flood). All worker threads are
+started with the pool, so ``submit`` only puts an item on a queue: a thread
+pool that starts threads lazily (``ThreadPoolExecutor``) makes the request
+thread wait for each new thread to be scheduled, which under a burst took
+5-60 ms per ack.
+
+Acks first: every Slack request and every worker share one GIL. A worker
+that starts a command while other requests still wait for their ack steals
+the CPU they need (a command costs a few ms of Python before its slow part).
+With a :class:`AckGate`, a worker starts its next task only once no Slack
+request has been in flight for ``quiet`` seconds (5 ms), or once the task has
+waited ``max_wait`` (0.5 s) — a burst of acks is answered first, the work
+follows right after. Only one worker waits at the gate at a time (the others
+queue on a lock, using no CPU).
 """
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+import time
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 log = logging.getLogger("adapters.slack.executor")
+
+QUIET_SECONDS = 0.005   # no Slack request in flight for this long: workers may start
+MAX_WAIT_SECONDS = 0.5  # a task never waits longer than this for the acks
 
 
 class Busy(RuntimeError):
     """Every worker is busy and the waiting line is full."""
 
 
+class AckGate:
+    """Counts Slack requests in flight; workers wait at the gate while there are some."""
+
+    def __init__(self, quiet: float = QUIET_SECONDS, max_wait: float = MAX_WAIT_SECONDS, *,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.quiet = quiet
+        self.max_wait = max_wait
+        self.monotonic = monotonic
+        self._sleep = sleep
+        self._count = threading.Lock()
+        self._line = threading.Lock()
+        self._active = 0
+        self._last_end = float("-inf")
+
+    @property
+    def active(self) -> int:
+        """Requests being acknowledged right now."""
+        return self._active
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around the handling of one request from Slack, up to its HTTP answer."""
+        with self._count:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._count:
+                self._active -= 1
+                self._last_end = self.monotonic()
+
+    def deadline(self) -> float:
+        return self.monotonic() + self.max_wait
+
+    def wait_turn(self, deadline: float) -> None:
+        """Return once no request has been in flight for ``quiet`` seconds, or at ``deadline``."""
+        with self._line:
+            while True:
+                now = self.monotonic()
+                if now >= deadline:
+                    return
+                hold = self.quiet if self._active else self.quiet - (now - self._last_end)
+                if hold <= 0:
+                    return
+                self._sleep(min(hold, deadline - now))
+
+
+_STOP = object()
+
+
 class BoundedExecutor:
-    def __init__(self, workers: int, queue_limit: int, *, name: str = "slack-work") -> None:
+    def __init__(self, workers: int, queue_limit: int, *, name: str = "slack-work", gate: AckGate | None = None,
+                 on_thread_exit: Callable[[], None] | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.capacity = workers + max(0, queue_limit)
+        self.gate = gate
         self._slots = threading.BoundedSemaphore(self.capacity)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pending = 0
+        self._shutdown = False
+        self._on_thread_exit = on_thread_exit
+        self._threads = [threading.Thread(target=self._work, name=f"{name}_{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def pending(self) -> int:
@@ -42,23 +122,46 @@ class BoundedExecutor:
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         if not self._slots.acquire(blocking=False):
             raise Busy(f"{self.capacity} tasks already accepted")
+        future: Future = Future()
+        deadline = self.gate.deadline() if self.gate is not None else 0.0
         with self._lock:
+            if self._shutdown:
+                self._slots.release()
+                raise RuntimeError("cannot schedule new work after shutdown")
             self._pending += 1
-        try:
-            future = self._pool.submit(self._run, fn, args, kwargs)
-        except BaseException:
-            self._release()
-            raise
+            self._queue.put((future, fn, args, kwargs, deadline))
         return future
 
-    def _run(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    def _work(self) -> None:
         try:
-            return fn(*args, **kwargs)
-        except Exception:
-            log.exception("background Slack task %s failed", getattr(fn, "__name__", fn))
-            raise
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+                future, fn, args, kwargs, deadline = item
+                del item
+                if self.gate is not None:
+                    self.gate.wait_turn(deadline)
+                if not future.set_running_or_notify_cancel():
+                    self._release()
+                    continue
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # noqa: BLE001 - handed to the future, like ThreadPoolExecutor
+                    if isinstance(exc, Exception):
+                        log.exception("background Slack task %s failed", getattr(fn, "__name__", fn))
+                    self._release()
+                    future.set_exception(exc)
+                else:
+                    self._release()
+                    future.set_result(result)
+                del future, fn, args, kwargs
         finally:
-            self._release()
+            if self._on_thread_exit is not None:
+                try:
+                    self._on_thread_exit()
+                except Exception:  # noqa: BLE001
+                    log.exception("Slack worker clean-up failed")
 
     def _release(self) -> None:
         with self._lock:
@@ -66,4 +169,24 @@ class BoundedExecutor:
         self._slots.release()
 
     def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Stop the workers after the accepted tasks (``wait=False``: cancel the ones not started)."""
+        with self._lock:
+            first = not self._shutdown
+            self._shutdown = True
+            if first and not wait:
+                while True:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is not _STOP and item[0].cancel():
+                        self._pending -= 1
+                        self._slots.release()
+            if first:
+                for _ in self._threads:
+                    self._queue.put(_STOP)
+        if wait:
+            me = threading.current_thread()
+            for thread in self._threads:
+                if thread is not me:
+                    thread.join()

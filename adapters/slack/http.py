@@ -44,6 +44,10 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
     atexit.register(adapter.sender.stop)
 
     def slack_events() -> Response:
+        with adapter.acks.acking():  # workers hold new commands back until the pending acks are out
+            return _handle()
+
+    def _handle() -> Response:
         raw = request.get_data(cache=True)
         if not _signed(secret, raw):
             return make_response("invalid signature", 401)

@@ -29,6 +29,7 @@ from chatops.app import App
 from chatops.models import OutboundMessage
 from chatops.reply import Reply
 
+from adapters.slack.dbconn import ThreadConnections
 from adapters.slack.render import render
 
 log = logging.getLogger("adapters.slack.sender")
@@ -69,6 +70,7 @@ class OutboxSender:
         self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
         self._next_ok: dict[str, float] = {}
         self._thread: threading.Thread | None = None
+        self._conns = ThreadConnections(chatops_app.db)
 
     # ---- the thread ------------------------------------------------------------------
     def start(self) -> "OutboxSender":
@@ -90,14 +92,17 @@ class OutboxSender:
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                with self.app.db.connection_context():
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    self._conns.ready()  # one connection for the thread's life, not one per pass
                     self.drain()
-            except Exception:  # noqa: BLE001 - keep the sender alive; the next pass retries
-                log.exception("Slack outbox pass failed")
-            self._wake.wait(self.poll_seconds)
+                except Exception:  # noqa: BLE001 - keep the sender alive; the next pass retries
+                    log.exception("Slack outbox pass failed")
+                self._wake.wait(self.poll_seconds)
+        finally:
+            self._conns.release()
 
     # ---- one pass ----------------------------------------------------------------------
     def drain(self) -> int:
