@@ -22,7 +22,8 @@ from admin.auth import CsrfForm, actor_label, state
 from chatops import audit
 from chatops.models import AuditEvent
 
-OUTCOMES = ["allowed", "executed", "previewed", "denied", "rejected", "failed", "duplicate", "cancelled", "expired"]
+OUTCOMES = ["allowed", "executed", "previewed", "pending_approval", "approved", "rejected", "withdrawn", "denied",
+            "invalid", "refused", "failed", "duplicate", "cancelled", "expired", "solved"]
 
 
 def _clip(text: str, n: int) -> str:

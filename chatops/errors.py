@@ -5,7 +5,7 @@ user-facing message. Anything else that escapes a handler is a bug: the router
 logs it with a correlation id and shows the user a short apology quoting it.
 
     ChatOpsError
-    ├── UserError                  shown to the user, audited
+    ├── UserError                  shown to the user, audited "invalid"
     │   ├── UsageError             the text did not fit the command's schema
     │   │   ├── UnknownCommand
     │   │   ├── MissingArgument
@@ -15,7 +15,7 @@ logs it with a correlation id and shows the user a short apology quoting it.
     │   ├── PermissionDenied       a policy said no (audited as "denied")
     │   ├── NotFound
     │   ├── Conflict               e.g. an idempotency key reused with other arguments
-    │   └── ActionUnavailable      a button that expired, was used, or is not yours
+    │   └── ActionUnavailable      a button that expired or was used (audited "refused")
     ├── ServiceUnavailable         the database (or a backend) is down
     └── RegistryError              a programming mistake while declaring commands
 """
@@ -29,9 +29,9 @@ class ChatOpsError(Exception):
 
 
 class UserError(ChatOpsError):
-    """A mistake the user can fix; ``message`` is safe to show them."""
+    """A mistake the user can fix; ``message`` is safe to show them. Audited as ``invalid``."""
 
-    outcome = "rejected"
+    outcome = "invalid"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -106,7 +106,10 @@ class Conflict(UserError):
 
 
 class ActionUnavailable(UserError):
-    """A button that expired, was already used, or belongs to someone else."""
+    """A button that expired, was already used, or is not valid. Audited as ``refused``
+    (not ``rejected``, which is what an approver's Reject records)."""
+
+    outcome = "refused"
 
 
 class ServiceUnavailable(ChatOpsError):

@@ -172,7 +172,7 @@ def test_secret_email_and_password_args_are_masked_in_events(make_runner):
 def test_masked_on_failure_too(make_runner):
     r = make_runner(group)
     result = r.invoke("login ana hunter2 4321 not-an-email")
-    assert result.outcome == "rejected"
+    assert result.outcome == "invalid"
     assert "hunter2" not in result.audit[0].arguments + result.audit[0].detail
 
 

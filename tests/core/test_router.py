@@ -38,7 +38,7 @@ def test_unknown_command_suggests(r):
     assert result.is_error and result.reply.ephemeral
     assert "There is no command called `ehco`." in result.text
     assert "Did you mean `echo`" in result.text
-    assert result.outcome == "rejected" and result.audit[0].command == "ehco"
+    assert result.outcome == "invalid" and result.audit[0].command == "ehco"
 
 
 def test_unknown_command_without_suggestion_points_to_help(r):
@@ -49,14 +49,14 @@ def test_user_error_is_an_ephemeral_error_reply(r):
     result = r.invoke("fail-user")
     assert result.reply.ephemeral and result.is_error
     assert result.text == "Nothing here.\nTry something else."
-    assert result.outcome == "rejected"
+    assert result.outcome == "invalid"
     assert result.reply.correlation_id == result.audit[0].correlation_id
 
 
 def test_usage_error_through_the_router(r):
     result = r.invoke("echo")
     assert result.text == "`word` is missing.\nUsage: `echo WORD [COUNT] [{yes|no}]`"
-    assert result.outcome == "rejected"
+    assert result.outcome == "invalid"
     assert "never closed" in r.invoke("echo 'oops").text
 
 
@@ -74,7 +74,7 @@ def test_structured_invocation_uses_the_same_converters(r):
     result = r.invoke(command="echo", arguments=(("word", "yo"), ("count", "3")))
     assert result.text == "yo yo yo"
     bad = r.invoke(command="echo", arguments=(("word", "yo"), ("count", "x")))
-    assert "`count` must be a whole number" in bad.text and bad.outcome == "rejected"
+    assert "`count` must be a whole number" in bad.text and bad.outcome == "invalid"
     unknown = r.invoke(command="echo", arguments=(("word", "yo"), ("colour", "x")))
     assert "`colour=` is not an argument of `echo`" in unknown.text
 
@@ -145,7 +145,7 @@ def test_same_key_with_other_input_is_a_conflict(r):
     r.invoke("make-person Ida", idempotency_key="evt-2")
     other = r.invoke("make-person Bo", idempotency_key="evt-2")
     assert other.is_error and "already used for a different request" in other.text
-    assert other.outcome == "rejected"
+    assert other.outcome == "invalid"
     assert persons("Bo") == 0
     other_user = r.invoke("make-person Ida", idempotency_key="evt-2", as_="slack:USAM")
     assert "already used for a different request" in other_user.text
@@ -225,7 +225,7 @@ def test_preview_then_confirm_executes_once(r):
     assert done.reply.correlation_id == preview.reply.correlation_id == done.audit[0].correlation_id
     assert persons("Kora") == 1 and sample.CALLS == [("rename", {"old": "Cora", "new": "Kora"})]
     again = r.press("Confirm", as_="slack:UANA", result=preview)
-    assert again.is_error and "already done" in again.text and again.outcome == "rejected"
+    assert again.is_error and "already done" in again.text and again.outcome == "refused"
     assert len(sample.CALLS) == 1
     cancel_late = r.press("Cancel", as_="slack:UANA", result=preview)
     assert "already done" in cancel_late.text

@@ -29,7 +29,7 @@ def _cast(runner) -> None:
     runner.person("Sam Support", roles=["support"], identities=[f"discord:{SAM}"])
     runner.person("Lee Lead", roles=["lead"], identities=[f"discord:{LEE}"])
     runner.person("Liv Lead", roles=["lead"], identities=[f"discord:{LIV}"])
-    runner.person("Cora Customer", identities=[f"discord:{CORA}"])
+    runner.person("Cora Customer", roles=["customer"], identities=[f"discord:{CORA}"])
     OpsPolicy.create(command="remove-seller-fee", approval_required=True, approver_role="lead",
                      approvals_channel=APPROVALS_CHANNEL, reason_required=True)
 
@@ -104,7 +104,7 @@ def test_cancel_changes_nothing_and_retires_the_preview(runner):
     assert not PendingAction.select().where(PendingAction.kind == "approval").exists()
     # the late Confirm is refused and audited as such; nothing executed
     assert _outcomes(AuditEvent.get(AuditEvent.outcome == "cancelled").correlation_id) == [
-        "previewed", "cancelled", "rejected"]
+        "previewed", "cancelled", "refused"]
 
 
 # ---- approve / reject (two-person rule) ----------------------------------------------------------
@@ -147,9 +147,9 @@ def test_approve_by_a_second_lead_runs_the_change_exactly_once(runner):
     assert _fee() == 0 and _fee_removals() == 1
     approval = PendingAction.get(PendingAction.kind == "approval")
     assert approval.state == "approved"
-    # Sam's own press denied; Lee's ran it once; Liv's second press refused (audited "rejected")
+    # Sam's own press denied; Lee's ran it once; Liv's second press refused (audited "refused")
     assert _outcomes(approval.correlation_id) == ["previewed", "pending_approval", "denied", "executed", "approved",
-                                                  "rejected"]
+                                                  "refused"]
     executed = AuditEvent.get((AuditEvent.correlation_id == approval.correlation_id) & (AuditEvent.outcome == "executed"))
     assert executed.actor.startswith(f"discord:{SAM}") and f"approved by discord:{LEE}" in executed.detail
 

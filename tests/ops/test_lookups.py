@@ -155,7 +155,7 @@ def test_denial_is_explained(ops):
 
 def test_staff_get_a_plain_not_found(ops):
     result = ops.runner.invoke("batch-status B-9999", as_=ops.SAM)
-    assert result.outcome == "rejected" and "There is no batch `B-9999`" in result.text
+    assert result.outcome == "invalid" and "There is no batch `B-9999`" in result.text
 
 
 @pytest.mark.parametrize("text,message", [
@@ -166,7 +166,7 @@ def test_staff_get_a_plain_not_found(ops):
 ])
 def test_ids_are_validated_with_an_example(ops, text, message):
     result = ops.runner.invoke(text, as_=ops.SAM)
-    assert result.outcome == "rejected" and message in result.text and "Usage:" in result.text
+    assert result.outcome == "invalid" and message in result.text and "Usage:" in result.text
 
 
 # ---- explanations as of the command's time ------------------------------------------------

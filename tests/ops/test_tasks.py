@@ -61,7 +61,7 @@ def test_validation_messages(ops, text, message):
     if result.outcome == "previewed":  # checks that need the backend run on the confirmed run
         result = ops.runner.press("Confirm", as_=ops.SAM)
     assert result.is_error and message in result.text
-    assert result.outcome in ("rejected", "failed")
+    assert result.outcome in ("invalid", "failed")
 
 
 def test_customer_changes_only_their_own_email(ops):
@@ -110,7 +110,7 @@ def test_policy_row_can_require_a_reason_for_any_command(ops):
     OpsPolicy.create(command="change-email", reason_required=True)
     r = ops.runner
     missing = r.invoke("change-email acct_1002 b2@example.org", as_=ops.SAM)
-    assert missing.outcome == "rejected" and "required for `change-email` by policy" in missing.text
+    assert missing.outcome == "invalid" and "required for `change-email` by policy" in missing.text
     ok = r.invoke("change-email acct_1002 b2@example.org customer lost access to old inbox", as_=ops.SAM)
     assert ok.outcome == "previewed" and "customer lost access to old inbox" in ok.text
 

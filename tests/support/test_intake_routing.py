@@ -167,7 +167,7 @@ def test_entitlement_table(sup, actor, channel, command):
         assert r.outcome == "denied" and "needs the support or lead or admin role" in r.text
         return
     if command == "ticket claim 1":  # someone else's ticket reads like a missing one
-        assert r.outcome == "rejected" and "You have no ticket #1." in r.text
+        assert r.outcome == "invalid" and "You have no ticket #1." in r.text
         return
     assert "instead" in r.text  # says where to go
     assert r.outcome == "denied"

@@ -44,7 +44,7 @@ def test_ticket_show_reads_the_same_for_missing_and_not_yours(sup):
     missing = sup.invoke("ticket show 999", **MAX)
     assert not_yours.is_error and missing.is_error
     assert not_yours.text == missing.text.replace("999", str(t.id))
-    assert not_yours.outcome == missing.outcome == "rejected"
+    assert not_yours.outcome == missing.outcome == "invalid"
     # staff verbs on someone else's ticket don't tell either
     assert sup.invoke(f"ticket claim {t.id}", **MAX).text == sup.invoke("ticket claim 999", **MAX).text.replace(
         "999", str(t.id))
@@ -59,7 +59,7 @@ def test_ticket_show_reads_the_same_for_missing_and_not_yours(sup):
 def test_oncall_add_needs_a_staff_target(sup):
     r = sup.invoke("oncall add slack:U0CORACUST 8", **LEE)
     assert r.is_error and "not on the support team" in r.text and "staff role" in r.text
-    assert r.outcome == "rejected"
+    assert r.outcome == "invalid"
     before = OnCallShift.select().count()
     ok = sup.invoke("oncall add slack:U0SAMSUPP 8", **LEE)
     assert not ok.is_error, ok.text
