@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Secret for signing web sessions. Empty: a random key per process (sessions end on restart)."),
     Setting("CHATOPS_TEST_DATABASE_URL", "",
             "Tests only: run the test suite against this database (e.g. PostgreSQL) instead of temporary SQLite files."),
+    Setting("CHATOPS_TEST_PG_URL", "",
+            "Tests only: the PostgreSQL that PostgreSQL-specific tests (concurrency) use when the suite runs on "
+            "SQLite. Empty: postgresql://postgres@127.0.0.1:5432/test."),
     Setting("CHATOPS_ADMIN_LOCKOUT_ATTEMPTS", "5",
             "Admin panel: failed sign-ins for one username within the lockout window that lock it."),
     Setting("CHATOPS_ADMIN_LOCKOUT_MINUTES", "15",

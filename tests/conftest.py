@@ -47,14 +47,14 @@ def postgres_answers(url: str) -> bool:
 def resolve_pg_url(env: Mapping[str, str], answers: Callable[[str], bool] = postgres_answers) -> tuple[str | None, str]:
     """(url, reason): the PostgreSQL URL tests should use, or None and why there is none.
 
-    ``CHATOPS_TEST_DATABASE_URL`` when it is a postgresql:// URL, else the local
-    server's ``test`` database when it answers.
+    ``CHATOPS_TEST_DATABASE_URL`` when it is a postgresql:// URL, else
+    ``CHATOPS_TEST_PG_URL``, else the local server's ``test`` database, when it answers.
     """
     configured = env.get("CHATOPS_TEST_DATABASE_URL", "")
     if configured.startswith(("postgresql://", "postgres://")):
         candidates = [configured]
     else:
-        candidates = [LOCAL_POSTGRES]
+        candidates = [env.get("CHATOPS_TEST_PG_URL") or LOCAL_POSTGRES]
     for url in candidates:
         if answers(url):
             return url, ""

@@ -64,7 +64,7 @@ def ops_pg_url() -> str:
     configured = os.environ.get("CHATOPS_TEST_DATABASE_URL", "")
     in_ci = os.environ.get("CI", "").lower() == "true"
     url = configured if configured.startswith(("postgresql://", "postgres://")) else (
-        LOCAL_CI_POSTGRES if in_ci else "")
+        os.environ.get("CHATOPS_TEST_PG_URL") or (LOCAL_CI_POSTGRES if in_ci else ""))
     reason = "set CHATOPS_TEST_DATABASE_URL=postgresql://… to run the PostgreSQL race test"
     if url:
         try:
