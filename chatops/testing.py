@@ -118,7 +118,8 @@ def truncate_all(db: peewee.Database) -> None:
             order = _children_first(db, tables)
             _delete_sql[key] = "".join(f'DELETE FROM "{t}";' for t in order) + (
                 "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'S' AND n.nspname = current_schema();")
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema() "
+                "AND c.relname <> 'migratehistory_id_seq';")  # history rows are kept, so is their sequence
         with db.atomic():
             db.execute_sql(_delete_sql[key])
     else:
