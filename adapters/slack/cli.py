@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 
 import click
 
@@ -44,21 +46,38 @@ def manifest(ctx: click.Context, url: str | None, socket_mode: bool, name: str) 
 @click.pass_context
 def socket(ctx: click.Context) -> None:
     """Run the Slack adapter over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
-    from adapters.slack.app import SlackAdapter
     from adapters.slack.config import SlackConfig
+    from adapters.slack.socketmode import serve
 
     app = _app(ctx)
     _require_schema(app)
     config = SlackConfig.from_settings(app.settings)
     if not config.socket_enabled:
         raise click.ClickException("Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)")
-    adapter = SlackAdapter(app, config, socket_mode=True).start()
-    handler = SocketModeHandler(adapter.bolt, config.app_token)
-    click.echo("chatops: Slack Socket Mode connected; Ctrl-C stops.")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        # Event.set takes a lock the interrupted main thread may hold (inside stop.wait): set it from a thread.
+        threading.Thread(target=stop.set, name="slack-socket-stop", daemon=True).start()
+
+    def on_connected(connected: bool) -> None:
+        if connected:
+            click.echo("chatops: Slack Socket Mode connected; Ctrl-C stops.")
+        else:
+            click.echo("chatops: could not open the Socket Mode websocket yet; retrying (see the log). "
+                       "Ctrl-C stops.", err=True)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        handler.start()
+        serve(app, config, stop, on_connected=on_connected)
+    except SlackApiError as exc:
+        raise click.ClickException(f"Slack refused the app token (apps.connections.open): "
+                                   f"{exc.response.get('error', exc)}") from None
     finally:
-        handler.close()
-        adapter.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("chatops: Slack Socket Mode stopped.")
