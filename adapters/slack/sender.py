@@ -123,14 +123,16 @@ class OutboxSender:
             queue.remove(message)
             wait = self._next_ok.get(message.channel_id, now) - now
             if wait > HOLD_LIMIT:
-                outbox.retry(message, now=self.app.router.clock(), after_seconds=wait, error="channel paused")
+                outbox.retry(message, now=self.app.router.clock(), after_seconds=wait, error="channel paused",
+                             rate_limited=True)
                 continue
             if wait > 0:
                 self._sleep(wait)
             if self.deliver(message):
                 sent += 1
         for message in queue:  # stopped mid-batch: hand the rest back now rather than after the lease
-            outbox.retry(message, now=self.app.router.clock(), after_seconds=0, error="sender stopped")
+            outbox.retry(message, now=self.app.router.clock(), after_seconds=0, error="sender stopped",
+                         rate_limited=True)
         return sent
 
     def deliver(self, message: OutboundMessage) -> bool:
@@ -153,7 +155,7 @@ class OutboxSender:
             if status == 429 or error == "ratelimited":
                 after = retry_after_seconds(exc)
                 self._next_ok[channel] = self.monotonic() + after
-                outbox.retry(message, now=now, after_seconds=after, error="429 rate limited")
+                outbox.retry(message, now=now, after_seconds=after, error="429 rate limited", rate_limited=True)
                 log.warning("Slack rate limit on %s: retrying message %s in %.0f s", channel, message.id, after)
             elif error in PERMANENT_ERRORS:
                 outbox.mark_failed(message, error=error)
