@@ -5,8 +5,9 @@ import json
 import time
 from urllib.parse import urlencode
 
+from adapters.slack.http import WARM_UP_REQUESTS
 from adapters.web import create_app
-from chatops.models import AuditEvent
+from chatops.models import AuditEvent, IdempotencyRecord
 from chatops.settings import Settings
 
 from tests.slack.conftest import SECRET, sign
@@ -134,3 +135,25 @@ def test_an_unknown_slash_command_gets_the_cores_answer(slack, fake):
     answer = fake.wait_for("response:" + rid)[0].body
     assert "There is no command called" in answer["text"]
     assert answer["response_type"] == "ephemeral"
+
+
+def test_mounting_warms_the_ack_path_up_without_running_anything(slack, fake):
+    adapter = slack.adapter
+    assert adapter.warm_ups == WARM_UP_REQUESTS   # every warm-up went through Flask, the signature check, Bolt, the listener
+    adapter.executor.shutdown(wait=True)
+    adapter.ui.shutdown(wait=True)
+    assert fake.calls == []                       # nothing reached Slack...
+    assert AuditEvent.select().count() == 0       # ...the router never ran
+    assert IdempotencyRecord.select().count() == 0
+    # The real Flask app saw no request: it can still be set up (Flask refuses that after a first request).
+    slack.flask_app.add_url_rule("/after-warm-up", "after_warm_up", lambda: "ok")
+
+
+def test_a_request_with_a_wrong_warm_up_marker_runs_normally(slack, fake):
+    body = urlencode({"command": "/slk-greet", "text": "Ana", "user_id": "U0ANA", "team_id": "T0TEAM",
+                      "channel_id": "C1", "trigger_id": "tw", "response_url": fake.response_url("warm"),
+                      "chatops_warm_up": "0" * 32})
+    response = slack.post(body, "application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert "Hello Ana" in fake.wait_for("response:warm")[0].body["text"]
+    assert slack.adapter.warm_ups == WARM_UP_REQUESTS
