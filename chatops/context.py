@@ -71,10 +71,24 @@ class ActionPress:
     router: "Router"
     outcome: str = "executed"  # what the audit event records; a handler may change it
     detail: str = ""
+    unit: Any = None  # the press's transaction (chatops.effects.Unit), for Router.run_approved
+    trace: Any = None
+    work_key: str | None = None
+    recorded: bool = False
 
     @property
     def payload(self) -> dict[str, Any]:
         return dict(self.action.arguments or {})
+
+    def record(self, outcome: str, detail: str = "") -> None:
+        """Audit the press now (``outcome``, ``detail``) instead of after the handler returns.
+
+        For a decision that must be on record before what follows it, like an approval before the
+        approved change runs (``Router.run_approved`` commits it first).
+        """
+        self.outcome, self.detail = outcome, detail
+        self.router.record_press(self, outcome, detail)
+        self.recorded = True
 
     def finish(self, state: str = "done", reply: Reply | None = None) -> None:
         """Mark the action used up (no button of it works again)."""

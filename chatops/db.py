@@ -6,6 +6,11 @@
 
 SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` write
 transactions (so concurrent writers queue instead of failing on upgrade).
+
+Every database :func:`connect` returns counts, per thread, the statements that
+write or lock rows (``writes()``): the router uses it to tell whether a handler
+wrote anything before it calls another system (chatops.effects), since no
+transaction may stay open across such a call.
 """
 from __future__ import annotations
 
@@ -21,6 +26,37 @@ DEFAULT_URL = "sqlite:///chatops.db"
 
 
 def connect(url: str | None = None, *, sqlite_synchronous: str = "NORMAL") -> peewee.Database:
+    return count_writes(_connect(url, sqlite_synchronous=sqlite_synchronous))
+
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+def count_writes(db: peewee.Database) -> peewee.Database:
+    """Count, per thread, the statements ``db`` runs that write or lock rows (see :func:`writes`)."""
+    if getattr(db, "_chatops_counting", False):
+        return db
+    execute = db.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        head = sql[:6].upper()
+        if head in _WRITE_VERBS or (head == "SELECT" and " FOR UPDATE" in sql) or head == "WITH R":
+            state = db._state
+            state.chatops_writes = getattr(state, "chatops_writes", 0) + 1
+        return execute(sql, params, *args, **kwargs)
+
+    db.execute_sql = execute_sql  # type: ignore[method-assign]
+    db._chatops_counting = True  # type: ignore[attr-defined]
+    return db
+
+
+def writes(db: peewee.Database | None = None) -> int:
+    """How many writing (or row-locking) statements this thread has run on ``db`` so far."""
+    db = db or database.obj
+    return getattr(db._state, "chatops_writes", 0)
+
+
+def _connect(url: str | None, *, sqlite_synchronous: str) -> peewee.Database:
     url = url or DEFAULT_URL
     if url.startswith("sqlite"):
         return _url_connect(

@@ -14,7 +14,25 @@ UNKNOWN_KEYWORD = "`{name}=` is not an argument of `{command}`."
 DUPLICATE_ARGUMENT = "`{param}` is given twice."
 DENIED = "You can't do that: {reason}."
 APOLOGY = "Sorry, something went wrong on our side. The team has been told; quote reference `{ref}` if you ask about it."
+APOLOGY_AFTER_CHANGE = ("The change was made in {system}, but something went wrong on our side while answering. "
+                        "The team has been told; don't run it again. Reference `{ref}`.")
 UNAVAILABLE = "The service is briefly unavailable (its database is not answering). Nothing was changed; please try again in a minute. Reference `{ref}`."
+# The database failed after a change had already been sent to another system: say what is known.
+UNAVAILABLE_AFTER_CALL = ("The service's database stopped answering after the change was sent to {system}. It is not "
+                          "lost: it is checked again automatically and you will be told the result. Don't run it "
+                          "again meanwhile. Reference `{ref}`.")
+OUTCOME_UNKNOWN = ("{system} was sent the change but gave no clear answer ({reason}), so it is not known yet "
+                   "whether it was made. Nothing is assumed: the same request is sent again automatically (it cannot be "
+                   "applied twice) and you will be told the result; you don't need to do anything. Reference "
+                   "`{ref}`.")
+BEING_MADE = "Its change is being made right now."
+IN_PROGRESS = "This is being done right now; its answer will follow. Nothing more was started."
+CHECKED_AGAIN = "Checked again with {system}: "
+NOT_ACCEPTED = ("The service is briefly unavailable (its database is not answering), so your request was not "
+                "taken. Nothing was done; please try again in a minute.")
+BUSY = "The bot is very busy right now and could not take this. Nothing was done; please try again in a minute."
+GAVE_UP = ("Your request could not be processed after {attempts} attempts ({reason}). {what} Reference `{ref}`.")
+LATE = "This answer is late: {why}."
 CONFIRM_PROMPT = "Check the change below, then press Confirm."
 CONFIRMED_ALREADY = "This was already {state}; nothing more was done."
 ACTION_EXPIRED = "This button has expired. Run the command again."

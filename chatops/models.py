@@ -239,7 +239,86 @@ class OutboundMessage(BaseModel):
         indexes = ((("platform", "state", "not_before"), False),)
 
 
+class WorkItem(BaseModel):
+    """Accepted work: one row per platform request the app acknowledged (chatops.work).
+
+    ``key`` is the platform's delivery id (a redelivery finds the row); ``kind`` names the handler
+    that runs it (an adapter registers one per kind); ``payload`` is what that handler needs.
+    """
+
+    key = peewee.CharField(max_length=200, unique=True)
+    kind = peewee.CharField(max_length=32)
+    payload = JSONField(default=dict)
+    state = peewee.CharField(max_length=16, default="queued")  # queued | running | done | dead | cancelled
+    attempts = peewee.IntegerField(default=0)
+    not_before = UTCDateTimeField(default=now_utc)
+    lease_owner = peewee.CharField(max_length=80, null=True)
+    lease_until = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=now_utc)
+    started_at = UTCDateTimeField(null=True)
+    finished_at = UTCDateTimeField(null=True)
+    correlation_id = peewee.CharField(max_length=40, default="")
+    error = peewee.TextField(default="")
+
+    class Meta:
+        table_name = "work_item"
+        indexes = ((("state", "not_before"), False), (("state", "lease_until"), False))
+
+
+class CommandRun(BaseModel):
+    """A handler run that reached a call to another system: enough to resume it (chatops.effects).
+
+    Written at the run's first external call, in the transaction that commits what the run had
+    claimed (its idempotency key, its button); ``state`` running → done | failed | unknown.
+    """
+
+    key = peewee.CharField(max_length=200, unique=True)
+    correlation_id = peewee.CharField(max_length=40, index=True)
+    command = peewee.CharField(max_length=64)
+    state = peewee.CharField(max_length=16, default="running")
+    context = JSONField(default=dict)  # arguments, invocation, who asked/approved, the run's time
+    lease_until = UTCDateTimeField(null=True)
+    checks = peewee.IntegerField(default=0)  # automatic reconcile attempts so far
+    next_check_at = UTCDateTimeField(null=True, index=True)
+    work_key = peewee.CharField(max_length=200, null=True)  # the work item that carried the run
+    reply = JSONField(null=True)
+    detail = peewee.TextField(default="")
+    created_at = UTCDateTimeField(default=now_utc)
+    updated_at = UTCDateTimeField(default=now_utc)
+
+    class Meta:
+        table_name = "command_run"
+        indexes = ((("state", "next_check_at"), False),)
+
+
+class ExternalCall(BaseModel):
+    """One call a run made to another system, in order (``seq``): the journal a resume replays.
+
+    Changing calls are written *before* they are sent (``attempted``, with the idempotency key), then
+    ``ok`` | ``failed`` (the other system said no: nothing changed) | ``unknown`` (no clear answer).
+    Lookups are written only when a changing call follows them, so a resume sees what the run saw.
+    """
+
+    run = peewee.ForeignKeyField(CommandRun, backref="calls", on_delete="CASCADE")
+    seq = peewee.IntegerField()
+    operation = peewee.CharField(max_length=100)
+    arguments = JSONField(default=dict)
+    mutating = peewee.BooleanField(default=False)
+    idempotency_key = peewee.CharField(max_length=200, default="")
+    state = peewee.CharField(max_length=16)
+    result = JSONField(null=True)
+    error = peewee.TextField(default="")
+    attempts = peewee.IntegerField(default=1)
+    created_at = UTCDateTimeField(default=now_utc)
+    finished_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "external_call"
+        indexes = ((("run", "seq"), True),)
+
+
 CORE_MODELS = [
     Tier, Community, CommunityLink, Person, Identity, Role, PersonRole, Membership,
     CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction, OutboundMessage, PlatformRoleMapping,
+    WorkItem, CommandRun, ExternalCall,
 ]

@@ -5,7 +5,10 @@
     reply = router.handle_action("<token>.confirm", Invocation(platform="slack", user_id="U1"))
 
 Per request: idempotency → command lookup → who is asking → policy → arguments
-→ handler, its writes and the audit event in one transaction. A user mistake
+→ handler, its writes and the audit event in one transaction — committed before and
+begun again after each call the handler makes to another system, so no transaction
+is open while a backend answers (chatops.effects: intent → call → outcome, resumable
+runs). A user mistake
 (:class:`~chatops.errors.UserError`) becomes an ephemeral reply and an audit
 event; anything else is logged with a correlation id and the user gets an
 apology quoting it — never a traceback.
@@ -22,17 +25,18 @@ from typing import Any, Callable
 
 import peewee
 
-from chatops import audit, identity, messages, outbox, parser
+from chatops import audit, effects, identity, messages, outbox, parser
 from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
+from chatops.effects import OutcomeUnknown, ReplayDiverged, Run, Unit
 from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
                             UsageError, UserError)
 from chatops.identity import Actor
 from chatops.invocation import Invocation, utcnow
-from chatops.models import CommandPolicy, IdempotencyRecord, PendingAction
+from chatops.models import CommandPolicy, CommandRun, ExternalCall, IdempotencyRecord, PendingAction
 from chatops.policy import Predicate, policy_from_row
-from chatops.reply import Button, Buttons, Fields, Reply, Text
+from chatops.reply import Button, Buttons, Destination, Fields, Reply, Text
 from chatops.settings import Settings
 
 log = logging.getLogger("chatops.router")
@@ -54,10 +58,32 @@ class _Trace:
     command: str = "?"
     actor: Actor | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def changes_done(self) -> list[str]:
+        """Changes another system confirmed in this request (whatever went wrong afterwards)."""
+        return [m.operation for run in self.runs for m in run.made if m.mutating and m.state == "ok"]
+
+    @property
+    def sent_change(self) -> str:
+        """The other system a change was (maybe) sent to in this request; "" when none was."""
+        for run in self.runs:
+            if any(m.mutating and m.state in ("attempted", "ok", "unknown") for m in run.made):
+                return run.system
+        return ""
 
 
 class _Replay(Exception):
     """Another delivery with the same idempotency key won the race."""
+
+
+class _Resume(Exception):
+    """The request belongs to a run that stopped half-way: resume it (outside the current transaction)."""
+
+    def __init__(self, run: CommandRun) -> None:
+        super().__init__(run.key)
+        self.run = run
 
 
 class Router:
@@ -66,17 +92,31 @@ class Router:
         self.registry = registry
         self.settings = settings or Settings()
         self.clock = clock
+        self.lease_seconds = _lease_seconds(self.settings)
 
     # ---- public entry points ----------------------------------------------------
-    def handle(self, invocation: Invocation) -> Reply:
-        """Run one command invocation; always returns a Reply."""
-        trace = _Trace(new_correlation_id(), invocation)
-        return self._boundary(trace, lambda: self._handle(invocation, trace))
+    def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
+        """Run one command invocation; always returns a Reply.
 
-    def handle_action(self, action_ref: str, invocation: Invocation) -> Reply:
+        ``raise_unavailable``: when the database is down, raise :class:`ServiceUnavailable` instead of
+        answering (the durable work queue retries the request later). ``work_key``: the work item
+        carrying the request (a resumable run remembers it).
+        """
+        trace = _Trace(new_correlation_id(), invocation)
+        return self._boundary(trace, lambda: self._handle(invocation, trace, work_key), raise_unavailable)
+
+    def handle_action(self, action_ref: str, invocation: Invocation, *, raise_unavailable: bool = False,
+                      work_key: str | None = None) -> Reply:
         """A button press: ``action_ref`` is the ``<token>.<verb>`` the button carried."""
         trace = _Trace(new_correlation_id(), invocation, command="button")
-        return self._boundary(trace, lambda: self._handle_action(action_ref, invocation, trace))
+        return self._boundary(trace, lambda: self._handle_action(action_ref, invocation, trace, work_key),
+                              raise_unavailable)
+
+    def resume(self, run: CommandRun, invocation: Invocation | None = None) -> Reply:
+        """Resume a run that stopped half-way or whose outcome is unknown (the reconcile sweep)."""
+        inv = invocation or Invocation(platform="console", user_id="system:reconcile")
+        trace = _Trace(run.correlation_id, inv, command=run.command)
+        return self._boundary(trace, lambda: self._resume(run, trace, inv), False)
 
     def policy_for(self, command: Command) -> Predicate:
         """The stored CommandPolicy override if there is one, else the command's code default."""
@@ -91,23 +131,40 @@ class Router:
         ]
 
     # ---- the one error boundary ---------------------------------------------------
-    def _boundary(self, trace: _Trace, run: Callable[[], Reply]) -> Reply:
+    def _boundary(self, trace: _Trace, run: Callable[[], Reply], raise_unavailable: bool = False) -> Reply:
         try:
             reply = run()
         except UserError as exc:
             self._audit_failure(trace, exc.outcome, exc.message)
             return Reply((Text(exc.user_message(), "error"),), ephemeral=True, correlation_id=trace.correlation_id)
+        except OutcomeUnknown as exc:
+            log.warning("outcome unknown [%s] in %s: %s", trace.correlation_id, trace.command, exc)
+            self._audit_failure(trace, "unknown", f"{exc.operation}: {exc.reason}; checked again automatically")
+            return Reply((Text(exc.user_message(trace.correlation_id), "warning"),), ephemeral=True,
+                         correlation_id=trace.correlation_id)
         except (ServiceUnavailable, *DatabaseErrors) as exc:
             log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
-            self._audit_failure(trace, "failed", f"service unavailable: {exc}")
-            return Reply((Text(messages.UNAVAILABLE.format(ref=trace.correlation_id), "error"),),
-                         ephemeral=True, correlation_id=trace.correlation_id)
+            if raise_unavailable:
+                raise ServiceUnavailable(str(exc)) from exc
+            system = trace.sent_change
+            if system:
+                self._audit_failure(trace, "unknown", f"service unavailable after a change was sent: {exc}")
+                text = messages.UNAVAILABLE_AFTER_CALL.format(system=system, ref=trace.correlation_id)
+            else:
+                self._audit_failure(trace, "failed", f"service unavailable: {exc}")
+                text = messages.UNAVAILABLE.format(ref=trace.correlation_id)
+            return Reply((Text(text, "error"),), ephemeral=True, correlation_id=trace.correlation_id)
         except Exception as exc:  # noqa: BLE001 - this is the boundary
             log.exception("unexpected error [%s] in %s for %s", trace.correlation_id, trace.command,
                           trace.invocation.actor_key)
-            self._audit_failure(trace, "failed", f"{type(exc).__name__}: {exc}")
-            return Reply((Text(messages.APOLOGY.format(ref=trace.correlation_id), "error"),),
-                         ephemeral=True, correlation_id=trace.correlation_id)
+            done = trace.changes_done
+            if done:  # the change was made; only the answer went wrong: say so, and audit the change
+                self._audit_failure(trace, "executed", f"{', '.join(done)} done; then {type(exc).__name__}: {exc}")
+                text = messages.APOLOGY_AFTER_CHANGE.format(system=trace.sent_change, ref=trace.correlation_id)
+            else:
+                self._audit_failure(trace, "failed", f"{type(exc).__name__}: {exc}")
+                text = messages.APOLOGY.format(ref=trace.correlation_id)
+            return Reply((Text(text, "error"),), ephemeral=True, correlation_id=trace.correlation_id)
         if reply.correlation_id is None:
             reply = reply.with_(correlation_id=trace.correlation_id)
         return reply
@@ -135,12 +192,12 @@ class Router:
         )
 
     # ---- commands -----------------------------------------------------------------
-    def _handle(self, inv: Invocation, trace: _Trace) -> Reply:
+    def _handle(self, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
         digest = _digest(inv)
         if inv.idempotency_key:
-            replay = self._replay(inv, trace, digest)
-            if replay is not None:
-                return replay
+            earlier = self._earlier(inv, trace, digest)
+            if earlier is not None:
+                return earlier
         _check_sizes(inv)
         if inv.command:
             name, rest = inv.command.lower().lstrip("/"), ""
@@ -169,31 +226,62 @@ class Router:
         raw = dict(inv.arguments) if inv.arguments is not None else parser.parse_raw(command, rest)
         values = parser.convert_all(command, raw, inv)
         trace.arguments = _masked(command, values)
-        return self._execute(command, trace.actor, inv, raw, values, trace, digest=digest)
+        return self._execute(command, trace.actor, inv, raw, values, trace, digest=digest, work_key=work_key)
 
     def _check_policy(self, command: Command, actor: Actor) -> None:
         denial = self.policy_for(command).check(actor)
         if denial is not None:
             raise PermissionDenied(denial.reason, denial.remedy)
 
-    def _replay(self, inv: Invocation, trace: _Trace, digest: str) -> Reply | None:
-        record = IdempotencyRecord.get_or_none(IdempotencyRecord.key == inv.idempotency_key)
+    def _earlier(self, inv: Invocation, trace: _Trace, digest: str) -> Reply | None:
+        """What an earlier delivery with the same idempotency key left: its reply, a run to resume, or None."""
+        key = inv.idempotency_key
+        record = IdempotencyRecord.get_or_none(IdempotencyRecord.key == key)
         if record is None:
             return None
         trace.correlation_id = record.correlation_id
         if record.digest != digest:
             raise Conflict(messages.KEY_REUSED)
-        self._audit(trace, "duplicate", f"repeated delivery of {inv.idempotency_key}")
+        if record.outcome == "pending":  # committed at a call to another system; the run never finished
+            run = CommandRun.get_or_none(CommandRun.key == key)
+            if run is not None and run.state in ("running", "unknown"):
+                return self._resume(run, trace, inv, same_request=True)
+            if run is not None and run.state == "done" and run.reply:
+                record.outcome, record.reply = "done", run.reply
+            else:  # it failed (or left nothing to resume): this delivery runs it again
+                (IdempotencyRecord.delete()
+                 .where((IdempotencyRecord.key == key) & (IdempotencyRecord.outcome == "pending")).execute())
+                trace.correlation_id = new_correlation_id()
+                return None
+        self._audit(trace, "duplicate", f"repeated delivery of {key}")
         return Reply.from_dict(record.reply or {}).with_(replayed=True, correlation_id=record.correlation_id)
 
     def _context(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str], trace: _Trace,
-                 confirmed: bool) -> Context:
+                 confirmed: bool, now: datetime | None = None) -> Context:
         return Context(invocation=inv, actor=actor, command=command, correlation_id=trace.correlation_id,
-                       now=self.clock(), settings=self.settings, router=self, confirmed=confirmed,
+                       now=now or self.clock(), settings=self.settings, router=self, confirmed=confirmed,
                        raw_arguments=raw)
 
+    def _run(self, unit: Unit, trace: _Trace, key: str, command: Command, inv: Invocation, raw: dict[str, str],
+             ctx: Context, *, finish: dict[str, Any], work_key: str | None, **extra: Any) -> Run:
+        """The journal of one handler run, and what a resume needs to run it again."""
+        context = {
+            "arguments": dict(raw), "invocation": _invocation_fields(inv), "confirmed": ctx.confirmed,
+            "now": ctx.now.isoformat(), "requester": ctx.actor.person.id, "finish": finish,
+            "approved_by": _who(ctx.approved_by), **extra,
+        }
+
+        def record(outcome: str, detail: str) -> None:
+            self._audit(trace, outcome, detail)
+
+        run = Run(key=key, correlation_id=trace.correlation_id, command=command.name, unit=unit, context=context,
+                  clock=self.clock, audit=record, lease_seconds=self.lease_seconds, work_key=work_key)
+        trace.runs.append(run)
+        return run
+
     def _deliver_posts(self, reply: Reply) -> None:
-        """Posts go through the outbox, in the handler's transaction: delivered once, even after a crash."""
+        """Posts go through the outbox, in the handler's transaction: they exist exactly when the change
+        that caused them committed (delivery is at least once: docs/execution.md)."""
         for post in reply.posts:
             outbox.enqueue(post.destination, post.reply.with_(correlation_id=reply.correlation_id),
                            now=self.clock(), correlation_id=reply.correlation_id or "", thread_id=post.thread_id)
@@ -214,23 +302,31 @@ class Router:
         return result
 
     def _execute(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str],
-                 values: dict[str, Any], trace: _Trace, *, digest: str) -> Reply:
+                 values: dict[str, Any], trace: _Trace, *, digest: str, work_key: str | None = None) -> Reply:
         ctx = self._context(command, actor, inv, raw, trace, confirmed=False)
         key = inv.idempotency_key
+        run: Run | None = None
         try:
-            with atomic():
+            with Unit() as unit:
                 if key:
                     self._claim_key(key, digest, trace)
-                reply = self._call(command, ctx, values)
+                run = self._run(unit, trace, key or f"run:{trace.correlation_id}", command, inv, raw, ctx,
+                                finish={"key": key, "digest": digest} if key else {}, work_key=work_key)
+                with effects.running(run):
+                    reply = self._call(command, ctx, values)
                 self._audit(trace, ctx.audit_outcome or ("executed" if command.mutates else "allowed"),
                             ctx.audit_detail)
                 if key:
                     _store_key(key, "done", reply)
+                run.finish(reply.to_dict())
                 return reply
         except _Replay:
-            return self._replay(inv, trace, digest) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
+            return self._earlier(inv, trace, digest) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
         except NeedsConfirmation as preview:
-            return self._preview(command, actor, inv, raw, trace, preview, key, digest)
+            return self._preview(command, actor, inv, raw, trace, preview, key, digest, run)
+        except BaseException as exc:
+            self._settle(run, exc, trace)
+            raise
 
     def _claim_key(self, key: str, digest: str, trace: _Trace) -> None:
         try:
@@ -238,10 +334,52 @@ class Router:
                 IdempotencyRecord.create(key=key, digest=digest, correlation_id=trace.correlation_id,
                                          created_at=self.clock())
         except peewee.IntegrityError:
-            raise _Replay() from None
+            mine = IdempotencyRecord.get_or_none((IdempotencyRecord.key == key)
+                                                 & (IdempotencyRecord.correlation_id == trace.correlation_id))
+            if mine is None:  # another delivery of the same request won
+                raise _Replay() from None
+
+    def _settle(self, run: Run | None, exc: BaseException, trace: _Trace) -> None:
+        """A run that committed something (it called another system) ended in an error: say so in its row.
+
+        Unknown outcomes stay resumable (effects set them); a database that went away leaves the run
+        ``running`` until its lease ends (then a redelivery, a press or the sweep resumes it). Any other
+        error is final: the run is ``failed``, its idempotency key is released (a redelivery runs it
+        again, as before it started), its Confirm button usable again, and an approval's requester told.
+        """
+        if run is None or run.row is None or isinstance(exc, (OutcomeUnknown, ServiceUnavailable, *DatabaseErrors)):
+            return
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: the process is stopping
+            return
+        detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        try:
+            with atomic():
+                (CommandRun.update(state="failed", lease_until=None, next_check_at=None, detail=detail[:2000],
+                                   updated_at=self.clock())
+                 .where((CommandRun.id == run.row.id) & (CommandRun.state == "running")).execute())
+                finish = run.context.get("finish") or {}
+                if finish.get("key"):
+                    (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
+                                                      & (IdempotencyRecord.outcome == "pending")).execute())
+                if finish.get("action") and run.context.get("kind") == "confirm":
+                    (PendingAction.update(state="pending")
+                     .where((PendingAction.token == finish["action"]) & (PendingAction.state == "running")).execute())
+                self._notify(run.context, f"could not be done: {detail.rstrip('.')}.", trace)
+        except DatabaseErrors:
+            log.exception("could not record the end of run %s", run.key)
+
+    def _notify(self, context: dict[str, Any], what: str, trace: _Trace) -> None:
+        """Tell an approval's requester how their request ended (in the current transaction)."""
+        notify = context.get("notify") or {}
+        if not notify.get("platform") or not notify.get("channel_id"):
+            return
+        text = f"Your request “{notify.get('summary', context.get('command', ''))}”, approved by " \
+               f"{notify.get('approver', 'an approver')}, {what}"
+        outbox.enqueue(Destination(notify["platform"], notify["channel_id"]), Reply.text(text), now=self.clock(),
+                       correlation_id=trace.correlation_id)
 
     def _preview(self, command: Command, actor: Actor, inv: Invocation, raw: dict[str, str], trace: _Trace,
-                 preview: NeedsConfirmation, key: str | None, digest: str) -> Reply:
+                 preview: NeedsConfirmation, key: str | None, digest: str, run: Run | None = None) -> Reply:
         token = secrets.token_urlsafe(18)
         blocks: list[Any] = [Text(f"{preview.summary}\n{messages.CONFIRM_PROMPT}")]
         if preview.changes:
@@ -265,61 +403,222 @@ class Router:
             self._audit(trace, "previewed", preview.summary)
             if key:
                 _store_key(key, "previewed", reply)
+            if run is not None:
+                run.finish(reply.to_dict(), detail="previewed")
+        return reply
+
+    # ---- resuming ---------------------------------------------------------------------
+    def _live(self, row: CommandRun) -> bool:
+        """Is a process working on this run right now (its lease not yet run out)?"""
+        return row.state == "running" and row.lease_until is not None and row.lease_until >= self.clock()
+
+    def _take(self, row: CommandRun) -> bool:
+        """Lease a stopped (or unknown) run for resuming; False when a live process still holds it."""
+        now = self.clock()
+        stopped = (CommandRun.state == "unknown") | (
+            (CommandRun.state == "running") & (CommandRun.lease_until.is_null() | (CommandRun.lease_until < now)))
+        with atomic():
+            return (CommandRun.update(state="running", lease_until=now + timedelta(seconds=self.lease_seconds),
+                                      updated_at=now)
+                    .where((CommandRun.id == row.id) & stopped).execute()) == 1
+
+    def _resume(self, row: CommandRun, trace: _Trace, inv: Invocation, *, same_request: bool = False) -> Reply:
+        """Run a stopped run's handler again from its journal (chatops.effects), or settle its calls alone."""
+        was = row.state
+        if not self._take(row):
+            fresh = CommandRun.get_or_none(CommandRun.id == row.id)
+            if fresh is not None and fresh.state == "done" and fresh.reply and same_request:
+                return Reply.from_dict(fresh.reply).with_(replayed=True, correlation_id=fresh.correlation_id)
+            if fresh is not None and fresh.state == "done":
+                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="done"))
+            if fresh is not None and fresh.state == "failed":
+                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="tried and it failed"))
+            raise ActionUnavailable(messages.IN_PROGRESS)
+        c = dict(row.context or {})
+        trace.correlation_id = row.correlation_id
+        trace.command = row.command
+        command = self.registry.get(row.command)
+        if command is None:
+            return self._settle_calls(row, trace, why="its command is not installed any more")
+        original = _invocation_from_fields(c.get("invocation") or {}, inv)
+        requester = identity.resolve(original, self.settings)
+        trace.actor = requester
+        raw = dict(c.get("arguments") or {})
+        values = parser.convert_all(command, raw, original)
+        trace.arguments = _masked(command, values)
+        now = datetime.fromisoformat(c["now"]) if c.get("now") else self.clock()
+        trace_ctx = _Trace(row.correlation_id, original, command=command.name, actor=requester,
+                           arguments=trace.arguments)
+        ctx = self._context(command, requester, original, raw, trace_ctx, confirmed=bool(c.get("confirmed")), now=now)
+        if c.get("approved_by"):
+            who = c["approved_by"]
+            ctx.approved_by = identity.resolve(Invocation(platform=who["platform"], user_id=who["user_id"],
+                                                          received_at=original.received_at), self.settings)
+        journal = list(ExternalCall.select().where(ExternalCall.run == row.id).order_by(ExternalCall.seq))
+        why = "after an unclear answer" if was == "unknown" else "after the process handling it stopped"
+        finish = c.get("finish") or {}
+        run: Run | None = None
+        try:
+            with Unit() as unit:
+                run = Run(key=row.key, correlation_id=row.correlation_id, command=command.name, unit=unit,
+                          context=c, clock=self.clock, audit=lambda o, d: self._audit(trace_ctx, o, d),
+                          lease_seconds=self.lease_seconds, work_key=row.work_key, journal=journal, row=row,
+                          resuming=True)
+                trace.runs.append(run)
+                with effects.running(run):
+                    reply = self._call(command, ctx, values)
+                if run.unreached():
+                    raise ReplayDiverged(f"{len(run.unreached())} change(s) of the journal were not reached")
+                outcome = ctx.audit_outcome or ("executed" if command.mutates else "allowed")
+                detail = ctx.audit_detail or ("confirmed" if ctx.confirmed else "")
+                self._audit(trace_ctx, outcome, f"{detail + '; ' if detail else ''}resumed {why}")
+                head = Text(messages.CHECKED_AGAIN.format(system=run.system) + "this is the result of your "
+                            "earlier request.")
+                reply = reply.with_(blocks=(head, *reply.blocks))
+                self._complete(finish, reply)
+                if command.mutates and outcome == "executed":
+                    self._notify(c, "is done (confirmed after a check).", trace_ctx)
+                run.finish(reply.to_dict(), detail=f"resumed {why}")
+                return reply
+        except ReplayDiverged as exc:
+            log.warning("run %s diverged on resume (%s): settling its calls on their own", row.key, exc)
+            return self._settle_calls(row, trace_ctx, why=str(exc))
+        except NeedsConfirmation as preview:
+            return self._preview(command, requester, original, raw, trace_ctx, preview, finish.get("key"),
+                                 finish.get("digest", ""), run)
+        except BaseException as exc:
+            self._settle(run, exc, trace_ctx)
+            raise
+
+    def _complete(self, finish: dict[str, Any], reply: Reply) -> None:
+        """What the run's original attempt would have marked done (in the current transaction)."""
+        if finish.get("key"):
+            _store_key(finish["key"], "done", reply)
+        if finish.get("action") and finish.get("state"):
+            (PendingAction.update(state=finish["state"], finished_at=self.clock(), result=reply.to_dict())
+             .where(PendingAction.token == finish["action"]).execute())
+
+    def _settle_calls(self, row: CommandRun, trace: _Trace, *, why: str) -> Reply:
+        """Send the run's unsettled changes again on their own (same idempotency keys) and say what came back."""
+        calls = [c for c in ExternalCall.select().where((ExternalCall.run == row.id) & ExternalCall.mutating)
+                 .order_by(ExternalCall.seq)]
+        pending = [c for c in calls if c.state in ("attempted", "unknown")]
+        trace.command = row.command
+        system = "the other system"
+        refused: list[str] = []
+        for entry in pending:
+            try:
+                effects.resend(entry, self.settings)
+            except Exception as exc:  # noqa: BLE001 - classified below, like any changing call
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                state = "unknown" if effects.outcome_unknown(exc) else "failed"
+                with atomic():
+                    (ExternalCall.update(state=state, error=message[:2000], attempts=ExternalCall.attempts + 1,
+                                         finished_at=self.clock()).where(ExternalCall.id == entry.id).execute())
+                    if state == "unknown":
+                        _still_unknown(row, self.clock(), message)
+                if state == "unknown":
+                    raise OutcomeUnknown(entry.operation, message, system=system) from exc
+                refused.append(message)
+                continue
+            with atomic():
+                (ExternalCall.update(state="ok", error="", attempts=ExternalCall.attempts + 1,
+                                     finished_at=self.clock()).where(ExternalCall.id == entry.id).execute())
+        done = [c.operation for c in calls if c.state == "ok"] + [c.operation for c in pending]
+        with atomic():
+            finish = (row.context or {}).get("finish") or {}
+            if refused:
+                text = (f"Checked again: `{row.command}` could not be done: {'; '.join(refused)} "
+                        f"Nothing was changed by it.")
+                reply = Reply((Text(text, "error"),), ephemeral=True, correlation_id=row.correlation_id)
+                self._audit(trace, "failed", f"checked again ({why}): refused: {'; '.join(refused)}"[:4000])
+                state = "failed"
+            else:
+                text = (f"Checked again: your earlier request `{row.command}` was done "
+                        f"({', '.join(sorted(set(done)))} confirmed by sending the same request again).")
+                reply = Reply((Text(text, "success"),), ephemeral=True, correlation_id=row.correlation_id)
+                self._audit(trace, "executed", f"checked again ({why}): {', '.join(sorted(set(done)))} confirmed")
+                self._notify(row.context or {}, "is done (confirmed after a check).", trace)
+                state = "done"
+            self._complete(finish, reply)
+            (CommandRun.update(state=state, lease_until=None, next_check_at=None, reply=reply.to_dict(),
+                               detail=f"settled on its own: {why}"[:2000], updated_at=self.clock())
+             .where(CommandRun.id == row.id).execute())
         return reply
 
     # ---- buttons ----------------------------------------------------------------------
-    def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace) -> Reply:
+    def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
         token, _, verb = (action_ref or "").strip().rpartition(".")
         if not token or not verb or len(token) > 64 or len(verb) > 32:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
         trace.actor = identity.resolve(inv, self.settings)
-        with atomic():
-            action = for_update(PendingAction.select().where(PendingAction.token == token)).first()
-            if action is None:
-                raise ActionUnavailable(messages.ACTION_UNKNOWN)
-            trace.correlation_id = action.correlation_id
-            trace.command = action.command or action.kind
-            trace.arguments = dict(action.arguments)
-            if action.kind != "confirm":
-                return self._custom_action(action, verb, inv, trace)
-            if verb not in ("confirm", "cancel"):
-                raise ActionUnavailable(messages.ACTION_UNKNOWN)
-            if action.state != "pending":
-                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
-            if action.requester_id != trace.actor.person.id:
-                raise PermissionDenied(f"only the person who asked ({action.requester.name}) can {verb} this",
-                                       "Run the command yourself if you need the change.")
-            if self.clock() > action.expires_at:
-                raise ActionUnavailable(messages.ACTION_EXPIRED)
-            claimed = (PendingAction.update(state="running")
-                       .where((PendingAction.token == token) & (PendingAction.state == "pending")).execute())
-            if claimed != 1:
-                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="handled"))
-            if verb == "cancel":
-                reply = Reply((Text(messages.CANCELLED),), ephemeral=True, correlation_id=action.correlation_id)
-                self._finish(action, "cancelled", reply)
-                self._audit(trace, "cancelled")
+        run: Run | None = None
+        try:
+            with Unit() as unit:
+                action = for_update(PendingAction.select().where(PendingAction.token == token)).first()
+                if action is None:
+                    raise ActionUnavailable(messages.ACTION_UNKNOWN)
+                trace.correlation_id = action.correlation_id
+                trace.command = action.command or action.kind
+                trace.arguments = dict(action.arguments)
+                if action.kind != "confirm":
+                    return self._custom_action(unit, action, verb, inv, trace, work_key)
+                if verb not in ("confirm", "cancel"):
+                    raise ActionUnavailable(messages.ACTION_UNKNOWN)
+                if action.requester_id != trace.actor.person.id:
+                    raise PermissionDenied(f"only the person who asked ({action.requester.name}) can {verb} this",
+                                           "Run the command yourself if you need the change.")
+                if action.state == "running" and verb == "confirm":
+                    stopped = _stopped_run(f"confirm:{token}")
+                    if stopped is not None:
+                        if self._live(stopped):
+                            raise ActionUnavailable(messages.IN_PROGRESS)
+                        raise _Resume(stopped)
+                if action.state != "pending":
+                    raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
+                if self.clock() > action.expires_at:
+                    raise ActionUnavailable(messages.ACTION_EXPIRED)
+                claimed = (PendingAction.update(state="running")
+                           .where((PendingAction.token == token) & (PendingAction.state == "pending")).execute())
+                if claimed != 1:
+                    raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="handled"))
+                if verb == "cancel":
+                    reply = Reply((Text(messages.CANCELLED),), ephemeral=True, correlation_id=action.correlation_id)
+                    self._finish(action, "cancelled", reply)
+                    self._audit(trace, "cancelled")
+                    return reply
+                command = self.registry.get(action.command)
+                if command is None:
+                    raise ActionUnavailable(messages.ACTION_UNKNOWN)
+                self._check_policy(command, trace.actor)  # roles may have changed since the preview
+                original = _invocation_from_fields(action.invocation, inv)
+                values = parser.convert_all(command, dict(action.arguments), original)
+                trace.arguments = _masked(command, values)
+                ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
+                run = self._run(unit, trace, f"confirm:{token}", command, original, dict(action.arguments), ctx,
+                                finish={"action": token, "state": "done"}, work_key=work_key, kind="confirm")
+                with effects.running(run):
+                    reply = self._call(command, ctx, values)
+                self._finish(action, "done", reply)
+                self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
+                run.finish(reply.to_dict())
                 return reply
-            command = self.registry.get(action.command)
-            if command is None:
-                raise ActionUnavailable(messages.ACTION_UNKNOWN)
-            self._check_policy(command, trace.actor)  # roles may have changed since the preview
-            original = _invocation_from_fields(action.invocation, inv)
-            values = parser.convert_all(command, dict(action.arguments), original)
-            trace.arguments = _masked(command, values)
-            ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
-            reply = self._call(command, ctx, values)
-            self._finish(action, "done", reply)
-            self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
-            return reply
+        except _Resume as stopped:
+            return self._resume(stopped.run, trace, inv)
+        except BaseException as exc:
+            self._settle(run, exc, trace)
+            raise
 
     def run_approved(self, press: ActionPress, command_name: str, raw_arguments: dict[str, str],
-                     invocation_fields: dict[str, Any]) -> Reply:
+                     invocation_fields: dict[str, Any], *, summary: str = "") -> Reply:
         """Run a stored command as its original requester, approved by ``press.actor``.
 
-        For an approval button's handler: call it inside the press (same transaction), after
-        ``press.finish()`` retired the request. The handler sees ``ctx.confirmed`` and
-        ``ctx.approved_by``; the run is audited ``executed`` under the request's correlation id.
+        For an approval button's handler: call it inside the press, after ``press.finish()`` retired
+        the request and ``press.record("approved", …)`` audited the decision. The decision commits
+        before the command runs (its calls to other systems must not run inside a transaction), so a
+        crash or an unclear answer leaves a run that a later press of the same button, or the
+        reconcile sweep, completes. The handler sees ``ctx.confirmed`` and ``ctx.approved_by``; the
+        run is audited ``executed`` under the request's correlation id.
         """
         command = self.registry.get(command_name)
         if command is None:
@@ -332,31 +631,96 @@ class Router:
         trace.arguments = _masked(command, values)
         ctx = self._context(command, requester, original, dict(raw_arguments), trace, confirmed=True)
         ctx.approved_by = press.actor
-        reply = self._call(command, ctx, values)
+        notify = {}
+        if invocation_fields.get("platform") and invocation_fields.get("channel_id"):
+            notify = {"platform": invocation_fields["platform"], "channel_id": invocation_fields["channel_id"],
+                      "summary": summary or command.name, "approver": press.actor.label}
+        unit = press.unit
+        run = self._run(unit, trace, f"action:{press.action.token}", command, original, dict(raw_arguments), ctx,
+                        finish={}, work_key=press.work_key, kind="approved", verb=press.verb, notify=notify)
+        if press.trace is not None:
+            press.trace.runs.append(run)
+        if unit is not None:
+            run.store()
+            unit.commit()  # the decision is final before anything is sent to another system
+        try:
+            with effects.running(run):
+                reply = self._call(command, ctx, values)
+        except BaseException as exc:
+            self._settle(run, exc, trace)
+            raise
         self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
+        run.finish(reply.to_dict())
         return reply
 
-    def _custom_action(self, action: PendingAction, verb: str, inv: Invocation, trace: _Trace) -> Reply:
+    def _custom_action(self, unit: Unit, action: PendingAction, verb: str, inv: Invocation, trace: _Trace,
+                       work_key: str | None = None) -> Reply:
         handler = self.registry.action_handlers.get((action.kind, verb))
         if handler is None:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
         if action.state != "pending":
+            stopped = _stopped_run(f"action:{action.token}")
+            if stopped is not None:
+                if self._live(stopped):
+                    raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state)
+                                            + " " + messages.BEING_MADE)
+                if (stopped.context or {}).get("verb") == verb:
+                    raise _Resume(stopped)
+                raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state)
+                                        + " Its change is being checked with the other system.")
             raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
         if self.clock() > action.expires_at:
             raise ActionUnavailable(messages.ACTION_EXPIRED)
         trace.command = f"{action.command or action.kind}:{verb}"
         press = ActionPress(action=action, verb=verb, actor=trace.actor, invocation=inv,
-                            correlation_id=action.correlation_id, now=self.clock(), router=self)
+                            correlation_id=action.correlation_id, now=self.clock(), router=self,
+                            unit=unit, trace=trace, work_key=work_key)
         result = handler(press)
         reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text("Done."))
         reply = reply.with_(correlation_id=action.correlation_id)
         self._deliver_posts(reply)
-        self._audit(trace, press.outcome, press.detail or verb)
+        if not press.recorded:
+            self._audit(trace, press.outcome, press.detail or verb)
         return reply
+
+    def record_press(self, press: ActionPress, outcome: str, detail: str) -> None:
+        """``press.record``: the press's audit event, now (before anything else the handler does)."""
+        trace = press.trace if press.trace is not None else _Trace(press.correlation_id, press.invocation,
+                                                                    actor=press.actor)
+        self._audit(trace, outcome, detail)
 
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())
          .where(PendingAction.token == action.token).execute())
+
+
+def _stopped_run(key: str) -> CommandRun | None:
+    """The run under ``key`` if it stopped half-way or its outcome is unknown (a live one counts too:
+    resuming it then answers "in progress")."""
+    run = CommandRun.get_or_none(CommandRun.key == key)
+    return run if run is not None and run.state in ("running", "unknown") else None
+
+
+def _still_unknown(row: CommandRun, now: datetime, detail: str) -> None:
+    checks = row.checks
+    wait = effects.CHECK_BACKOFF[min(checks, len(effects.CHECK_BACKOFF) - 1)]
+    (CommandRun.update(state="unknown", lease_until=None, detail=detail[:2000], updated_at=now,
+                       next_check_at=now + timedelta(seconds=wait))
+     .where(CommandRun.id == row.id).execute())
+
+
+def _who(actor: Actor | None) -> dict[str, str] | None:
+    if actor is None or actor.identity is None:
+        return None
+    return {"platform": actor.identity.platform, "user_id": actor.identity.user_id}
+
+
+def _lease_seconds(settings: Settings) -> float:
+    try:
+        value = float(settings.get("CHATOPS_WORK_LEASE_SECONDS"))
+    except (KeyError, ValueError):
+        return effects.DEFAULT_LEASE_SECONDS
+    return max(5.0, value)
 
 
 # Column sizes of what adapters put in an Invocation: a longer value is a malformed request.

@@ -43,6 +43,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATOPS_TEST_PG_URL", "",
             "Tests only: the PostgreSQL that PostgreSQL-specific tests (concurrency) use when the suite runs on "
             "SQLite. Empty: postgresql://postgres@127.0.0.1:5432/test."),
+    Setting("CHATOPS_WORKERS", "16",
+            "Threads in this process that run accepted work (commands, button presses, forms, DMs) from the durable "
+            "work queue. 0: this process only accepts work and `chatops worker` processes run it (PostgreSQL)."),
+    Setting("CHATOPS_WORK_LEASE_SECONDS", "60",
+            "How long a worker holds a piece of work (and a run its journal) without renewing the lease; work "
+            "whose worker died is taken up again after this. Renewed every third of it while running."),
+    Setting("CHATOPS_WORK_MAX_ATTEMPTS", "5",
+            "Attempts at one piece of work (a crash, a database outage, an error count) before it is "
+            "dead-lettered: the user is told and the audit trail says so."),
+    Setting("CHATOPS_WORK_QUEUE_LIMIT", "500",
+            "Accepted work waiting to run beyond which new requests are refused at once with a \"busy, try "
+            "again\" answer (audited `refused`)."),
+    Setting("CHATOPS_WORK_POLL_SECONDS", "1",
+            "How often idle workers look for work accepted by other processes (work accepted in the same "
+            "process wakes them at once)."),
+    Setting("CHATOPS_DRAIN_SECONDS", "25",
+            "On SIGTERM or SIGINT: seconds to finish work already running before exiting; what is left stays "
+            "in the database and runs at the next start."),
+    Setting("CHATOPS_RECONCILE_MAX_CHECKS", "12",
+            "Automatic checks of a change whose outcome is unknown (the same request sent again, with back-off "
+            "from 30 s to an hour) before it waits for a person (`chatops work resolve`)."),
+    Setting("CHATOPS_AUDIT_SPOOL", "",
+            "File for audit events that could not be written because the database was down; they are added "
+            "to the audit trail once it answers again. Empty: `chatops-audit-spool.jsonl` next to the SQLite "
+            "database, or in the working directory."),
     Setting("CHATOPS_ADMIN_LOCKOUT_ATTEMPTS", "5",
             "Admin panel: failed sign-ins for one username within the lockout window that lock it."),
     Setting("CHATOPS_ADMIN_LOCKOUT_MINUTES", "15",
@@ -74,7 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`package.module:Class` to your own."),
     Setting("CHATOPS_BACKEND_URL", "", "Ops http backend: the API's base URL, like `https://ops.internal/api/`."),
     Setting("CHATOPS_BACKEND_TOKEN", "", "Ops http backend: sent as `Authorization: Bearer TOKEN`."),
-    Setting("CHATOPS_BACKEND_TIMEOUT_SECONDS", "10", "Ops http backend: seconds to wait for an answer."),
+    Setting("CHATOPS_BACKEND_TIMEOUT_SECONDS", "10",
+            "Ops http backend: the most seconds one call may take, all of it (connecting, sending, the answer's "
+            "headers and body). A change whose answer does not arrive in time is `unknown` and checked again."),
     Setting("CHATOPS_OPS_APPROVALS_SLACK_CHANNEL", "",
             "Slack channel id (`C…`) for approval requests made on Slack (and from the console or web "
             "playground) when a command's ops policy names none. Empty: such requests are refused, saying so."),

@@ -250,9 +250,9 @@ def approval_button(press: ActionPress) -> Reply:
         return Reply((Text(f"Rejected by {press.actor.label}: {summary} (asked by {requester}). "
                            "Nothing was changed."),), posts=notify)
     press.finish("approved")
-    press.outcome = "approved"
-    press.detail = f"approved by {press.actor.label}"
-    result = press.router.run_approved(press, command, dict(payload.get("arguments") or {}), invocation)
+    press.record("approved", f"approved by {press.actor.label}")  # on record before the change is sent
+    result = press.router.run_approved(press, command, dict(payload.get("arguments") or {}), invocation,
+                                       summary=summary)
     head = Text(f"Approved by {press.actor.label}: {summary} (asked by {requester}).", "success")
     return Reply((head, *result.blocks), posts=notify)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
+from chatops import effects
 from chatops.errors import NotFound, UserError
 from chatops.settings import Settings
 
@@ -30,9 +31,20 @@ from chatops.settings import Settings
 
 
 class BackendError(UserError):
-    """A backend call failed; nothing is reported as done. Audited ``failed``."""
+    """A backend call failed; nothing is reported as done. Audited ``failed``.
+
+    ``outcome_unknown``: for a change, True when the backend may have applied it all the same (the
+    request went out, the answer did not come back clearly); the run is then ``unknown`` and checked
+    again with the same idempotency key (chatops.effects). False: the backend did not apply it.
+    """
 
     outcome = "failed"
+    outcome_unknown = False
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome_unknown: bool | None = None) -> None:
+        super().__init__(message, hint=hint)
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
 
 
 class BackendNotFound(NotFound):
@@ -48,11 +60,18 @@ class BackendUnavailable(BackendError):
     """Timeout, connection refused, 5xx: the company's system did not answer properly."""
 
 
+class BackendOutcomeUnknown(BackendUnavailable):
+    """A change went out and no clear answer came back (timeout after sending, 5xx, dropped
+    connection, malformed answer): it may have been applied."""
+
+    outcome_unknown = True
+
+
 class BackendRejected(BackendError):
     """The backend answered ``{"ok": false, "error": ...}``: it refused or failed the change."""
 
     def __init__(self, message: str, *, code: str = "", hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, outcome_unknown=False)
         self.code = code
 
 
@@ -194,12 +213,19 @@ class Disbursement:
 
 @dataclass(frozen=True)
 class ChangeRequest:
-    """Who asks a backend for a change, and the correlation id to quote (also its idempotency key)."""
+    """Who asks a backend for a change, the correlation id to quote, and the idempotency key.
+
+    ``idempotency_key`` is the same for every attempt of one change (a retry after a timeout, a
+    resume after a crash): a backend applies a key once and answers any repeat with the first
+    result. :func:`load_backend`'s journal fills it in (``<correlation id>:<operation>:<record>``)
+    when it is empty.
+    """
 
     correlation_id: str
     actor: str
     at: datetime
     approved_by: str | None = None
+    idempotency_key: str = ""
 
     @classmethod
     def of(cls, ctx: Any) -> "ChangeRequest":
@@ -250,14 +276,88 @@ def _backend_class(path: str) -> type:
         raise RuntimeError(f"CHATOPS_BACKEND={path!r} does not name a backend class ({exc})") from exc
 
 
-def load_backend(settings: Settings) -> Backend:
-    """The backend ``CHATOPS_BACKEND`` names (``demo``, ``http`` or ``package.module:Class``).
-
-    The class is built with ``Class.from_settings(settings)`` when it has that, else ``Class()``.
-    """
+def _raw_backend(settings: Settings) -> Backend:
     cls = _backend_class(settings.get("CHATOPS_BACKEND").strip())
     factory = getattr(cls, "from_settings", None)
     return factory(settings) if factory is not None else cls()
+
+
+def load_backend(settings: Settings) -> Backend:
+    """The backend ``CHATOPS_BACKEND`` names (``demo``, ``http`` or ``package.module:Class``), journaled.
+
+    The class is built with ``Class.from_settings(settings)`` when it has that, else ``Class()``.
+    Every method call goes through :func:`chatops.effects.call` (see :class:`Journaled`): no
+    database transaction is open while the backend answers, and changes are intent → call → outcome.
+    """
+    return Journaled(_raw_backend(settings))
+
+
+def _record_type(backend: Any, method: str) -> Any:
+    """The record class a backend method returns (for rebuilding journaled results)."""
+    for owner in (Backend, type(backend)):
+        fn = getattr(owner, method, None)
+        if fn is None:
+            continue
+        try:
+            hint = typing.get_type_hints(fn).get("return")
+        except Exception:  # noqa: BLE001 - an unresolvable annotation: no rebuilding
+            continue
+        if hint is not None and dataclasses.is_dataclass(hint):
+            return hint
+    return None
+
+
+class Journaled:
+    """A backend whose every call goes through the run's journal (chatops.effects).
+
+    A method is a *change* when it takes a ``change=`` keyword (a :class:`ChangeRequest`), a
+    lookup otherwise; a change without ``idempotency_key`` gets one. Attributes that are not
+    methods (``name``, ``id_formats``) are the backend's own.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.system = getattr(backend, "system_name", "the payments system")
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._backend, name)
+        if name.startswith("_") or not callable(target):
+            return target
+        record = _record_type(self._backend, name)
+        decode = (lambda data, cls=record: parse(cls, data)) if record is not None else None
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            change = kwargs.get("change")
+            mutating = isinstance(change, ChangeRequest)
+            key = ""
+            if mutating:
+                if not change.idempotency_key:
+                    subject = str(args[0]) if args else ""
+                    change = dataclasses.replace(change, idempotency_key=f"{change.correlation_id}:{name}:{subject}")
+                    kwargs["change"] = change
+                key = change.idempotency_key
+            return effects.call(f"ops.{name}", target, *args, mutating=mutating, idempotency_key=key,
+                                decode=decode, system=self.system, **kwargs)
+
+        call.__name__ = name
+        return call
+
+    @property
+    def raw(self) -> Any:
+        """The backend itself (calls bypass the journal: tests, tools)."""
+        return self._backend
+
+    @property  # type: ignore[misc]
+    def __class__(self):  # noqa: D105 - ``isinstance(backend, HttpBackend)`` keeps working in plugins
+        return type(self._backend)
+
+
+def _resolve(operation: str, settings: Settings):
+    return getattr(_raw_backend(settings), operation.partition(".")[2])
+
+
+effects.register_resolver("ops", _resolve)
+effects.journal_type(ChangeRequest)
 
 
 def check_id(backend: Backend, kind: str, value: str) -> str:

@@ -4,8 +4,12 @@
     backend = DemoBackend()
     backend.batch("B-1042").failure_code          # "R03"
 
-It uses the app's database, so a change and its audit event commit in the
-router's one transaction (or neither does). Migration: 101_ops_demo.py.
+It keeps its tables in the app's database but behaves like the company's own
+system would: each change commits on its own (the router's transaction is not
+open while a backend answers, see chatops.effects), and a change is applied
+once per idempotency key — a repeat with the same key gets the first answer
+(``demo_applied_change``), as docs/ops.md asks of every backend.
+Migrations: 101_ops_demo.py, 103_ops_demo_idempotency.py.
 """
 from __future__ import annotations
 
@@ -13,9 +17,13 @@ from datetime import datetime
 
 import peewee
 
-from chatops.models import BaseModel, UTCDateTimeField
+import functools
+from typing import Any, Callable, TypeVar
+
+from chatops.db import atomic
+from chatops.models import BaseModel, JSONField, UTCDateTimeField
 from chatops.ops.backend import (Account, BackendNotFound, BackendRejected, CardAttempt, ChangeRequest,
-                                 Disbursement, Event, Item, Payment, PayoutBatch, Seller)
+                                 Disbursement, Event, Item, Payment, PayoutBatch, Seller, parse, to_json)
 from chatops.settings import Settings
 
 
@@ -134,8 +142,45 @@ class DemoEvent(BaseModel):
         table_name = "demo_event"
 
 
+class DemoAppliedChange(BaseModel):
+    """A change the demo backend applied, by idempotency key, with the answer it gave."""
+
+    key = peewee.CharField(max_length=200, unique=True)
+    operation = peewee.CharField(max_length=64)
+    result = JSONField()
+    applied_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "demo_applied_change"
+
+
 DEMO_MODELS = [DemoAccount, DemoSeller, DemoPayoutBatch, DemoItem, DemoPayment, DemoCardAttempt,
-               DemoDisbursement, DemoEvent]
+               DemoDisbursement, DemoEvent, DemoAppliedChange]
+
+R = TypeVar("R")
+
+
+def once_per_key(record: type) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A change method applied at most once per ``change.idempotency_key``, in its own transaction."""
+
+    def wrap(method: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(method)
+        def apply(self, *args: Any, change: ChangeRequest, **kwargs: Any) -> R:
+            key = change.idempotency_key
+            with atomic():
+                if key:
+                    done = DemoAppliedChange.get_or_none(DemoAppliedChange.key == key)
+                    if done is not None:
+                        return parse(record, done.result)
+                result = method(self, *args, change=change, **kwargs)
+                if key:
+                    DemoAppliedChange.create(key=key[:200], operation=method.__name__, result=to_json(result),
+                                             applied_at=change.at)
+                return result
+
+        return apply
+
+    return wrap
 
 
 def _events(subject: str) -> tuple[Event, ...]:
@@ -223,7 +268,8 @@ class DemoBackend:
         return Disbursement(r.account_id, r.status, r.amount_minor, r.currency, r.balance_minor, r.hold_reason,
                             r.batch_id, r.expected_at, _events(f"disbursement:{r.account_id}"))
 
-    # ---- changes (in the caller's transaction) ---------------------------------------
+    # ---- changes (each in its own transaction, once per idempotency key) --------------------
+    @once_per_key(Account)
     def change_email(self, account_id: str, new_email: str, *, change: ChangeRequest) -> Account:
         row = self._account_row(account_id)
         if row.status == "closed":
@@ -240,6 +286,7 @@ class DemoBackend:
                   f"{old} → {new_email} by {_who(change)}; verification e-mail sent")
         return self.account(account_id)
 
+    @once_per_key(Seller)
     def remove_seller_fee(self, seller_id: str, reason: str, *, change: ChangeRequest) -> Seller:
         row = DemoSeller.get_or_none(DemoSeller.id == seller_id)
         if row is None:
@@ -249,6 +296,7 @@ class DemoBackend:
                   f"{row.fee_bps / 100:g}% → 0% by {_who(change)}: {reason}")
         return self.seller(seller_id)
 
+    @once_per_key(Account)
     def unlock_account(self, account_id: str, reason: str, *, change: ChangeRequest) -> Account:
         row = self._account_row(account_id)
         if row.status != "locked":
@@ -258,6 +306,7 @@ class DemoBackend:
         add_event(f"account:{account_id}", change.at, "Account unlocked", f"by {_who(change)}: {reason}")
         return self.account(account_id)
 
+    @once_per_key(Account)
     def resend_verification(self, account_id: str, *, change: ChangeRequest) -> Account:
         row = self._account_row(account_id)
         if row.email_verified:

@@ -3,37 +3,91 @@
     CHATOPS_BACKEND=http
     CHATOPS_BACKEND_URL=https://ops.internal.example.com/chatops/
     CHATOPS_BACKEND_TOKEN=...            # sent as Authorization: Bearer ...
-    CHATOPS_BACKEND_TIMEOUT_SECONDS=10
+    CHATOPS_BACKEND_TIMEOUT_SECONDS=10   # the whole call: connect, send, headers and body
 
 Every answer is ``{"ok": true, "data": {...}}`` or ``{"ok": false, "error":
 {"code": "...", "message": "..."}}``. The HTTP status decides first (401/403: the
 token; 404: no such record; 5xx: the backend's error), whatever the body; then
 timeouts, connection errors, malformed JSON and ``ok: false`` all become a clear :class:`BackendError`
-the router shows and audits (``failed``) — never a pretended success. Changes
-carry ``Idempotency-Key`` (the correlation id and the operation), so a retried
-request is safe for the company's side to deduplicate. Standard library only.
+the router shows and audits — never a pretended success.
+
+The timeout bounds the whole call: a watchdog shuts the socket at the deadline, so a
+server that trickles its headers or body cannot hold a command longer than
+``CHATOPS_BACKEND_TIMEOUT_SECONDS``.
+
+Changes carry ``Idempotency-Key`` (``ChangeRequest.idempotency_key``: the same for
+every attempt of one change), which the company's side must honour. What is known
+after a failed change decides how it is reported: nothing sent (the connection was
+refused, the name did not resolve), refused credentials, 404 and ``ok: false`` mean
+*not changed* (``failed``); a timeout or a dropped connection after the request went
+out, a 5xx and a malformed answer mean *may have changed*
+(:class:`~chatops.ops.backend.BackendOutcomeUnknown`): the run is ``unknown`` and
+the same request is sent again to find out (chatops.effects). Standard library only.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import socket
-import urllib.error
+import ssl
+import threading
+import time
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from chatops.ops.backend import (GENERIC_ID, Account, BackendError, BackendMalformed, BackendNotFound,
-                                 BackendRejected, BackendUnavailable, ChangeRequest, Disbursement, Item, Payment,
-                                 PayoutBatch, Seller, parse)
+                                 BackendOutcomeUnknown, BackendRejected, BackendUnavailable, ChangeRequest,
+                                 Disbursement, Item, Payment, PayoutBatch, Seller, parse)
 from chatops.settings import Settings
 
 MAX_BODY = 2 * 1024 * 1024
+SYSTEM = "The payments system"
+
+
+class _Deadline:
+    """Shuts a connection's socket when the time is up, whatever it is blocked in."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        self._sock = sock  # kept: http.client lets go of it once a closing response is read
+        self._timer.start()
+
+    def left(self) -> float:
+        return max(0.001, self.ends - time.monotonic())
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _unknown(message: str, reason: str, hint: str | None = None) -> BackendOutcomeUnknown:
+    exc = BackendOutcomeUnknown(message, hint=hint)
+    exc.reason = reason
+    return exc
 
 
 class HttpBackend:
     """The :class:`~chatops.ops.backend.Backend` over HTTP + JSON."""
 
     name = "http"
+    system_name = "the payments system"
     id_formats = {kind: GENERIC_ID for kind in ("account", "seller", "item", "payment", "batch")}
 
     def __init__(self, base_url: str, token: str = "", timeout: float = 10.0) -> None:
@@ -41,6 +95,10 @@ class HttpBackend:
             raise BackendUnavailable("The ops backend is not configured (CHATOPS_BACKEND_URL is empty).",
                                      hint="Ask a chatops admin to set it.")
         self.base_url = base_url.rstrip("/") + "/"
+        parsed = urllib.parse.urlsplit(self.base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise BackendUnavailable(f"CHATOPS_BACKEND_URL {base_url!r} is not an http:// or https:// URL.",
+                                     hint="Ask a chatops admin to fix it.")
         self.token = token
         self.timeout = timeout
 
@@ -50,16 +108,24 @@ class HttpBackend:
             timeout = float(settings.get("CHATOPS_BACKEND_TIMEOUT_SECONDS"))
         except ValueError:
             raise BackendUnavailable("CHATOPS_BACKEND_TIMEOUT_SECONDS is not a number of seconds.") from None
+        if not timeout > 0:
+            raise BackendUnavailable("CHATOPS_BACKEND_TIMEOUT_SECONDS must be more than 0.")
         return cls(settings.get("CHATOPS_BACKEND_URL"), settings.get("CHATOPS_BACKEND_TOKEN"), timeout)
 
     # ---- transport ---------------------------------------------------------------------
     def _url(self, *parts: str) -> str:
         return self.base_url + "/".join(urllib.parse.quote(p, safe="") for p in parts)
 
+    def _connection(self, url: urllib.parse.SplitResult) -> http.client.HTTPConnection:
+        if url.scheme == "https":
+            return http.client.HTTPSConnection(url.hostname, url.port, timeout=self.timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
+
     def call(self, method: str, parts: tuple[str, ...], body: dict[str, Any] | None = None, *,
              change: ChangeRequest | None = None, kind: str = "", record_id: str = "") -> Any:
         """One request; returns the answer's ``data`` or raises a BackendError subclass."""
-        headers = {"Accept": "application/json", "User-Agent": "chatops-ops/1"}
+        headers = {"Accept": "application/json", "User-Agent": "chatops-ops/1", "Connection": "close"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
@@ -68,50 +134,95 @@ class HttpBackend:
             headers["Content-Type"] = "application/json"
         if change is not None:
             headers["X-Correlation-Id"] = change.correlation_id
-            headers["Idempotency-Key"] = f"{change.correlation_id}:{parts[-1]}:{'/'.join(parts[:-1])}"
-        request = urllib.request.Request(self._url(*parts), data=data, headers=headers, method=method)
-        what = "the change was not confirmed, so check the record before trying again" if change else \
-            "nothing was changed"
+            headers["Idempotency-Key"] = change.idempotency_key or \
+                f"{change.correlation_id}:{parts[-1]}:{'/'.join(parts[:-1])}"
+        url = urllib.parse.urlsplit(self._url(*parts))
+        target = url.path + (f"?{url.query}" if url.query else "")
+        deadline = _Deadline(self.timeout)
+        conn = self._connection(url)
+        response: http.client.HTTPResponse | None = None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, raw = response.status, response.read(MAX_BODY + 1)
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read(MAX_BODY + 1)
-        except (TimeoutError, socket.timeout):
-            raise BackendUnavailable(f"The payments system did not answer within {self.timeout:g} s; {what}.",
-                                     hint="Try again in a minute.") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                raise BackendUnavailable(f"The payments system did not answer within {self.timeout:g} s; {what}.",
+            try:
+                conn.connect()
+            except (TimeoutError, socket.timeout):
+                raise BackendUnavailable(f"{SYSTEM} could not be reached within {self.timeout:g} s; nothing was "
+                                         "changed.", hint="Try again in a minute.") from None
+            except OSError as exc:
+                raise BackendUnavailable(f"{SYSTEM} can't be reached ({exc.strerror or exc}); nothing was changed.",
                                          hint="Try again in a minute.") from None
-            raise BackendUnavailable(f"The payments system can't be reached ({exc.reason}); {what}.",
-                                     hint="Try again in a minute.") from None
-        except (ConnectionError, OSError) as exc:
-            raise BackendUnavailable(f"The payments system dropped the connection ({exc}); {what}.",
-                                     hint="Try again in a minute.") from None
-        return self._answer(status, raw, what, kind, record_id)
+            deadline.watch(conn.sock)
+            try:
+                conn.sock.settimeout(deadline.left())
+                conn.request(method, target, body=data, headers=headers)
+                response = conn.getresponse()
+                status = response.status
+                raw = self._read(response, deadline)
+            except (TimeoutError, socket.timeout, http.client.HTTPException, OSError) as exc:
+                timed_out = deadline.fired or isinstance(exc, (TimeoutError, socket.timeout))
+                if change is None:
+                    if timed_out:
+                        raise BackendUnavailable(f"{SYSTEM} did not answer within {self.timeout:g} s; nothing was "
+                                                 "changed.", hint="Try again in a minute.") from None
+                    raise BackendUnavailable(f"{SYSTEM} dropped the connection ({exc}); nothing was changed.",
+                                             hint="Try again in a minute.") from None
+                if timed_out:
+                    raise _unknown(f"{SYSTEM} did not answer within {self.timeout:g} s, so it is not known whether "
+                                   "the change was made.", f"no answer within {self.timeout:g} s") from None
+                raise _unknown(f"{SYSTEM} dropped the connection after the change was sent ({exc}), so it is not "
+                               "known whether it was made.", "the connection was dropped") from None
+        finally:
+            deadline.cancel()
+            if response is not None:
+                response.close()
+            conn.close()
+        return self._answer(status, raw, change is not None, kind, record_id)
 
-    def _answer(self, status: int, raw: bytes, what: str, kind: str, record_id: str) -> Any:
+    def _read(self, response: http.client.HTTPResponse, deadline: _Deadline) -> bytes:
+        """The body, at most MAX_BODY + 1 bytes, each read bounded by what is left of the deadline."""
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BODY:
+            if response.fp is not None and getattr(response.fp, "raw", None) is not None:
+                sock = getattr(response.fp.raw, "_sock", None)
+                if sock is not None:
+                    sock.settimeout(deadline.left())
+            chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+            if deadline.fired:
+                raise TimeoutError("deadline")
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+
+    def _answer(self, status: int, raw: bytes, changing: bool, kind: str, record_id: str) -> Any:
         """Status first (401/403, 404, 5xx mean the same whatever the body, which may be empty or HTML),
-        then the JSON envelope."""
+        then the JSON envelope. For a change, an answer that says nothing clear is an unknown outcome."""
+        def unclear(what: str, reason: str) -> BackendError:
+            if changing:
+                return _unknown(f"{SYSTEM} {what}, so it is not known whether the change was made.", reason)
+            return BackendMalformed(f"{SYSTEM} {what}; nothing was changed.")
+
         if status in (401, 403):
-            raise BackendUnavailable(f"The payments system refused chatops's credentials (HTTP {status}): check "
+            raise BackendUnavailable(f"{SYSTEM} refused chatops's credentials (HTTP {status}): check "
                                      "CHATOPS_BACKEND_TOKEN; nothing was changed.",
                                      hint="Ask a chatops admin to check CHATOPS_BACKEND_TOKEN.")
         if status == 404:
             raise BackendNotFound(kind or "record", record_id)
         if status >= 500:
-            raise BackendUnavailable(f"The payments system had an error (HTTP {status}); {what}.",
+            if changing:
+                raise _unknown(f"{SYSTEM} had an error (HTTP {status}) after the change was sent, so it is not known "
+                               "whether it was made.", f"HTTP {status}")
+            raise BackendUnavailable(f"{SYSTEM} had an error (HTTP {status}); nothing was changed.",
                                      hint="Try again in a few minutes; if it persists, tell the payments team.")
         if len(raw) > MAX_BODY:
-            raise BackendMalformed(f"The payments system sent an answer that is too large; {what}.")
+            raise unclear("sent an answer that is too large", "an answer that is too large")
         try:
             doc = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError):
-            raise BackendMalformed(f"The payments system sent an answer that is not JSON (HTTP {status}); "
-                                   f"{what}.") from None
+            raise unclear(f"sent an answer that is not JSON (HTTP {status})", "an answer that is not JSON") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("ok"), bool):
-            raise BackendMalformed(f"The payments system's answer lacks the `ok` field (HTTP {status}); {what}.")
+            raise unclear(f"sent an answer that lacks the `ok` field (HTTP {status})", "an answer without `ok`")
         if not doc["ok"]:
             error = doc.get("error") if isinstance(doc.get("error"), dict) else {}
             code = str(error.get("code") or "")
@@ -119,14 +230,14 @@ class HttpBackend:
             if code == "not_found":
                 raise BackendNotFound(kind or "record", record_id)
             if code == "unauthorized":
-                raise BackendUnavailable("The payments system refused chatops's credentials: check "
+                raise BackendUnavailable(f"{SYSTEM} refused chatops's credentials: check "
                                          "CHATOPS_BACKEND_TOKEN; nothing was changed.",
                                          hint="Ask a chatops admin to check CHATOPS_BACKEND_TOKEN.")
-            raise BackendRejected(f"The payments system refused: {message}", code=code)
+            raise BackendRejected(f"{SYSTEM} refused: {message}", code=code)
         if status >= 300:
-            raise BackendMalformed(f"The payments system answered HTTP {status} with ok=true; {what}.")
+            raise unclear(f"answered HTTP {status} with ok=true", f"HTTP {status} with ok=true")
         if "data" not in doc:
-            raise BackendMalformed(f"The payments system's answer has no `data`; {what}.")
+            raise unclear("sent an answer without `data`", "an answer without `data`")
         return doc["data"]
 
     def _get(self, cls: type, kind: str, record_id: str, *parts: str) -> Any:
@@ -136,11 +247,13 @@ class HttpBackend:
               change: ChangeRequest) -> Any:
         payload = {**body, "requested_by": change.actor, "approved_by": change.approved_by,
                    "correlation_id": change.correlation_id}
+        data = self.call("POST", parts, payload, change=change, kind=kind, record_id=record_id)
         try:
-            return parse(cls, self.call("POST", parts, payload, change=change, kind=kind, record_id=record_id), kind)
+            return parse(cls, data, kind)
         except BackendMalformed as exc:
-            raise BackendMalformed(f"{exc.message.rstrip('.')}; the change was not confirmed, so check the record "
-                                   "before trying again.") from None
+            raise _unknown(f"{exc.message.rstrip('.')}, so it is not known whether the change was made.",
+                           exc.message.rstrip(".").removeprefix("The backend's answer has ")
+                           .removeprefix("The backend sent ")) from None
 
     # ---- lookups -----------------------------------------------------------------------
     def account(self, account_id: str) -> Account:

@@ -148,8 +148,8 @@ def test_approve_by_a_second_lead_runs_the_change_exactly_once(runner):
     approval = PendingAction.get(PendingAction.kind == "approval")
     assert approval.state == "approved"
     # Sam's own press denied; Lee's ran it once; Liv's second press refused (audited "refused")
-    assert _outcomes(approval.correlation_id) == ["previewed", "pending_approval", "denied", "executed", "approved",
-                                                  "refused"]
+    assert _outcomes(approval.correlation_id) == ["previewed", "pending_approval", "denied", "approved", "attempted",
+                                                  "executed", "refused"]
     executed = AuditEvent.get((AuditEvent.correlation_id == approval.correlation_id) & (AuditEvent.outcome == "executed"))
     assert executed.actor.startswith(f"discord:{SAM}") and f"approved by discord:{LEE}" in executed.detail
 

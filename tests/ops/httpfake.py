@@ -16,6 +16,8 @@ class FakeOpsApi:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], tuple[int, bytes]] = {}
         self.hanging: set[tuple[str, str]] = set()
+        self.dropping: set[tuple[str, str]] = set()
+        self.trickling: dict[tuple[str, str], float] = {}
         self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()
         api = self
@@ -32,6 +34,26 @@ class FakeOpsApi:
                 key = (self.command, self.path)
                 if key in api.hanging:
                     api.release.wait(10)
+                    return
+                if key in api.trickling:  # headers at once, then the body a byte at a time
+                    total = api.trickling[key]
+                    payload = json.dumps({"ok": True, "data": {}}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    for byte in payload:
+                        if api.release.wait(total / len(payload)):
+                            return
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
+                if key in api.dropping:  # read the request, then close without a word
+                    self.close_connection = True
+                    self.connection.shutdown(2)
                     return
                 status, payload = api.routes.get(key, (404, json.dumps(
                     {"ok": False, "error": {"code": "not_found", "message": "no such record"}}).encode()))
@@ -55,6 +77,14 @@ class FakeOpsApi:
 
     def ok(self, method: str, path: str, data: Any) -> None:
         self.route(method, path, 200, {"ok": True, "data": data})
+
+    def trickle(self, method: str, path: str, seconds: float) -> None:
+        """Answer at once, but send the body a byte at a time over ``seconds``."""
+        self.trickling[(method, "/api" + path)] = seconds
+
+    def drop(self, method: str, path: str) -> None:
+        """Close the connection after reading the request, without answering."""
+        self.dropping.add((method, "/api" + path))
 
     def hang(self, method: str, path: str) -> None:
         self.hanging.add((method, "/api" + path))

@@ -52,9 +52,12 @@ def test_approval_executes_once_under_one_correlation_id(ops):
     assert fee() == 0
     events = list(AuditEvent.select().where(AuditEvent.correlation_id == sent.reply.correlation_id)
                   .order_by(AuditEvent.seq))
-    assert [e.outcome for e in events] == ["previewed", "pending_approval", "executed", "approved"]
-    assert "approved by slack:U_LEE" in events[2].detail
-    assert events[2].actor.startswith("slack:U_SAM")  # runs as the requester
+    # The decision is on record before the change is sent; the change is intent, then outcome.
+    assert [e.outcome for e in events] == ["previewed", "pending_approval", "approved", "attempted", "executed"]
+    assert "approved by slack:U_LEE" in events[2].detail and events[2].actor.startswith("slack:U_LEE")
+    assert "ops.remove_seller_fee" in events[3].detail and "idempotency key" in events[3].detail
+    assert "approved by slack:U_LEE" in events[4].detail
+    assert events[4].actor.startswith("slack:U_SAM")  # runs as the requester
     notice = OutboundMessage.get(OutboundMessage.channel_id == "C_SUPPORT")  # the requester is told
     assert "approved by slack:U_LEE" in Reply.from_dict(notice.reply).plain_text()
     twice = ops.runner.press(post.reply.button_ids()["Approve"], as_=ops.LIV)
@@ -67,7 +70,8 @@ def test_requester_cannot_approve_even_holding_the_role(ops):
     refused = ops.runner.press(post.reply.button_ids()["Approve"], as_=ops.LEE)
     assert refused.outcome == "denied" and "a second person must approve" in refused.text
     assert fee() == 300
-    assert ops.runner.press(post.reply.button_ids()["Approve"], as_=ops.LIV).outcome == "approved"
+    approved = ops.runner.press(post.reply.button_ids()["Approve"], as_=ops.LIV)
+    assert [e.outcome for e in approved.audit] == ["approved", "attempted", "executed"]
     assert fee() == 0
 
 
@@ -108,7 +112,7 @@ def test_policy_switches_approval_on_for_any_command_with_its_channel_role_and_t
     assert post.destination.platform == "discord" and post.destination.channel_id == "900"
     assert DemoAccount.get_by_id("acct_1002").email == "bob@example.org"
     r.clock.advance(minutes=4)
-    assert r.press(post.reply.button_ids()["Approve"], as_=ops.SUE).outcome == "approved"
+    assert "approved" in [e.outcome for e in r.press(post.reply.button_ids()["Approve"], as_=ops.SUE).audit]
     assert DemoAccount.get_by_id("acct_1002").email == "b9@example.org"
 
 

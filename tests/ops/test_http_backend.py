@@ -69,7 +69,9 @@ def test_a_change_posts_with_idempotency_key_and_is_audited(http_ops, api):
     assert post["body"]["approved_by"].startswith("slack:U_LEE")
     cid = sent.reply.correlation_id
     assert post["headers"]["X-Correlation-Id"] == cid
-    assert post["headers"]["Idempotency-Key"] == f"{cid}:fee-removal:sellers/sel_1"
+    assert post["headers"]["Idempotency-Key"] == f"{cid}:remove_seller_fee:sel_1"
+    attempted = AuditEvent.get(AuditEvent.outcome == "attempted")
+    assert f"idempotency key {cid}:remove_seller_fee:sel_1" in attempted.detail
 
 
 def _failing_change(http_ops, api) -> object:
@@ -78,21 +80,16 @@ def _failing_change(http_ops, api) -> object:
 
 
 @pytest.mark.parametrize("setup,message", [
-    (lambda api: api.hang("POST", "/accounts/acct_1/email"),
-     "did not answer within 0.3 s; the change was not confirmed"),
-    (lambda api: api.route("POST", "/accounts/acct_1/email", 500, b"<html>Internal Server Error</html>"),
-     "had an error (HTTP 500)"),
-    (lambda api: api.route("POST", "/accounts/acct_1/email", 200, b'{"ok": true, "data": {"id": "acct_1",'),
-     "not JSON"),
-    (lambda api: api.ok("POST", "/accounts/acct_1/email", {"id": "acct_1"}),
-     "has no `name` in account"),
     (lambda api: api.route("POST", "/accounts/acct_1/email", 200,
                            {"ok": False, "error": {"code": "mailer_down", "message": "mail service is down"}}),
      "The payments system refused: mail service is down"),
     (lambda api: api.ok("POST", "/accounts/acct_1/email", to_json(ACCOUNT)),  # 200, but nothing changed
      "still has cora@example.com; the e-mail address was not changed"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 403, b""),
+     "refused chatops's credentials (HTTP 403)"),
 ])
-def test_failed_changes_are_audited_failures_never_success(http_ops, api, setup, message):
+def test_refused_changes_are_audited_failures_never_success(http_ops, api, setup, message):
+    """The backend said no (or said, in its answer, that nothing changed): `failed`, and the user is told."""
     api.ok("GET", "/accounts/acct_1", to_json(ACCOUNT))
     setup(api)
     result = _failing_change(http_ops, api)
@@ -100,7 +97,57 @@ def test_failed_changes_are_audited_failures_never_success(http_ops, api, setup,
     assert "Done" not in result.text
     assert result.outcome == "failed"
     outcomes = [e.outcome for e in AuditEvent.select().order_by(AuditEvent.seq)]
-    assert outcomes == ["previewed", "failed"]
+    assert outcomes == ["previewed", "attempted", "failed"]
+
+
+CHANGED = {**to_json(ACCOUNT), "email": "new@example.com", "email_verified": False}
+
+
+@pytest.mark.parametrize("setup,reason", [
+    (lambda api: api.hang("POST", "/accounts/acct_1/email"), "no answer within 0.3 s"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 500, b"<html>Internal Server Error</html>"),
+     "HTTP 500"),
+    (lambda api: api.route("POST", "/accounts/acct_1/email", 200, b'{"ok": true, "data": {"id": "acct_1",'),
+     "an answer that is not JSON"),
+    (lambda api: api.ok("POST", "/accounts/acct_1/email", {"id": "acct_1"}), "no `name` in account"),
+    (lambda api: api.drop("POST", "/accounts/acct_1/email"), "the connection was dropped"),
+])
+def test_unclear_answers_to_a_change_are_unknown_then_settled_by_the_same_request(http_ops, api, setup, reason):
+    """A change that went out without a clear answer is never reported as failed ("nothing changed") nor
+    done: it is `unknown`, and pressing Confirm again sends the same request (same Idempotency-Key)."""
+    api.ok("GET", "/accounts/acct_1", to_json(ACCOUNT))
+    setup(api)
+    http_ops.invoke("change-email acct_1 new@example.com", as_=Cast.SAM)
+    preview = http_ops.last
+    result = http_ops.press("Confirm", as_=Cast.SAM)
+    assert "not known yet whether it was made" in result.text and reason in result.text
+    assert "Nothing was changed" not in result.text and "Done" not in result.text
+    assert [e.outcome for e in result.audit] == ["attempted", "unknown"]
+    key = api.requests[-1]["headers"]["Idempotency-Key"]
+    assert key in result.audit[0].detail
+    # The backend answers properly now (it applied the change the first time, or applies it now).
+    api.hanging.clear()
+    api.dropping.clear()
+    api.ok("POST", "/accounts/acct_1/email", CHANGED)
+    again = http_ops.press("Confirm", as_=Cast.SAM, result=preview)
+    assert "Checked again with the payments system" in again.text and "now new@example.com" in again.text
+    assert [e.outcome for e in again.audit] == ["attempted", "executed"]
+    posts = [r for r in api.requests if r["method"] == "POST"]
+    assert len(posts) == 2 and {p["headers"]["Idempotency-Key"] for p in posts} == {key}
+    # The lookups were not made again: the resumed run saw what the first attempt saw.
+    assert len([r for r in api.requests if r["method"] == "GET"]) == 2  # preview + first confirm
+    assert "already" in http_ops.press("Confirm", as_=Cast.SAM, result=preview).text
+
+
+def test_the_timeout_bounds_the_whole_call_even_a_trickled_body(api):
+    """Each byte arriving in time must not extend the call: the deadline covers connect, headers and body."""
+    import time
+
+    api.trickle("GET", "/batches/B-1", seconds=6)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="did not answer within 0.5 s; nothing was changed"):
+        HttpBackend(api.url, timeout=0.5).batch("B-1")
+    assert time.monotonic() - started < 3  # the body would take 6 s
 
 
 def test_slow_lookup_times_out_with_a_clear_message(http_ops, api):

@@ -130,8 +130,9 @@ def test_idempotency_replays_the_first_outcome_and_refuses_other_arguments(ops):
     assert lookups[1].reply.replayed and lookups[0].text == lookups[1].text
 
 
-def test_change_and_audit_commit_together_or_not_at_all(make_runner):
-    """A handler that fails after the demo backend wrote leaves neither the change nor an `executed` event."""
+def test_a_handler_failing_after_the_change_says_the_change_was_made(make_runner):
+    """The backend made the change, then the handler crashed: neither the user nor the audit trail is told
+    "nothing changed" (the backend's change is not ours to roll back)."""
     group = CommandGroup("ops-tx-test")
 
     @group.command(category=Category.INTERNAL_TASK, mutates=True)
@@ -143,7 +144,30 @@ def test_change_and_audit_commit_together_or_not_at_all(make_runner):
     from tests.ops.conftest import cast
     ops = cast(make_runner(group))
     result = ops.runner.invoke("email-then-crash acct_1002", as_=ops.SAM)
-    assert result.outcome == "failed" and "Sorry, something went wrong" in result.text
-    assert email_of("acct_1002") == "bob@example.org"
-    assert not DemoEvent.select().where(DemoEvent.label == "E-mail address changed").exists()
-    assert not AuditEvent.select().where(AuditEvent.outcome == "executed").exists()
+    assert email_of("acct_1002") == "crash@example.com"
+    assert "The change was made in the payments system" in result.text and "don't run it again" in result.text
+    assert [e.outcome for e in result.audit] == ["attempted", "executed"]
+    assert "ops.change_email done; then RuntimeError: boom after the write" in result.audit[-1].detail
+    assert not AuditEvent.select().where(AuditEvent.outcome == "failed").exists()
+
+
+def test_database_writes_before_a_backend_call_are_refused_and_rolled_back(make_runner):
+    """No transaction may stay open while a backend answers: a handler that writes first is told so loudly."""
+    from chatops.models import Tier
+
+    group = CommandGroup("ops-order-test")
+
+    @group.command(category=Category.INTERNAL_TASK, mutates=True)
+    def write_then_call(ctx: Context, account: str) -> str:
+        """Write, then call the backend."""
+        Tier.create(slug="written-first", name="Written first")
+        load_backend(ctx.settings).change_email(account, "order@example.com", change=ChangeRequest.of(ctx))
+        return "done"
+
+    from tests.ops.conftest import cast
+    ops = cast(make_runner(group))
+    result = ops.runner.invoke("write-then-call acct_1002", as_=ops.SAM)
+    assert "Sorry, something went wrong" in result.text
+    assert result.outcome == "failed" and "after the handler wrote to the database" in result.audit[-1].detail
+    assert email_of("acct_1002") == "bob@example.org"  # the call was never made
+    assert not Tier.select().where(Tier.slug == "written-first").exists()  # the write was rolled back

@@ -87,9 +87,10 @@ def test_an_ops_change_is_approved_in_the_approvals_channel_and_runs_exactly_onc
     assert DemoSeller.get_by_id("sel_2001").fee_bps == 0
     assert DemoEvent.select().where(DemoEvent.label == "Seller fee removed").count() == 1
     events = list(AuditEvent.select().where(AuditEvent.command == "remove-seller-fee").order_by(AuditEvent.seq))
-    assert [e.outcome for e in events] == ["previewed", "pending_approval", "executed", "refused", "refused"]
-    assert events[2].actor.startswith("slack:U0SAM") and "approved by slack:U0LEE" in events[2].detail
-    assert [e.actor[:11] for e in events[3:]] == ["slack:U0LEE", "slack:U0LIV"]   # the late presses
+    assert [e.outcome for e in events] == ["previewed", "pending_approval", "attempted", "executed", "refused",
+                                           "refused"]
+    assert events[3].actor.startswith("slack:U0SAM") and "approved by slack:U0LEE" in events[3].detail
+    assert [e.actor[:11] for e in events[4:]] == ["slack:U0LEE", "slack:U0LIV"]   # the late presses
     assert AuditEvent.select().where(AuditEvent.outcome == "approved").count() == 1
     assert AuditEvent.select().where(AuditEvent.outcome == "denied").count() == 1   # the requester's own press
     slack.adapter.sender.stop()                                   # let it record what it delivered
