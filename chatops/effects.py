@@ -60,6 +60,20 @@ log = logging.getLogger("chatops.effects")
 DEFAULT_LEASE_SECONDS = 60.0
 # After an unknown outcome: check again after these many seconds (then the last one, until the limit).
 CHECK_BACKOFF = (30, 60, 120, 300, 600, 1800, 3600)
+DEFAULT_MAX_CHECKS = 12
+
+
+def mark_unknown(row: CommandRun, now: datetime, detail: str, max_checks: int = DEFAULT_MAX_CHECKS) -> bool:
+    """The run's outcome is unknown (in the open transaction): schedule its next automatic check, or stop
+    checking after ``max_checks`` (a person settles it: ``chatops work resolve``). True when it stopped."""
+    checks = (CommandRun.get_by_id(row.id).checks if row.id else row.checks) + 1
+    gave_up = checks >= max_checks
+    wait = CHECK_BACKOFF[min(checks - 1, len(CHECK_BACKOFF) - 1)]
+    (CommandRun.update(state="unknown", lease_until=None, updated_at=now, detail=detail[:2000], checks=checks,
+                       next_check_at=None if gave_up else now + timedelta(seconds=wait))
+     .where(CommandRun.id == row.id).execute())
+    row.checks = checks
+    return gave_up
 
 
 class ExternalCallInTransaction(ChatOpsError, RuntimeError):
@@ -77,14 +91,16 @@ class OutcomeUnknown(ChatOpsError):
     """A changing call got no clear answer: it may or may not have been made. The run is
     ``unknown`` until a check (the same request again) settles it."""
 
-    def __init__(self, operation: str, reason: str, *, system: str = "the other system") -> None:
+    def __init__(self, operation: str, reason: str, *, system: str = "the other system", gave_up: bool = False) -> None:
         super().__init__(f"{operation}: {reason}")
         self.operation = operation
         self.reason = reason
         self.system = system
+        self.gave_up = gave_up  # the automatic checks stopped: a person must look
 
     def user_message(self, ref: str) -> str:
-        text = messages.OUTCOME_UNKNOWN.format(system=self.system, reason=self.reason.rstrip("."), ref=ref)
+        template = messages.OUTCOME_STILL_UNKNOWN if self.gave_up else messages.OUTCOME_UNKNOWN
+        text = template.format(system=self.system, reason=self.reason.rstrip("."), ref=ref)
         return text[:1].upper() + text[1:]
 
 
@@ -316,6 +332,7 @@ class Run:
     row: CommandRun | None = None
     resuming: bool = False
     system: str = "the other system"
+    max_checks: int = DEFAULT_MAX_CHECKS
     made: list[_Made] = field(default_factory=list)
 
     # ---- the row ----------------------------------------------------------------------
@@ -409,6 +426,10 @@ class Run:
             self.unit.commit()
 
     def _after_error(self, made: _Made, exc: BaseException) -> None:
+        if not isinstance(exc, Exception):
+            # KeyboardInterrupt, SystemExit: the process is stopping mid-call. Touch nothing: the journal
+            # says `attempted`, and once the run's lease runs out a resume settles it (like after kill -9).
+            return
         try:
             self.unit.resume()
         except Exception:  # the database went away during the call: the journal still says attempted
@@ -424,15 +445,13 @@ class Run:
         now = self.clock()
         (ExternalCall.update(state=made.state, error=made.error, finished_at=now)
          .where(ExternalCall.id == made.row_id).execute())
+        gave_up = False
         if unknown:
-            checks = self.row.checks if self.row is not None else 0
-            (CommandRun.update(state="unknown", lease_until=None, updated_at=now, detail=made.error,
-                               next_check_at=now + timedelta(seconds=CHECK_BACKOFF[min(checks, len(CHECK_BACKOFF) - 1)]))
-             .where(CommandRun.id == self.row.id).execute())
+            gave_up = mark_unknown(self.row, now, made.error, self.max_checks)
         self.unit.commit()  # survives the rollback of the handler's transaction
         if unknown and not isinstance(exc, OutcomeUnknown):
             reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-            raise OutcomeUnknown(made.operation, reason, system=self.system) from exc
+            raise OutcomeUnknown(made.operation, reason, system=self.system, gave_up=gave_up) from exc
 
 
 @contextlib.contextmanager

@@ -26,6 +26,9 @@ OUTCOME_UNKNOWN = ("{system} was sent the change but gave no clear answer ({reas
                    "applied twice) and you will be told the result; you don't need to do anything. Reference "
                    "`{ref}`.")
 BEING_MADE = "Its change is being made right now."
+OUTCOME_STILL_UNKNOWN = ("{system} still gives no clear answer about the change ({reason}) after repeated checks, "
+                         "so it is not known whether it was made. A person from the team will check it and tell "
+                         "you; please don't run it again meanwhile. Reference `{ref}`.")
 IN_PROGRESS = "This is being done right now; its answer will follow. Nothing more was started."
 CHECKED_AGAIN = "Checked again with {system}: "
 NOT_ACCEPTED = ("The service is briefly unavailable (its database is not answering), so your request was not "

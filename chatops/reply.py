@@ -94,6 +94,9 @@ class Reply:
     posts: tuple[Post, ...] = ()
     # True when this reply is a stored answer returned for a repeated delivery.
     replayed: bool = False
+    # True when the reply says a change's outcome is not known yet and an automatic check follows
+    # (a re-run for that check need not repeat it to the user).
+    checking: bool = False
 
     @classmethod
     def of(cls, *blocks: Block | str, ephemeral: bool = False, posts: tuple[Post, ...] = ()) -> "Reply":

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import peewee
 
-from chatops import audit, effects, identity, messages, outbox, parser
+from chatops import audit, effects, identity, messages, outbox, parser, spool
 from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
@@ -93,6 +93,7 @@ class Router:
         self.settings = settings or Settings()
         self.clock = clock
         self.lease_seconds = _lease_seconds(self.settings)
+        self.max_checks = _int_setting(self.settings, "CHATOPS_RECONCILE_MAX_CHECKS", effects.DEFAULT_MAX_CHECKS, 1)
 
     # ---- public entry points ----------------------------------------------------
     def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
@@ -112,11 +113,14 @@ class Router:
         return self._boundary(trace, lambda: self._handle_action(action_ref, invocation, trace, work_key),
                               raise_unavailable)
 
-    def resume(self, run: CommandRun, invocation: Invocation | None = None) -> Reply:
-        """Resume a run that stopped half-way or whose outcome is unknown (the reconcile sweep)."""
+    def resume(self, run: CommandRun, invocation: Invocation | None = None) -> Reply | None:
+        """Resume a run that stopped half-way or whose outcome is unknown (the reconcile sweep);
+        None when another process holds it."""
+        if not self._take(run):
+            return None
         inv = invocation or Invocation(platform="console", user_id="system:reconcile")
         trace = _Trace(run.correlation_id, inv, command=run.command)
-        return self._boundary(trace, lambda: self._resume(run, trace, inv), False)
+        return self._boundary(trace, lambda: self._resume(run, trace, inv, taken=True), False)
 
     def policy_for(self, command: Command) -> Predicate:
         """The stored CommandPolicy override if there is one, else the command's code default."""
@@ -139,9 +143,13 @@ class Router:
             return Reply((Text(exc.user_message(), "error"),), ephemeral=True, correlation_id=trace.correlation_id)
         except OutcomeUnknown as exc:
             log.warning("outcome unknown [%s] in %s: %s", trace.correlation_id, trace.command, exc)
-            self._audit_failure(trace, "unknown", f"{exc.operation}: {exc.reason}; checked again automatically")
+            then = "a person must check it (chatops work resolve)" if exc.gave_up else "checked again automatically"
+            self._audit_failure(trace, "unknown", f"{exc.operation}: {exc.reason}; {then}")
+            if exc.gave_up:
+                log.error("run [%s] %s: outcome still unknown after the automatic checks; settle it with "
+                          "`chatops work resolve`", trace.correlation_id, trace.command)
             return Reply((Text(exc.user_message(trace.correlation_id), "warning"),), ephemeral=True,
-                         correlation_id=trace.correlation_id)
+                         correlation_id=trace.correlation_id, checking=not exc.gave_up)
         except (ServiceUnavailable, *DatabaseErrors) as exc:
             log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
             if raise_unavailable:
@@ -170,15 +178,20 @@ class Router:
         return reply
 
     def _audit_failure(self, trace: _Trace, outcome: str, detail: str) -> None:
+        event = self._event(trace, outcome, detail)
         try:
-            self._audit(trace, outcome, detail)
-        except Exception:  # the database may be the thing that is down
-            log.exception("could not audit [%s] %s %s", trace.correlation_id, trace.command, outcome)
+            audit.record(**event)
+        except Exception as exc:  # the database may be the thing that is down: keep it for later
+            log.error("could not audit [%s] %s %s (%s): spooled", trace.correlation_id, trace.command, outcome, exc)
+            try:
+                spool.append(self.settings, event)
+            except OSError:
+                log.exception("could not spool the audit event [%s] either", trace.correlation_id)
 
-    def _audit(self, trace: _Trace, outcome: str, detail: str = "") -> None:
+    def _event(self, trace: _Trace, outcome: str, detail: str = "") -> dict[str, Any]:
         inv = trace.invocation
         actor = trace.actor
-        audit.record(
+        return dict(
             correlation_id=trace.correlation_id,
             actor=actor.label if actor else inv.actor_key,
             actor_person_id=actor.person.id if actor else None,
@@ -190,6 +203,9 @@ class Router:
             detail=detail,
             at=self.clock(),
         )
+
+    def _audit(self, trace: _Trace, outcome: str, detail: str = "") -> None:
+        audit.record(**self._event(trace, outcome, detail))
 
     # ---- commands -----------------------------------------------------------------
     def _handle(self, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
@@ -275,7 +291,8 @@ class Router:
             self._audit(trace, outcome, detail)
 
         run = Run(key=key, correlation_id=trace.correlation_id, command=command.name, unit=unit, context=context,
-                  clock=self.clock, audit=record, lease_seconds=self.lease_seconds, work_key=work_key)
+                  clock=self.clock, audit=record, lease_seconds=self.lease_seconds, work_key=work_key,
+                  max_checks=self.max_checks)
         trace.runs.append(run)
         return run
 
@@ -354,8 +371,9 @@ class Router:
         detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         try:
             with atomic():
+                # The key is freed (the row is kept, renamed): pressing Confirm again, or a redelivery, is a new run.
                 (CommandRun.update(state="failed", lease_until=None, next_check_at=None, detail=detail[:2000],
-                                   updated_at=self.clock())
+                                   updated_at=self.clock(), key=f"{run.key[:170]}~failed~{run.row.id}")
                  .where((CommandRun.id == run.row.id) & (CommandRun.state == "running")).execute())
                 finish = run.context.get("finish") or {}
                 if finish.get("key"):
@@ -422,10 +440,11 @@ class Router:
                                       updated_at=now)
                     .where((CommandRun.id == row.id) & stopped).execute()) == 1
 
-    def _resume(self, row: CommandRun, trace: _Trace, inv: Invocation, *, same_request: bool = False) -> Reply:
+    def _resume(self, row: CommandRun, trace: _Trace, inv: Invocation, *, same_request: bool = False,
+                taken: bool = False) -> Reply:
         """Run a stopped run's handler again from its journal (chatops.effects), or settle its calls alone."""
         was = row.state
-        if not self._take(row):
+        if not taken and not self._take(row):
             fresh = CommandRun.get_or_none(CommandRun.id == row.id)
             if fresh is not None and fresh.state == "done" and fresh.reply and same_request:
                 return Reply.from_dict(fresh.reply).with_(replayed=True, correlation_id=fresh.correlation_id)
@@ -463,14 +482,15 @@ class Router:
                 run = Run(key=row.key, correlation_id=row.correlation_id, command=command.name, unit=unit,
                           context=c, clock=self.clock, audit=lambda o, d: self._audit(trace_ctx, o, d),
                           lease_seconds=self.lease_seconds, work_key=row.work_key, journal=journal, row=row,
-                          resuming=True)
+                          resuming=True, max_checks=self.max_checks)
                 trace.runs.append(run)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
                 if run.unreached():
                     raise ReplayDiverged(f"{len(run.unreached())} change(s) of the journal were not reached")
                 outcome = ctx.audit_outcome or ("executed" if command.mutates else "allowed")
-                detail = ctx.audit_detail or ("confirmed" if ctx.confirmed else "")
+                detail = ctx.audit_detail or (f"approved by {ctx.approved_by.label}" if ctx.approved_by else
+                                              "confirmed" if ctx.confirmed else "")
                 self._audit(trace_ctx, outcome, f"{detail + '; ' if detail else ''}resumed {why}")
                 head = Text(messages.CHECKED_AGAIN.format(system=run.system) + "this is the result of your "
                             "earlier request.")
@@ -515,10 +535,10 @@ class Router:
                 with atomic():
                     (ExternalCall.update(state=state, error=message[:2000], attempts=ExternalCall.attempts + 1,
                                          finished_at=self.clock()).where(ExternalCall.id == entry.id).execute())
-                    if state == "unknown":
-                        _still_unknown(row, self.clock(), message)
+                    gave_up = state == "unknown" and effects.mark_unknown(row, self.clock(), message, self.max_checks)
                 if state == "unknown":
-                    raise OutcomeUnknown(entry.operation, message, system=system) from exc
+                    raise OutcomeUnknown(entry.operation, getattr(exc, "reason", None) or message, system=system,
+                                         gave_up=gave_up) from exc
                 refused.append(message)
                 continue
             with atomic():
@@ -646,8 +666,15 @@ class Router:
         try:
             with effects.running(run):
                 reply = self._call(command, ctx, values)
-        except BaseException as exc:
-            self._settle(run, exc, trace)
+        except Exception as exc:
+            if unit is not None and run.row is not None and not unit.suspended:
+                # The press's transaction is rolled back when this propagates: what the run's end says
+                # (failed, the requester told) must be committed first, like the decision was.
+                try:
+                    self._settle(run, exc, trace)
+                    unit.commit()
+                except DatabaseErrors:
+                    log.exception("could not record the end of run %s", run.key)
             raise
         self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
         run.finish(reply.to_dict())
@@ -701,18 +728,17 @@ def _stopped_run(key: str) -> CommandRun | None:
     return run if run is not None and run.state in ("running", "unknown") else None
 
 
-def _still_unknown(row: CommandRun, now: datetime, detail: str) -> None:
-    checks = row.checks
-    wait = effects.CHECK_BACKOFF[min(checks, len(effects.CHECK_BACKOFF) - 1)]
-    (CommandRun.update(state="unknown", lease_until=None, detail=detail[:2000], updated_at=now,
-                       next_check_at=now + timedelta(seconds=wait))
-     .where(CommandRun.id == row.id).execute())
-
-
 def _who(actor: Actor | None) -> dict[str, str] | None:
     if actor is None or actor.identity is None:
         return None
     return {"platform": actor.identity.platform, "user_id": actor.identity.user_id}
+
+
+def _int_setting(settings: Settings, name: str, default: int, minimum: int) -> int:
+    try:
+        return max(minimum, int(settings.get(name)))
+    except (KeyError, ValueError):
+        return default
 
 
 def _lease_seconds(settings: Settings) -> float:

@@ -52,7 +52,7 @@ from chatops.reply import Reply
 
 from adapters.slack import modals, translate
 from adapters.slack.config import SlackConfig
-from adapters.slack.dbconn import ThreadConnections
+from chatops.connections import ThreadConnections
 from adapters.slack.executor import AckGate, BoundedExecutor, Busy
 from adapters.slack.render import ACTION_PREFIX, is_error, render
 from adapters.slack.sender import OutboxSender

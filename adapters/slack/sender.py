@@ -29,7 +29,7 @@ from chatops.app import App
 from chatops.models import OutboundMessage
 from chatops.reply import Reply
 
-from adapters.slack.dbconn import ThreadConnections
+from chatops.connections import ThreadConnections
 from adapters.slack.render import render
 
 log = logging.getLogger("adapters.slack.sender")

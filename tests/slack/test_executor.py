@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from adapters.slack.dbconn import ThreadConnections
+from chatops.connections import ThreadConnections
 from adapters.slack.executor import AckGate, BoundedExecutor, Busy
 
 

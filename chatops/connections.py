@@ -1,4 +1,4 @@
-"""One database connection per Slack worker thread, kept open between tasks.
+"""One database connection per long-lived thread (workers, senders), kept open between tasks.
 
     conns = ThreadConnections(chatops_app.db)
     conns.ready()      # at the start of each task, on the worker thread
@@ -26,7 +26,7 @@ import peewee
 
 from chatops.db import DatabaseErrors
 
-log = logging.getLogger("adapters.slack.dbconn")
+log = logging.getLogger("chatops.connections")
 
 MAX_IDLE_SECONDS = 60.0
 

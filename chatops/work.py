@@ -1,0 +1,206 @@
+"""The durable work queue: every platform request the app acknowledges is a row before the ack.
+
+    accepted = work.accept("slack", "slack:trigger:123", {"op": "command", ...}, now=now)   # the ack path
+    if accepted.duplicate: ...                   # a redelivery: the first one is (being) answered
+    [item] = work.claim(("slack",), owner=me, now=now, lease_seconds=60)                 # a worker
+    work.complete(item, now=now)                 # or work.retry(...), work.dead(...), work.release(...)
+
+A row is ``queued`` → ``running`` (leased to one worker, the lease renewed by
+:func:`heartbeat`) → ``done`` | ``dead`` | ``cancelled``. A worker that dies
+leaves its rows ``running`` with a lease that runs out: :func:`claim` takes them
+again (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent workers take
+different rows; SQLite: one short ``BEGIN IMMEDIATE`` transaction). Each claim
+counts an attempt; past the limit a row is dead-lettered (the worker pool tells
+the user and audits it).
+
+Why not a job-queue library: the work row must commit in the same database as
+the audit trail and the command's own state (a claim, a resume and a reconcile
+are decided with the run's rows, in one transaction), the SQLite default must
+work with no other service, and Huey — the project's scheduler — pops a task
+before running it (a consumer that dies loses it). procrastinate (PostgreSQL
+only) and Oban (Elixir) have the same shape as this module; see
+docs/execution.md.
+
+A request accepted by a process that runs workers itself is inserted already
+leased to it (``lease_owner``) and handed to a local thread: one write on the
+ack path, no claim query. If that process dies, the lease runs out and any
+worker takes it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import peewee
+
+from chatops.db import atomic, database, is_sqlite
+from chatops.models import WorkItem
+
+log = logging.getLogger("chatops.work")
+
+LEASE_LOST = "the worker holding it stopped before finishing (its lease ran out)"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    item: WorkItem
+    duplicate: bool  # a row with this key existed: a redelivery of a request already accepted
+
+
+def accept(kind: str, key: str, payload: dict[str, Any], *, now: datetime, lease_owner: str | None = None,
+           lease_seconds: float = 60.0, correlation_id: str = "") -> Accepted:
+    """Record an accepted request (one INSERT, committed before this returns); a repeated key is a duplicate."""
+    fields = dict(key=key[:200], kind=kind, payload=payload, not_before=now, created_at=now,
+                  correlation_id=correlation_id)
+    if lease_owner:
+        fields.update(state="running", attempts=1, lease_owner=lease_owner, started_at=now,
+                      lease_until=now + timedelta(seconds=lease_seconds))
+    db = database.obj
+    try:
+        if db.in_transaction():
+            with atomic():  # a savepoint: a duplicate must not spoil the caller's transaction
+                item_id = WorkItem.insert(**fields).execute()
+        else:
+            item_id = WorkItem.insert(**fields).execute()  # autocommit: one statement on the ack path
+    except peewee.IntegrityError:
+        existing = WorkItem.get_or_none(WorkItem.key == key[:200])
+        if existing is None:
+            raise
+        return Accepted(existing, True)
+    item = WorkItem(id=item_id, **{"state": "queued", "attempts": 0, **fields})
+    item._dirty.clear()
+    return Accepted(item, False)
+
+
+def claim(kinds: Iterable[str], *, owner: str, now: datetime, lease_seconds: float, limit: int = 1) -> list[WorkItem]:
+    """Lease up to ``limit`` items of ``kinds`` that are due, or whose worker's lease ran out; oldest first."""
+    kinds = list(kinds)
+    if not kinds:
+        return []
+    due = (WorkItem.kind.in_(kinds)
+           & (((WorkItem.state == "queued") & (WorkItem.not_before <= now))
+              | ((WorkItem.state == "running") & (WorkItem.lease_until < now))))
+    with atomic():
+        query = WorkItem.select().where(due).order_by(WorkItem.id).limit(limit)
+        if not is_sqlite():
+            query = query.for_update(skip_locked=True)
+        rows = list(query)
+        if not rows:
+            return []
+        lease = now + timedelta(seconds=lease_seconds)
+        for row in rows:
+            taken_over = row.state == "running"
+            changes: dict[str, Any] = dict(state="running", lease_owner=owner, lease_until=lease,
+                                           attempts=WorkItem.attempts + 1, started_at=now)
+            if taken_over:
+                changes["error"] = LEASE_LOST
+            WorkItem.update(**changes).where(WorkItem.id == row.id).execute()
+            row.state, row.lease_owner, row.lease_until, row.attempts, row.started_at = (
+                "running", owner, lease, row.attempts + 1, now)
+            if taken_over:
+                row.error = LEASE_LOST
+    return rows
+
+
+def heartbeat(ids: Iterable[int], *, owner: str, now: datetime, lease_seconds: float) -> int:
+    """Renew the leases ``owner`` holds on ``ids``; returns how many it still held."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    with atomic():
+        return (WorkItem.update(lease_until=now + timedelta(seconds=lease_seconds))
+                .where(WorkItem.id.in_(ids) & (WorkItem.lease_owner == owner) & (WorkItem.state == "running"))
+                .execute())
+
+
+def complete(item: WorkItem, *, now: datetime, correlation_id: str = "", state: str = "done") -> None:
+    with atomic():
+        (WorkItem.update(state=state, finished_at=now, lease_until=None, correlation_id=correlation_id or
+                         item.correlation_id)
+         .where(WorkItem.id == item.id).execute())
+    item.state = state
+
+
+def retry(item: WorkItem, *, now: datetime, error: str, after_seconds: float) -> None:
+    """Put the item back for later (the attempt it used counts)."""
+    with atomic():
+        (WorkItem.update(state="queued", lease_owner=None, lease_until=None, error=error[:2000],
+                         not_before=now + timedelta(seconds=max(0.0, after_seconds)))
+         .where(WorkItem.id == item.id).execute())
+    item.state = "queued"
+
+
+def release(item: WorkItem, *, now: datetime) -> None:
+    """Hand an item this worker never started back to the queue, without using up an attempt."""
+    with atomic():
+        (WorkItem.update(state="queued", lease_owner=None, lease_until=None, not_before=now,
+                         attempts=peewee.fn.MAX(WorkItem.attempts - 1, 0) if is_sqlite()
+                         else peewee.fn.GREATEST(WorkItem.attempts - 1, 0))
+         .where((WorkItem.id == item.id) & (WorkItem.state == "running")).execute())
+
+
+def expire_lease(item: WorkItem, *, now: datetime) -> None:
+    """Stopping with this item still running: let the next worker take it at once (not after the lease)."""
+    with atomic():
+        (WorkItem.update(lease_until=now - timedelta(seconds=1), error="stopped before it finished")
+         .where((WorkItem.id == item.id) & (WorkItem.state == "running")).execute())
+
+
+def dead(item: WorkItem, *, now: datetime, error: str) -> None:
+    with atomic():
+        (WorkItem.update(state="dead", finished_at=now, lease_until=None, error=error[:2000])
+         .where(WorkItem.id == item.id).execute())
+    item.state = "dead"
+
+
+def requeue(key: str, *, now: datetime, note: str, **payload_changes: Any) -> bool:
+    """Run a finished item again (the reconcile sweep: its run's outcome is to be checked); False if it is
+    already queued or running, or gone."""
+    with atomic():
+        item = WorkItem.get_or_none(WorkItem.key == key)
+        if item is None or item.state in ("queued", "running"):
+            return False
+        payload = {**(item.payload or {}), **payload_changes}
+        return (WorkItem.update(state="queued", attempts=0, not_before=now, lease_owner=None, lease_until=None,
+                                error=note[:2000], payload=payload)
+                .where((WorkItem.id == item.id) & (WorkItem.state == item.state)).execute()) == 1
+
+
+_backlog_lock = threading.Lock()
+_backlog: dict[int, tuple[float, int]] = {}
+
+
+def backlog(*, max_age: float = 0.5) -> int:
+    """Queued items (all kinds), counted at most every ``max_age`` seconds per database."""
+    db = database.obj
+    key = id(db)
+    now = time.monotonic()
+    with _backlog_lock:
+        cached = _backlog.get(key)
+        if cached is not None and now - cached[0] < max_age:
+            return cached[1]
+    count = WorkItem.select().where(WorkItem.state == "queued").count()
+    with _backlog_lock:
+        _backlog[key] = (now, count)
+    return count
+
+
+def forget_backlog() -> None:
+    with _backlog_lock:
+        _backlog.clear()
+
+
+def status(*, now: datetime) -> dict[str, Any]:
+    """Counts by state, the oldest queued item's age, and dead items (``chatops work status``)."""
+    counts = {state: n for state, n in WorkItem.select(WorkItem.state, peewee.fn.COUNT(WorkItem.id))
+              .group_by(WorkItem.state).tuples()}
+    oldest = (WorkItem.select(peewee.fn.MIN(WorkItem.created_at)).where(WorkItem.state == "queued").scalar())
+    if isinstance(oldest, str):  # SQLite hands aggregates back as text
+        oldest = WorkItem.created_at.python_value(oldest)
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    stalled = (WorkItem.select().where((WorkItem.state == "running") & (WorkItem.lease_until < now)).count())
+    return {"counts": counts, "oldest_queued_seconds": age, "stalled": stalled}
