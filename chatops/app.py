@@ -28,6 +28,25 @@ class App:
         database.initialize(self.db)
         self.registry = registry or build_registry(self.settings.disabled_plugins, extra_groups)
         self.router = Router(self.registry, self.settings, clock=clock)
+        self._pool = None
+
+    def work_pool(self, *, gate=None):
+        """This process's worker pool for accepted work (chatops.workers); adapters add their handlers.
+
+        Created on first use from the CHATOPS_WORK* settings (a malformed one is a ValueError);
+        ``start()`` it once the handlers are in, ``stop()`` it on shutdown.
+        """
+        from chatops.workers import PoolConfig, WorkerPool
+
+        if self._pool is None:
+            self._pool = WorkerPool(self, {}, PoolConfig.from_settings(self.settings), gate=gate)
+        elif gate is not None and self._pool.gate is None:
+            self._pool.gate = gate
+        return self._pool
+
+    @property
+    def has_work_pool(self) -> bool:
+        return self._pool is not None
 
     @classmethod
     def from_env(cls, **kwargs) -> "App":

@@ -23,6 +23,7 @@ from playhouse.db_url import connect as _url_connect
 database = peewee.DatabaseProxy()
 
 DEFAULT_URL = "sqlite:///chatops.db"
+SQLITE_BUSY_TIMEOUT_MS = 10000
 
 
 def connect(url: str | None = None, *, sqlite_synchronous: str = "NORMAL") -> peewee.Database:
@@ -64,7 +65,7 @@ def _connect(url: str | None, *, sqlite_synchronous: str) -> peewee.Database:
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
-                "busy_timeout": 10000,
+                "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
                 "synchronous": sqlite_synchronous,
                 "cache_size": -16000,
             },

@@ -73,6 +73,30 @@ class Invocation:
     def actor_key(self) -> str:
         return f"{self.platform}:{self.user_id}"
 
+    def to_dict(self) -> dict:
+        """JSON-ready (a durable work item stores the invocation it will run)."""
+        return {
+            "platform": self.platform, "user_id": self.user_id, "text": self.text,
+            "community_id": self.community_id, "channel_id": self.channel_id, "is_direct": self.is_direct,
+            "thread_id": self.thread_id, "display_name": self.display_name, "idempotency_key": self.idempotency_key,
+            "received_at": self.received_at.isoformat(), "platform_roles": sorted(self.platform_roles),
+            "command": self.command,
+            "arguments": [list(pair) for pair in self.arguments] if self.arguments is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Invocation":
+        arguments = data.get("arguments")
+        return cls(
+            platform=data["platform"], user_id=data["user_id"], text=data.get("text") or "",
+            community_id=data.get("community_id"), channel_id=data.get("channel_id"),
+            is_direct=bool(data.get("is_direct")), thread_id=data.get("thread_id"),
+            display_name=data.get("display_name"), idempotency_key=data.get("idempotency_key"),
+            received_at=datetime.fromisoformat(data["received_at"]) if data.get("received_at") else utcnow(),
+            platform_roles=frozenset(data.get("platform_roles") or ()), command=data.get("command"),
+            arguments=tuple((str(k), str(v)) for k, v in arguments) if arguments is not None else None,
+        )
+
     @classmethod
     def structured(cls, platform: str, user_id: str, command: str, arguments: Mapping[str, str], **kw) -> "Invocation":
         """An invocation from typed options (Discord app command, modal submission)."""

@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from chatops.db import atomic, database, is_sqlite
+from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite
 from chatops.models import WorkItem
 
 log = logging.getLogger("chatops.work")
@@ -51,16 +51,28 @@ class Accepted:
     duplicate: bool  # a row with this key existed: a redelivery of a request already accepted
 
 
+ACK_BUSY_TIMEOUT_MS = 1500  # SQLite: an ack waits at most this long for the write lock (Slack allows 3 s)
+
+
 def accept(kind: str, key: str, payload: dict[str, Any], *, now: datetime, lease_owner: str | None = None,
-           lease_seconds: float = 60.0, correlation_id: str = "") -> Accepted:
-    """Record an accepted request (one INSERT, committed before this returns); a repeated key is a duplicate."""
+           lease_seconds: float = 60.0, correlation_id: str = "",
+           busy_timeout_ms: int | None = ACK_BUSY_TIMEOUT_MS) -> Accepted:
+    """Record an accepted request (one INSERT, committed before this returns); a repeated key is a duplicate.
+
+    On SQLite the INSERT waits at most ``busy_timeout_ms`` for the write lock (other writers hold it
+    for milliseconds; a longer wait would miss the platform's ack deadline): then it fails like a
+    database that is down, and the ack says so.
+    """
     fields = dict(key=key[:200], kind=kind, payload=payload, not_before=now, created_at=now,
                   correlation_id=correlation_id)
     if lease_owner:
         fields.update(state="running", attempts=1, lease_owner=lease_owner, started_at=now,
                       lease_until=now + timedelta(seconds=lease_seconds))
     db = database.obj
+    short = busy_timeout_ms is not None and is_sqlite(db) and not db.in_transaction()
     try:
+        if short:
+            db.execute_sql(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if db.in_transaction():
             with atomic():  # a savepoint: a duplicate must not spoil the caller's transaction
                 item_id = WorkItem.insert(**fields).execute()
@@ -71,6 +83,12 @@ def accept(kind: str, key: str, payload: dict[str, Any], *, now: datetime, lease
         if existing is None:
             raise
         return Accepted(existing, True)
+    finally:
+        if short:
+            try:
+                db.execute_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            except (peewee.OperationalError, peewee.InterfaceError):
+                pass  # the connection is broken; whoever uses it next reconnects
     item = WorkItem(id=item_id, **{"state": "queued", "attempts": 0, **fields})
     item._dirty.clear()
     return Accepted(item, False)
@@ -84,6 +102,8 @@ def claim(kinds: Iterable[str], *, owner: str, now: datetime, lease_seconds: flo
     due = (WorkItem.kind.in_(kinds)
            & (((WorkItem.state == "queued") & (WorkItem.not_before <= now))
               | ((WorkItem.state == "running") & (WorkItem.lease_until < now))))
+    if not database.obj.in_transaction() and not WorkItem.select(WorkItem.id).where(due).limit(1).exists():
+        return []  # a plain read first: idle workers take no write lock
     with atomic():
         query = WorkItem.select().where(due).order_by(WorkItem.id).limit(limit)
         if not is_sqlite():

@@ -189,6 +189,7 @@ class WorkerPool:
         self._service: list[threading.Thread] = []
         self._conns = ThreadConnections(app.db)
         self._started = False
+        self._poll = threading.Lock()  # one idle thread looks in the database at a time
 
     @property
     def clock(self):
@@ -229,6 +230,8 @@ class WorkerPool:
         started = time.monotonic()
         deadline = self.config.drain_seconds if deadline is None else deadline
         report = StopReport()
+        if self._stopping.is_set():
+            return report  # stopped already (several parts of a process may ask)
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
@@ -269,7 +272,7 @@ class WorkerPool:
         Raises :class:`Busy` when more than ``queue_limit`` items wait, and a database error when the
         database cannot take it: the caller's ack then says so (nothing was accepted).
         """
-        if work.backlog() >= self.config.queue_limit:
+        if work.backlog() + self._local.qsize() >= self.config.queue_limit:
             raise Busy(f"{self.config.queue_limit} requests are already waiting")
         local = run_here and self.config.threads > 0 and not self.stopping and kind in self.handlers
         accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=self.owner if local else None,
@@ -291,7 +294,7 @@ class WorkerPool:
             return self._local.get_nowait()
         except queue.Empty:
             pass
-        if not self.kinds:
+        if not self.kinds or not self._poll.acquire(blocking=False):
             return None
         try:
             self._conns.ready()
@@ -302,6 +305,11 @@ class WorkerPool:
             self._drop_connection()
             self._stopping.wait(min(5.0, self.config.poll_seconds * 2))
             return None
+        finally:
+            self._poll.release()
+        if items:  # there may be more: let another idle thread look at once
+            with self._wake:
+                self._wake.notify()
         return _Local(items[0], 0.0) if items else None
 
     def _work(self) -> None:

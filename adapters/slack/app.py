@@ -6,19 +6,26 @@
     adapter.stop()
 
 Every listener does the same three things on the request thread: build an
-Invocation (``translate``), hand the work to the bounded executor, ack. The
-router never runs on the ack path; its Reply is rendered (``render``) and sent
-through the response_url, chat.postMessage or chat.postEphemeral from the
-worker. Bolt runs with ``process_before_response=True`` (no 10 ms ack-polling,
-no 5-thread listener pool), an ``authorize`` callable (no auth.test) and without
-its own signature check (``http.py`` verifies the raw bytes before Bolt sees
-the request; Socket Mode needs none).
+Invocation (``translate``), persist it as a durable work item keyed by Slack's
+delivery id (``chatops.work``: one INSERT, committed before the ack), ack. A
+redelivery finds the row and is acked without new work. If the database cannot
+take it, the ack itself says so ("briefly unavailable, nothing was done"), and
+a full queue answers "busy" — both audited (through the audit spool when the
+database is down). The router never runs on the ack path: a worker of the
+process's pool (``chatops.workers``) leases the item, runs the router, and
+answers through the response_url while it is valid (30 minutes), else in a
+direct message, with a line saying when an answer is late and why. A crash or a
+deploy leaves the item in the database: the next start (or another worker)
+runs it. Bolt runs with ``process_before_response=True`` (no 10 ms
+ack-polling, no 5-thread listener pool), an ``authorize`` callable (no
+auth.test) and without its own signature check (``http.py`` verifies the raw
+bytes before Bolt sees the request; Socket Mode needs none).
 
-Acks first (see ``executor``): HTTP requests are counted by ``adapter.acks``
-and a worker starts a command only when no ack is pending (at most 0.5 s
-later); worker threads are started up front and keep their database
-connection between commands (``dbconn``), so a burst of commands costs the
-acks as little CPU as possible.
+Acks first (``chatops.workers.AckGate``): HTTP requests are counted by
+``adapter.acks`` and a worker starts an item only when no ack is pending (at
+most 0.5 s later); worker threads are started up front and keep their database
+connection between items, so a burst of commands costs the acks as little CPU
+as possible.
 
 Listeners:
 - every slash command (one regex listener: the registry decides what exists);
@@ -28,7 +35,9 @@ Listeners:
   ``<token>.<verb>`` reference in ``value``) → ``router.handle_action``;
 - ``view_submission`` of our modals → a structured Invocation;
 - ``message`` (DMs, message.im) and ``app_mention`` events → text invocations,
-  deduplicated across Events API retries by the core's idempotency key.
+  deduplicated across Events API retries by the event id (the work item's key).
+  An event the database cannot take is answered 503 so Slack delivers it again;
+  on Slack's last retry the user is told instead.
 """
 from __future__ import annotations
 
@@ -37,6 +46,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Mapping
 
 from slack_bolt import App as BoltApp
@@ -45,23 +55,39 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from slack_sdk.errors import SlackApiError
+
+from chatops import audit, messages, spool
 from chatops.app import App
 from chatops.commands import Command
+from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation
-from chatops.reply import Reply
+from chatops.reply import Reply, Text
+from chatops.workers import AckGate, Busy as QueueFull
 
 from adapters.slack import modals, translate
 from adapters.slack.config import SlackConfig
-from chatops.connections import ThreadConnections
-from adapters.slack.executor import AckGate, BoundedExecutor, Busy
+from adapters.slack.executor import BoundedExecutor, Busy
 from adapters.slack.render import ACTION_PREFIX, is_error, render
-from adapters.slack.sender import OutboxSender
+from adapters.slack.sender import PERMANENT_ERRORS, OutboxSender
 from adapters.slack.usergroups import UserGroups
 
 log = logging.getLogger("adapters.slack")
 
-BUSY = "The bot is very busy right now and could not take this. Nothing was done; please try again in a minute."
+KIND = "slack"  # the work items this adapter runs
+BUSY = messages.BUSY
+NOT_ACCEPTED = messages.NOT_ACCEPTED
 UI_WORKERS = 4  # views.open must happen within 3 s of the trigger: its own small pool, never behind slow work
+RESPONSE_URL_LIFETIME = timedelta(minutes=29)  # Slack: 30 minutes (and 5 uses); a margin for the clock
+LAST_EVENT_RETRY = 3  # Slack delivers an event at most 4 times (retries 1-3)
+
+
+class RetryLater(RuntimeError):
+    """An event the database could not take: answered 503 so Slack delivers it again."""
+
+
+class AnswerFailed(RuntimeError):
+    """Slack could not take the answer for now (network, 5xx, 429): the work item is tried again."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +114,8 @@ class SlackAdapter:
         self.config = config
         self.client = client or WebClient(token=config.bot_token, base_url=config.api_url, timeout=10)
         self.acks = AckGate()
-        self._conns = ThreadConnections(chatops_app.db)
-        self.executor = BoundedExecutor(config.workers, config.queue_limit, name="slack-work", gate=self.acks,
-                                        on_thread_exit=self._conns.release)
+        self.pool = chatops_app.work_pool(gate=self.acks)
+        self.pool.add_handler(KIND, SlackWork(self))
         self.ui = BoundedExecutor(UI_WORKERS, 200, name="slack-ui")
         self.sender = OutboxSender(chatops_app, self.client)
         self.usergroups = UserGroups(self.client, config.usergroups_cache_seconds)
@@ -105,12 +130,29 @@ class SlackAdapter:
 
     def start(self) -> "SlackAdapter":
         self.sender.start()
+        self.pool.start()
         return self
 
-    def stop(self) -> None:
-        self.sender.stop()
+    def stop(self, deadline: float | None = None) -> None:
+        """Finish running work (up to ``deadline`` seconds, CHATOPS_DRAIN_SECONDS), then stop sending."""
+        self.pool.stop(deadline)
         self.ui.shutdown(wait=True)
-        self.executor.shutdown(wait=True)
+        self.sender.stop()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no Slack work is queued or running here (tests, tools)."""
+        import time
+
+        from chatops.models import WorkItem
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            busy = (WorkItem.select().where((WorkItem.kind == KIND) & WorkItem.state.in_(("queued", "running")))
+                    .exists())
+            if not busy and not self.pool._running:
+                return True
+            time.sleep(0.01)
+        return False
 
     # ---- Bolt ---------------------------------------------------------------------------
     def _build(self, socket_mode: bool) -> BoltApp:
@@ -144,7 +186,55 @@ class SlackAdapter:
     def _now(self):
         return self.chatops.router.clock()
 
-    # ---- listeners: ack path (no database, no Slack API calls) -------------------------
+    # ---- listeners: ack path (one INSERT, no Slack API calls) -------------------------
+    def _accept(self, key: str | None, payload: dict[str, Any], inv: Invocation) -> str | None:
+        """Persist the request as work; None when accepted, else the text the ack must say."""
+        key = key or f"slack:request:{secrets.token_hex(12)}"
+        try:
+            accepted = self.pool.accept(KIND, key, payload)
+        except QueueFull as exc:
+            self._refused(inv, "refused", f"busy: {exc}; the requester was told to try again")
+            return BUSY
+        except DatabaseErrors as exc:
+            log.error("Slack request not accepted, the database is unavailable: %s", exc)
+            self._refused(inv, "failed", f"not accepted, the database was unavailable ({exc}); nothing was done, "
+                                         "the requester was told to try again")
+            self.chatops.db.close()  # a broken connection: the next request opens a new one
+            return NOT_ACCEPTED
+        if accepted.duplicate:
+            self._duplicate(inv, accepted.item)
+        return None
+
+    def _duplicate(self, inv: Invocation, item) -> None:
+        """A redelivery of accepted work: acked, not run again, and on record (off the ack path)."""
+        def record() -> None:
+            try:
+                audit.record(correlation_id=item.correlation_id or secrets.token_hex(6), actor=inv.actor_key,
+                             command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64],
+                             outcome="duplicate", platform=inv.platform, community=inv.community_id or "",
+                             detail=f"repeated delivery of {item.key}: already accepted ({item.state})",
+                             at=self._now())
+            except DatabaseErrors:
+                self._refused(inv, "duplicate", f"repeated delivery of {item.key}: already accepted")
+            finally:
+                if not self.chatops.db.is_closed():
+                    self.chatops.db.close()
+
+        try:
+            self.ui.submit(record)
+        except Busy:
+            log.warning("Slack UI pool full: the duplicate delivery of %s is not audited", item.key)
+
+    def _refused(self, inv: Invocation, outcome: str, detail: str) -> None:
+        """Audit a request answered at the ack, without the database (the spool adds it later)."""
+        name = (inv.command or (inv.text.split() or ["?"])[0]).lower()[:64]
+        try:
+            spool.append(self.chatops.settings, dict(
+                correlation_id=secrets.token_hex(6), actor=inv.actor_key, command=name, outcome=outcome,
+                detail=detail, platform=inv.platform, community=inv.community_id or "", at=self._now()))
+        except OSError:
+            log.exception("could not spool the audit event of a refused Slack request")
+
     def _on_command(self, ack, body: Mapping[str, Any]) -> None:
         inv = translate.from_slash_command(body, now=self._now())
         response_url = body.get("response_url") if isinstance(body.get("response_url"), str) else None
@@ -167,10 +257,9 @@ class SlackAdapter:
             self.warm_ups += 1  # http.warm_up: the whole ack path ran; nothing is submitted
             ack()
             return
-        try:
-            self.executor.submit(self._run_command, inv, target)
-        except Busy:
-            ack(text=BUSY)
+        refusal = self._accept(inv.idempotency_key, _payload("command", inv, target), inv)
+        if refusal:
+            ack(text=refusal)
             return
         ack()
 
@@ -180,10 +269,9 @@ class SlackAdapter:
         target = Target(response_url=body.get("response_url") if isinstance(body.get("response_url"), str) else None,
                         channel_id=inv.channel_id, user_id=inv.user_id, direct=inv.is_direct,
                         from_ephemeral=bool(container.get("is_ephemeral")), replace=True)
-        try:
-            self.executor.submit(self._run_action, ref, inv, target)
-        except Busy:
-            self._submit_notice(target, Reply.text(BUSY, style="warning", ephemeral=True))
+        refusal = self._accept(inv.idempotency_key, _payload("action", inv, target, ref=ref), inv)
+        if refusal:
+            self._submit_notice(target, Reply.text(refusal, style="warning", ephemeral=True))
         ack()
 
     def _on_view_submission(self, ack, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
@@ -203,29 +291,42 @@ class SlackAdapter:
             return
         target = Target(response_url=origin.response_url, channel_id=inv.channel_id or inv.user_id,
                         user_id=inv.user_id, direct=inv.is_direct or not inv.channel_id)
-        try:
-            self.executor.submit(self._run_command, inv, target)
-        except Busy:
-            ack(response_action="errors", errors={modals.BLOCK_PREFIX + command.params[0].name: BUSY[:150]}
+        refusal = self._accept(inv.idempotency_key, _payload("command", inv, target), inv)
+        if refusal:  # keep the form open, with what was typed, and say why
+            ack(response_action="errors", errors={modals.BLOCK_PREFIX + command.params[0].name: refusal[:150]}
                 if command.params else {})
             return
         ack()
 
-    def _on_event(self, body: Mapping[str, Any]) -> None:
+    def _on_event(self, body: Mapping[str, Any], request=None) -> None:
         inv = translate.from_message_event(body, now=self._now())
         if inv is None:
             return
         target = Target(channel_id=inv.channel_id, user_id=inv.user_id, thread_ts=inv.thread_id,
                         direct=inv.is_direct)
-        # Busy propagates: the error handler answers 503 and Slack delivers the event again later.
-        self.executor.submit(self._run_command, inv, target)
+        retry = _retry_num(request)
+        try:
+            accepted = self.pool.accept(KIND, inv.idempotency_key or f"slack:event:{secrets.token_hex(12)}",
+                                        _payload("command", inv, target))
+            if accepted.duplicate:
+                self._duplicate(inv, accepted.item)
+        except (QueueFull, *DatabaseErrors) as exc:
+            if isinstance(exc, DatabaseErrors):
+                self.chatops.db.close()
+            if retry < LAST_EVENT_RETRY:
+                raise RetryLater(str(exc)) from None  # 503: Slack delivers it again in a while
+            # Slack's last delivery: say so rather than let the message vanish.
+            busy = isinstance(exc, QueueFull)
+            self._refused(inv, "refused" if busy else "failed",
+                          f"not accepted on Slack's last retry ({exc}); the user was told to try again")
+            self._submit_notice(target, Reply.text(BUSY if busy else NOT_ACCEPTED, style="warning"))
 
     def _ignore_event(self, body: Mapping[str, Any]) -> None:
         return None
 
     def _on_error(self, error: Exception, body: Any = None) -> BoltResponse:
-        if isinstance(error, Busy):
-            log.warning("Slack event refused: %s", error)
+        if isinstance(error, (Busy, RetryLater, QueueFull)):
+            log.warning("Slack event refused for now: %s", error)
             return BoltResponse(status=503, body="busy")
         if isinstance(error, (translate.MalformedPayload, KeyError, TypeError, AttributeError, ValueError)):
             log.warning("malformed Slack request: %s: %s", type(error).__name__, error)
@@ -233,27 +334,10 @@ class SlackAdapter:
         log.error("Slack request failed", exc_info=error)
         return BoltResponse(status=500, body="")
 
-    # ---- workers ------------------------------------------------------------------------
+    # ---- workers (chatops.workers runs SlackWork.run) ------------------------------------
     def _with_roles(self, inv: Invocation) -> Invocation:
         roles = self.usergroups.roles_for(inv.community_id, inv.user_id)
         return dataclasses.replace(inv, platform_roles=inv.platform_roles | roles) if roles else inv
-
-    def _run_command(self, inv: Invocation, target: Target) -> Reply:
-        self._conns.ready()
-        reply = self.chatops.router.handle(self._with_roles(inv))
-        self.sender.kick()
-        if reply.replayed:
-            log.info("repeated Slack delivery %s: already answered", inv.idempotency_key)
-            return reply
-        self.answer(reply, target)
-        return reply
-
-    def _run_action(self, ref: str, inv: Invocation, target: Target) -> Reply:
-        self._conns.ready()
-        reply = self.chatops.router.handle_action(ref, self._with_roles(inv))
-        self.sender.kick()
-        self.answer(reply, target)
-        return reply
 
     def _open_modal(self, command: Command, prefill: dict[str, str], trigger_id: str, origin: modals.Origin,
                     target: Target) -> None:
@@ -272,26 +356,66 @@ class SlackAdapter:
             log.error("Slack UI pool full; dropped a notice for %s", target.user_id)
 
     # ---- output -------------------------------------------------------------------------
-    def answer(self, reply: Reply, target: Target) -> None:
-        """Send ``reply`` where ``target`` says; failures are logged (the work itself is done and audited)."""
+    def answer(self, reply: Reply, target: Target, *, received_at=None) -> None:
+        """Send ``reply`` where ``target`` says.
+
+        The response_url while it is valid (Slack: 30 minutes), else a direct message to the user.
+        A refusal that will not change (a channel the bot is not in, an expired response_url) falls
+        back to the direct message; a passing failure (network, 5xx, 429) raises :class:`AnswerFailed`
+        so the work is tried again (the core answers a repeat from its stored reply).
+        """
         payload = render(reply)
+        fresh = received_at is None or self._now() - received_at < RESPONSE_URL_LIFETIME
         try:
-            if target.response_url:
-                self._respond(reply, payload, target)
+            if target.response_url and fresh:
+                if self._respond(reply, payload, target):
+                    return
             elif target.direct and target.channel_id:
                 self.client.chat_postMessage(channel=target.channel_id, unfurl_links=False, **payload)
-            elif target.channel_id and reply.ephemeral and target.user_id:
+                return
+            elif target.channel_id and reply.ephemeral and target.user_id and not target.response_url:
                 self.client.chat_postEphemeral(channel=target.channel_id, user=target.user_id,
                                                thread_ts=target.thread_ts, **payload)
-            elif target.channel_id:
+                return
+            elif target.channel_id and not target.response_url:
                 self.client.chat_postMessage(channel=target.channel_id, thread_ts=target.thread_ts,
                                              unfurl_links=False, **payload)
-            else:
-                log.warning("no place to answer reply %s", reply.correlation_id)
-        except Exception as exc:  # noqa: BLE001
-            log.error("could not deliver Slack reply %s: %s", reply.correlation_id, exc)
+                return
+            self._direct_message(target, payload, reply)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if hasattr(exc.response, "get") else ""
+            status = getattr(exc.response, "status_code", 0) or 0
+            if error in PERMANENT_ERRORS and target.user_id and not target.direct:
+                log.warning("Slack refused reply %s (%s): sending it as a direct message", reply.correlation_id,
+                            error)
+                try:
+                    self._direct_message(target, payload, reply)
+                    return
+                except SlackApiError as again:
+                    exc = again
+                    error = again.response.get("error") if hasattr(again.response, "get") else ""
+                    status = getattr(again.response, "status_code", 0) or 0
+            if status == 429 or status >= 500 or error in ("ratelimited", "service_unavailable", "fatal_error",
+                                                           "internal_error", "request_timeout"):
+                raise AnswerFailed(f"Slack answered {status} {error}") from exc
+            log.error("could not deliver Slack reply %s: %s", reply.correlation_id, error or exc)
+        except (OSError, TimeoutError) as exc:  # the network: try again
+            raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    def _respond(self, reply: Reply, payload: dict[str, Any], target: Target) -> None:
+    def _direct_message(self, target: Target, payload: dict[str, Any], reply: Reply) -> None:
+        if not target.user_id:
+            log.warning("no place to answer reply %s", reply.correlation_id)
+            return
+        opened = self.client.conversations_open(users=target.user_id)
+        channel = (opened.get("channel") or {}).get("id")
+        if not channel:
+            log.error("conversations.open gave no channel for %s; reply %s undelivered", target.user_id,
+                      reply.correlation_id)
+            return
+        self.client.chat_postMessage(channel=channel, unfurl_links=False, **payload)
+
+    def _respond(self, reply: Reply, payload: dict[str, Any], target: Target) -> bool:
+        """Through the response_url; False when Slack no longer takes it (expired, used up)."""
         body: dict[str, Any] = dict(payload)
         replace = target.replace and not is_error(reply) and (target.from_ephemeral or not reply.ephemeral)
         if replace:
@@ -301,6 +425,106 @@ class SlackAdapter:
             if target.replace:
                 body["replace_original"] = False
         response = WebhookClient(target.response_url, timeout=10).send_dict(body)
-        if response.status_code != 200:
-            log.warning("response_url answered %s for reply %s: %s", response.status_code, reply.correlation_id,
-                        response.body[:200])
+        if response.status_code == 200:
+            return True
+        if response.status_code == 429 or response.status_code >= 500:
+            raise AnswerFailed(f"response_url answered {response.status_code}")
+        log.warning("response_url answered %s for reply %s: %s; sending a direct message instead",
+                    response.status_code, reply.correlation_id, response.body[:200])
+        return False
+
+
+def _payload(op: str, inv: Invocation, target: Target, **extra: Any) -> dict[str, Any]:
+    return {"op": op, "inv": inv.to_dict(), "target": dataclasses.asdict(target), **extra}
+
+
+def _retry_num(request: Any) -> int:
+    headers = getattr(request, "headers", None) or {}
+    value = headers.get("x-slack-retry-num") or headers.get("X-Slack-Retry-Num") or ["0"]
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else "0"
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class SlackWork:
+    """The worker side: run an accepted Slack request through the core and answer it."""
+
+    def __init__(self, adapter: SlackAdapter) -> None:
+        self.adapter = adapter
+
+    def run(self, item) -> None:
+        adapter = self.adapter
+        payload = item.payload or {}
+        inv = Invocation.from_dict(payload["inv"])
+        target = Target(**payload["target"])
+        router = adapter.chatops.router
+        inv = adapter._with_roles(inv)
+        if payload.get("op") == "action":
+            reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
+        else:
+            reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
+        item.correlation_id = reply.correlation_id or ""
+        adapter.sender.kick()
+        if payload.get("reconcile") and reply.checking:
+            return  # a check of an unknown outcome that is still unclear: the user knows it is being checked
+        late = late_reason(item, payload, adapter._now())
+        if late:
+            reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))
+        adapter.answer(reply, target, received_at=inv.received_at)
+
+    def dead(self, item, reason: str) -> None:
+        adapter = self.adapter
+        payload = item.payload or {}
+        inv = Invocation.from_dict(payload["inv"])
+        target = Target(**payload["target"])
+        what = gave_up_what(item.key)
+        ref = secrets.token_hex(6)
+        text = messages.GAVE_UP.format(attempts=item.attempts, reason=_short(reason), what=what, ref=ref)
+        adapter._refused(inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}")
+        adapter.answer(Reply.text(text, style="error", ephemeral=True), target, received_at=inv.received_at)
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= 160 else reason[:159] + "…"
+
+
+def gave_up_what(work_key: str) -> str:
+    """What a dead-lettered request did, as far as is known: did it send a change anywhere?"""
+    from chatops.models import CommandRun, ExternalCall
+
+    try:
+        runs = list(CommandRun.select().where(CommandRun.work_key == work_key))
+        sent = [c for r in runs for c in ExternalCall.select().where((ExternalCall.run == r.id) & ExternalCall.mutating)]
+    except DatabaseErrors:
+        return "Whether it changed anything could not be checked (the database is unavailable)."
+    if not sent:
+        return "Nothing was done."
+    if all(c.state == "failed" for c in sent):
+        return "Nothing was changed."
+    if all(c.state == "ok" for c in sent):
+        return "Its change was made; only the answer could not be given."
+    return "A change it sent is checked again automatically; you will be told the result."
+
+
+def late_reason(item, payload: dict[str, Any], now) -> str:
+    """Why an answer comes late ("" when it does not): a restart, a database outage, a long wait."""
+    if payload.get("reconcile"):
+        return ""
+    error = (item.error or "").lower()
+    if item.attempts > 1:
+        if "lease" in error or "stopped" in error:
+            return "the service restarted while it was being handled"
+        if "database" in error:
+            return "the database was briefly unavailable"
+        return "it had to be tried again"
+    received = payload.get("inv", {}).get("received_at")
+    if received:
+        from datetime import datetime
+
+        waited = now - datetime.fromisoformat(received)
+        if waited > timedelta(minutes=1):
+            return f"it waited {int(waited.total_seconds() // 60)} min for the service (busy or restarting)"
+    return ""

@@ -16,8 +16,6 @@ class SlackConfig:
     signing_secret: str = ""
     app_token: str = ""
     api_url: str = "https://slack.com/api/"
-    workers: int = 16
-    queue_limit: int = 500
     usergroups_cache_seconds: float = 300.0
 
     @property
@@ -49,7 +47,5 @@ class SlackConfig:
             signing_secret=settings.get("SLACK_SIGNING_SECRET").strip(),
             app_token=settings.get("SLACK_APP_TOKEN").strip(),
             api_url=api_url,
-            workers=number("SLACK_WORKERS", int, 1),
-            queue_limit=number("SLACK_QUEUE_LIMIT", int, 0),
             usergroups_cache_seconds=number("SLACK_USERGROUPS_CACHE_SECONDS", float, 0),
         )

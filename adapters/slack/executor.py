@@ -1,4 +1,8 @@
-"""A bounded thread pool: work after the ack runs here, never on the request thread. Acks go first.
+"""A bounded thread pool for quick UI work after the ack (opening a modal within Slack's 3 seconds).
+
+Commands, presses, form submissions and events are not run here: they are durable work items
+(chatops.work) run by the process's worker pool (chatops.workers), which also has the acks-first
+gate (``AckGate``, importable from here too). This pool keeps what must not wait behind them.
 
     acks = AckGate()
     pool = BoundedExecutor(workers=16, queue_limit=500, name="slack-work", gate=acks)
@@ -32,65 +36,16 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
+
+from chatops.workers import AckGate  # noqa: F401 - the gate lives in the core now; kept importable here
 
 log = logging.getLogger("adapters.slack.executor")
 
-QUIET_SECONDS = 0.005   # no Slack request in flight for this long: workers may start
-MAX_WAIT_SECONDS = 0.5  # a task never waits longer than this for the acks
 
 
 class Busy(RuntimeError):
     """Every worker is busy and the waiting line is full."""
-
-
-class AckGate:
-    """Counts Slack requests in flight; workers wait at the gate while there are some."""
-
-    def __init__(self, quiet: float = QUIET_SECONDS, max_wait: float = MAX_WAIT_SECONDS, *,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.quiet = quiet
-        self.max_wait = max_wait
-        self.monotonic = monotonic
-        self._sleep = sleep
-        self._count = threading.Lock()
-        self._line = threading.Lock()
-        self._active = 0
-        self._last_end = float("-inf")
-
-    @property
-    def active(self) -> int:
-        """Requests being acknowledged right now."""
-        return self._active
-
-    @contextmanager
-    def acking(self) -> Iterator[None]:
-        """Around the handling of one request from Slack, up to its HTTP answer."""
-        with self._count:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._count:
-                self._active -= 1
-                self._last_end = self.monotonic()
-
-    def deadline(self) -> float:
-        return self.monotonic() + self.max_wait
-
-    def wait_turn(self, deadline: float) -> None:
-        """Return once no request has been in flight for ``quiet`` seconds, or at ``deadline``."""
-        with self._line:
-            while True:
-                now = self.monotonic()
-                if now >= deadline:
-                    return
-                hold = self.quiet if self._active else self.quiet - (now - self._last_end)
-                if hold <= 0:
-                    return
-                self._sleep(min(hold, deadline - now))
 
 
 _STOP = object()

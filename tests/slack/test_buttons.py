@@ -33,7 +33,7 @@ def test_confirm_runs_once_and_a_double_click_is_refused(slack, fake):
     assert again["replace_original"] is False and again["response_type"] == "ephemeral"
     assert "already done" in again["text"]
     assert [c[0] for c in sample.CALLS] == ["slk-plan"]
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert AuditEvent.select().where(AuditEvent.outcome == "executed").count() == 1
 
 

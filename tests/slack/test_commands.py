@@ -43,7 +43,7 @@ def test_a_slash_command_runs_through_the_router_and_renders_block_kit(slack, fa
     assert answer["blocks"][0]["text"]["text"] == "Hello Ana &lt;!channel&gt;"  # no @channel ping from input
     assert answer["blocks"][1]["fields"][0]["text"] == "*Asked by*\nU0ANA"
     assert ":hourglass_flowing_sand: Wave" in answer["blocks"][2]["elements"][1]["text"]
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     event = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     assert (event.platform, event.command, event.outcome, event.community) == ("slack", "slk-greet", "allowed", TEAM)
     assert event.actor.startswith("slack:U0ANA")
@@ -73,13 +73,15 @@ def test_the_ack_does_not_wait_for_the_work(slack, fake):
     assert "gate passed" in fake.wait_for("response:" + rid)[0].body["text"]
 
 
-def test_a_full_executor_answers_busy_at_once_and_events_get_503(make_slack, fake):
-    slack = make_slack(SLACK_WORKERS="1", SLACK_QUEUE_LIMIT="0")
+def test_a_full_queue_answers_busy_at_once_audited_and_events_get_503(make_slack, fake):
+    slack = make_slack(CHATOPS_WORKERS="1", CHATOPS_WORK_QUEUE_LIMIT="1")
     sample.GATE.clear()
     sample.STARTED.clear()
     try:
         first, rid = slack.command("slk-gate")
         assert first.status_code == 200 and sample.STARTED.wait(5)
+        waiting, rid_wait = slack.command("slk-greet", "Al")      # the one place in the queue
+        assert waiting.status_code == 200 and waiting.data == b""
         second, rid2 = slack.command("slk-greet", "Bo")
         assert second.status_code == 200 and second.data.decode() == BUSY   # Slack shows it to the user
         event = slack.event({"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
@@ -88,9 +90,14 @@ def test_a_full_executor_answers_busy_at_once_and_events_get_503(make_slack, fak
     finally:
         sample.GATE.set()
     fake.wait_for("response:" + rid)
-    slack.adapter.executor.shutdown(wait=True)
+    assert "Hello Al" in fake.wait_for("response:" + rid_wait)[0].body["text"]
+    assert slack.adapter.wait_idle()
     assert fake.called("response:" + rid2) == []
-    assert not AuditEvent.select().where(AuditEvent.command == "slk-greet").exists()
+    from chatops import spool
+    assert spool.flush(slack.runner.app.settings) == 1       # the refusal is on record
+    refused = AuditEvent.get(AuditEvent.outcome == "refused")
+    assert refused.command == "slk-greet" and refused.actor == "slack:U0ANA" and "busy" in refused.detail
+    assert AuditEvent.select().where((AuditEvent.command == "slk-greet") & (AuditEvent.outcome == "allowed")).count() == 1
 
 
 # ---- modals --------------------------------------------------------------------------------------
@@ -149,7 +156,7 @@ def test_invalid_modal_values_are_shown_in_the_modal_and_nothing_runs(slack, fak
     body = response.get_json()
     assert body["response_action"] == "errors"
     assert "email" in body["errors"]["p:email"] and "valid e-mail" in body["errors"]["p:email"]
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert fake.called("response:" + rid) == []
     assert AuditEvent.select().count() == 0
 

@@ -15,7 +15,7 @@ def test_a_direct_message_runs_a_command_and_is_answered_in_the_dm(slack, fake):
     call = fake.wait_for("chat.postMessage")[0].body
     assert call["channel"] == "D0ANA"
     assert call["blocks"][0]["text"]["text"].startswith("Hello Dora")
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert IdempotencyRecord.get_or_none(IdempotencyRecord.key == "slack:event:EvDM1") is not None
 
 
@@ -58,7 +58,7 @@ def test_bot_messages_edits_and_channel_messages_are_ignored(slack, fake):
     ]
     for event in ignored:
         assert slack.event(event).status_code == 200
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert fake.calls == []
     assert AuditEvent.select().count() == 0
 
@@ -68,10 +68,18 @@ def test_an_events_api_retry_has_one_side_effect(slack, fake):
     fake.wait_for("chat.postMessage")  # the first delivery is answered (and committed) before the retries
     assert slack.event(dm("slk-greet Once"), event_id="EvRETRY", retry=1).status_code == 200
     assert slack.event(dm("slk-greet Once"), event_id="EvRETRY", retry=2).status_code == 200
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert len(fake.called("chat.postMessage")) == 1
-    outcomes = [e.outcome for e in AuditEvent.select()]
+    import time
+    for _ in range(200):  # the redeliveries are audited off the ack path
+        outcomes = [e.outcome for e in AuditEvent.select()]
+        if outcomes.count("duplicate") == 2:
+            break
+        time.sleep(0.02)
     assert outcomes.count("allowed") == 1 and outcomes.count("duplicate") == 2
+    first = AuditEvent.get(AuditEvent.outcome == "allowed")
+    assert {e.correlation_id for e in AuditEvent.select().where(AuditEvent.outcome == "duplicate")} == \
+        {first.correlation_id}
 
 
 def test_a_retry_whose_first_delivery_never_arrived_is_processed(slack, fake):

@@ -83,14 +83,17 @@ def test_an_ops_change_is_approved_in_the_approvals_channel_and_runs_exactly_onc
 
     [told] = _posted_to(fake, "C0SUPPORT")                        # the requester hears the verdict
     assert "approved by slack:U0LEE" in told["text"]
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert DemoSeller.get_by_id("sel_2001").fee_bps == 0
     assert DemoEvent.select().where(DemoEvent.label == "Seller fee removed").count() == 1
     events = list(AuditEvent.select().where(AuditEvent.command == "remove-seller-fee").order_by(AuditEvent.seq))
-    assert [e.outcome for e in events] == ["previewed", "pending_approval", "attempted", "executed", "refused",
-                                           "refused"]
-    assert events[3].actor.startswith("slack:U0SAM") and "approved by slack:U0LEE" in events[3].detail
-    assert [e.actor[:11] for e in events[4:]] == ["slack:U0LEE", "slack:U0LIV"]   # the late presses
+    # The double click's second press may be refused while the change is still being made: order aside,
+    # the change is intent then outcome, once, and both extra presses are refused.
+    assert [e.outcome for e in events if e.outcome != "refused"] == ["previewed", "pending_approval", "attempted",
+                                                                      "executed"]
+    executed = next(e for e in events if e.outcome == "executed")
+    assert executed.actor.startswith("slack:U0SAM") and "approved by slack:U0LEE" in executed.detail
+    assert sorted(e.actor[:11] for e in events if e.outcome == "refused") == ["slack:U0LEE", "slack:U0LIV"]
     assert AuditEvent.select().where(AuditEvent.outcome == "approved").count() == 1
     assert AuditEvent.select().where(AuditEvent.outcome == "denied").count() == 1   # the requester's own press
     slack.adapter.sender.stop()                                   # let it record what it delivered
@@ -109,7 +112,7 @@ def test_a_rejected_ops_change_changes_nothing(make_slack, fake):
     assert rejected["replace_original"] is True and "Rejected by slack:U0LIV" in rejected["text"]
     _, late = slack.press(buttons_of(card["blocks"])["Approve"], user="U0LEE", channel=APPROVALS)
     assert "already rejected" in _answer(fake, late)["text"]
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert DemoSeller.get_by_id("sel_2001").fee_bps == 300
     assert not DemoEvent.select().where(DemoEvent.label == "Seller fee removed").exists()
 
@@ -146,7 +149,7 @@ def test_support_deflection_that_solved_it_opens_no_ticket(make_slack, fake):
     _, again = slack.press(buttons["I still need help"], user=CORA["user"], team=CORA["team"],
                            channel=CORA["channel"], ephemeral=True)
     assert "already" in _answer(fake, again)["text"]                # the offer is used up
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert Ticket.select().count() == 0
     assert Deflection.get().outcome == "solved"
 
@@ -166,7 +169,7 @@ def test_support_deflection_still_need_help_opens_one_ticket_for_the_asker_only(
     opened, again = sorted((_answer(fake, first), _answer(fake, second)), key=lambda a: "already" in a["text"])
     assert opened["replace_original"] is True and "Ticket #1 is open" in opened["text"]
     assert "already" in again["text"] and again["response_type"] == "ephemeral"
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     [ticket] = list(Ticket.select())
     assert ticket.origin_channel_id == "C0MAKERDAO" and ticket.platform == "slack"
     assert Deflection.get().outcome == "opened" and Deflection.get().ticket_id == ticket.id

@@ -48,7 +48,7 @@ def test_bad_signatures_are_401_and_do_nothing(slack, fake):
     for case in SIGNATURE_CASES:
         response = _send_badly_signed(slack, case)
         assert response.status_code == 401, case
-    slack.adapter.executor.shutdown(wait=True)  # anything accepted would have run by now
+    assert slack.adapter.wait_idle()  # anything accepted would have run by now
     assert fake.calls == []
     assert AuditEvent.select().count() == 0
 
@@ -118,7 +118,7 @@ def test_malformed_signed_bodies_are_4xx_never_500(slack, fake):
         raw = body.encode("latin-1")
         response = slack.client.post("/slack/events", data=raw, content_type=ctype, headers=sign(raw))
         assert 400 <= response.status_code < 500 and response.status_code != 401, (body, response.status_code)
-    slack.adapter.executor.shutdown(wait=True)
+    assert slack.adapter.wait_idle()
     assert fake.calls == []
 
 
@@ -140,7 +140,7 @@ def test_an_unknown_slash_command_gets_the_cores_answer(slack, fake):
 def test_mounting_warms_the_ack_path_up_without_running_anything(slack, fake):
     adapter = slack.adapter
     assert adapter.warm_ups == WARM_UP_REQUESTS   # every warm-up went through Flask, the signature check, Bolt, the listener
-    adapter.executor.shutdown(wait=True)
+    assert adapter.wait_idle()
     adapter.ui.shutdown(wait=True)
     assert fake.calls == []                       # nothing reached Slack...
     assert AuditEvent.select().count() == 0       # ...the router never ran
