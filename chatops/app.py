@@ -38,7 +38,7 @@ class App:
         """
         from chatops.workers import PoolConfig, WorkerPool
 
-        if self._pool is None:
+        if self._pool is None or self._pool.stopping:  # a stopped pool is not started again: a new one
             self._pool = WorkerPool(self, {}, PoolConfig.from_settings(self.settings), gate=gate)
         elif gate is not None and self._pool.gate is None:
             self._pool.gate = gate

@@ -29,7 +29,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("admin.cli:admin", "Manage admin panel users."),
     "slack": ("adapters.slack.cli:slack", "Slack: app manifest, Socket Mode."),
     "discord": ("adapters.discord.cli:discord", "Discord: sync app commands, run the bot."),
-    "worker": ("chatops.support.cli:worker", "Run the background worker (SLA sweeps, digests)."),
     "cred": ("chatops.support.cli:cred", "Export cred for helpers (CSV or SourceCred graph)."),
 }
 
@@ -175,6 +174,92 @@ def audit_verify(ctx: click.Context, expect_head) -> None:
     ctx.exit(1)
 
 
+@audit_group.command("flush-spool")
+@click.pass_context
+def audit_flush_spool(ctx: click.Context) -> None:
+    """Add the audit events kept while the database was down to the audit trail (the workers do it too)."""
+    from chatops import spool
+
+    app = _app(ctx)
+    _require_schema(app)
+    added = spool.flush(app.settings)
+    click.echo(f"Added {added} spooled event(s) from {spool.path(app.settings)} to the audit trail.")
+
+
+@main.group("work")
+def work_group() -> None:
+    """Accepted work and runs: what waits, what died, what needs a person."""
+
+
+@work_group.command("status")
+@click.pass_context
+def work_status(ctx: click.Context) -> None:
+    """Work by state, the oldest waiting, dead-lettered items, and changes whose outcome is unknown."""
+    from chatops import spool, work
+    from chatops.invocation import utcnow
+    from chatops.models import CommandRun, WorkItem
+
+    app = _app(ctx)
+    _require_schema(app)
+    now = utcnow()
+    info = work.status(now=now)
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(info["counts"].items())) or "none"
+    click.echo(f"Work: {counts}; oldest waiting {info['oldest_queued_seconds']:.0f} s; "
+               f"{info['stalled']} whose worker stopped (taken over at the next claim).")
+    for item in WorkItem.select().where(WorkItem.state == "dead").order_by(WorkItem.id.desc()).limit(10):
+        click.echo(f"  dead #{item.id} {item.key} after {item.attempts} attempt(s): {item.error[:120]}")
+    stuck = list(CommandRun.select().where(CommandRun.state == "unknown").order_by(CommandRun.id))
+    checking = [r for r in stuck if r.next_check_at is not None]
+    waiting = [r for r in stuck if r.next_check_at is None]
+    click.echo(f"Changes with an unknown outcome: {len(checking)} being checked automatically, "
+               f"{len(waiting)} waiting for a person.")
+    for run in waiting:
+        click.echo(f"  {run.key}  {run.command} [{run.correlation_id}] after {run.checks} check(s): "
+                   f"{run.detail[:120]}  → chatops work resolve {run.key} --made|--not-made --by NAME")
+    pending = spool.pending(app.settings)
+    if pending:
+        click.echo(f"Audit spool: {pending} event(s) waiting for the database ({spool.path(app.settings)}).")
+
+
+@work_group.command("resolve")
+@click.argument("run_key")
+@click.option("--made/--not-made", required=True, help="What you found in the other system.")
+@click.option("--by", "by", required=True, help="Who checked (goes into the audit trail).")
+@click.option("--note", default="", help="What you checked, for the audit trail.")
+@click.pass_context
+def work_resolve(ctx: click.Context, run_key: str, made: bool, by: str, note: str) -> None:
+    """Settle a change whose outcome stayed unknown, after checking the other system yourself."""
+    from chatops.models import CommandRun
+
+    app = _app(ctx)
+    _require_schema(app)
+    row = CommandRun.get_or_none(CommandRun.key == run_key)
+    if row is None:
+        raise click.ClickException(f"no run {run_key!r}: `chatops work status` lists the open ones")
+    if row.state not in ("unknown", "running"):
+        raise click.ClickException(f"run {run_key} is {row.state}: nothing to settle")
+    app.router.settle_by_hand(row, made=made, by=by.strip()[:80], note=note.strip()[:500])
+    click.echo(f"Run {run_key} settled: the change {'was' if made else 'was not'} made (by {by}).")
+
+
+@work_group.command("retry")
+@click.argument("item_id", type=int)
+@click.pass_context
+def work_retry(ctx: click.Context, item_id: int) -> None:
+    """Run a dead-lettered work item again (after fixing what made it fail)."""
+    from chatops import work
+    from chatops.invocation import utcnow
+    from chatops.models import WorkItem
+
+    app = _app(ctx)
+    _require_schema(app)
+    item = WorkItem.get_or_none(WorkItem.id == item_id)
+    if item is None or item.state != "dead":
+        raise click.ClickException(f"work item {item_id} is not dead-lettered (`chatops work status` lists them)")
+    work.requeue(item.key, now=utcnow(), note="retried by hand")
+    click.echo(f"Work item {item_id} is queued again.")
+
+
 @main.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the documentation table instead of current values.")
 def settings_command(markdown: bool) -> None:
@@ -233,9 +318,17 @@ RUN_HOOKS: tuple[str, ...] = (
 )
 
 
-def _start_hooks(app) -> list:
+# What `chatops worker` starts besides the work pool: each "module:function" takes the App, adds its
+# work handlers to the pool and returns something with .stop() (or None when it is not configured).
+WORKER_HOOKS: tuple[str, ...] = (
+    "adapters.slack.worker:start_for_worker",    # Slack work items and the Slack outbox
+    "adapters.discord.runner:start_for_worker",  # Discord work items (REST only)
+)
+
+
+def _start_hooks(app, hooks: tuple[str, ...] = RUN_HOOKS) -> list:
     started = []
-    for target in RUN_HOOKS:
+    for target in hooks:
         if not _lazy_available(target):
             continue
         module, attr = target.split(":")
@@ -249,25 +342,110 @@ def _stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _drain_seconds(app) -> float:
+    from chatops.workers import PoolConfig
+
+    return PoolConfig.from_settings(app.settings).drain_seconds
+
+
 def _serve(app, host: str, port: int, threads: int) -> None:
-    from waitress import serve
+    """Serve until SIGTERM/SIGINT; then stop taking requests, finish running work (up to
+    CHATOPS_DRAIN_SECONDS), leave the rest in the database for the next start, and return (exit 0)."""
+    from waitress.server import create_server
 
     from adapters.web import create_app
 
+    try:
+        pool = app.work_pool()  # checks the CHATOPS_WORK* settings before anything starts
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     flask_app = create_app(app)
     background = _start_hooks(app)
+    pool.start()  # after the adapters added their handlers: accepted work left by an earlier run starts now
     if threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) stops the server like Ctrl-C does, and the finally below stops the rest.
         signal.signal(signal.SIGTERM, _stop_on_signal)
-    click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = create_server(flask_app, host=host, port=port, threads=threads, ident="chatops")
+    click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
     try:
-        serve(flask_app, host=host, port=port, threads=threads, ident="chatops")
+        server.run()  # returns on SIGTERM / Ctrl-C, after the requests in progress were answered
     except KeyboardInterrupt:
-        click.echo("chatops stopping.")
+        pass
     finally:
+        try:
+            server.close()  # no new connections while the work drains
+        except Exception:  # noqa: BLE001 - stopping anyway
+            pass
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the drain short
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        click.echo(f"chatops stopping: finishing running work (up to {_drain_seconds(app):g} s).")
+        report = pool.stop()
         for handle in background:
             handle.stop()
+        slack = flask_app.extensions.get("chatops.slack")
+        if slack is not None:
+            slack.stop(0)
+        click.echo(f"chatops stopped: {report.finished} finished, {report.released + report.left} left for the "
+                   "next start.")
+
+
+@main.command()
+@click.option("--threads", "-t", default=None, type=click.IntRange(1, 256),
+              help="Threads running accepted work (default: CHATOPS_WORKERS).")
+@click.option("--huey/--no-huey", default=True, show_default=True,
+              help="Also run the scheduled jobs (SLA sweeps, approval expiry, the digest) in this process.")
+@click.pass_context
+def worker(ctx: click.Context, threads: int | None, huey: bool) -> None:
+    """Run accepted work (commands, presses, forms, DMs) and the scheduled jobs, until SIGTERM.
+
+    Any number of workers may run against one PostgreSQL database, on any machine: each piece of work
+    is leased to one of them, and taken over when its worker dies. On SIGTERM or SIGINT the worker
+    finishes what it is running (up to CHATOPS_DRAIN_SECONDS), leaves the rest for the others or the
+    next start, and exits 0.
+    """
+    from chatops.workers import PoolConfig, WorkerPool
+
+    app = _app(ctx)
+    _require_schema(app)
+    try:
+        config = PoolConfig.from_settings(app.settings, **({"threads": threads} if threads else {}))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if config.threads < 1:
+        config.threads = 1
+    pool = app._pool = WorkerPool(app, {}, config)
+    handles = _start_hooks(app, WORKER_HOOKS)
+    consumer = None
+    if huey:
+        from chatops.support.worker import start_in_process
+
+        consumer = start_in_process(app)
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        threading.Thread(target=stop.set, name="chatops-worker-stop", daemon=True).start()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    pool.start()
+    kinds = ", ".join(pool.kinds) or "none (set SLACK_BOT_TOKEN / DISCORD_TOKEN)"
+    click.echo(f"chatops worker {pool.owner}: {config.threads} thread(s) for {kinds}"
+               f"{', scheduled jobs' if huey else ''}; Ctrl-C or SIGTERM stops.")
+    try:
+        stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_IGN)
+        click.echo(f"chatops worker stopping: finishing running work (up to {config.drain_seconds:g} s).")
+        report = pool.stop()
+        if consumer is not None:
+            consumer.stop()
+        for handle in handles:
+            handle.stop()
+        click.echo(f"chatops worker stopped: {report.finished} finished, {report.released + report.left} left.")
 
 
 @main.command()

@@ -566,6 +566,32 @@ class Router:
              .where(CommandRun.id == row.id).execute())
         return reply
 
+    def settle_by_hand(self, row: CommandRun, *, made: bool, by: str, note: str = "") -> None:
+        """A person checked the other system: record whether the run's change was made (``chatops work
+        resolve``). The audit event names them; the run, its button or key, and the requester follow."""
+        now = self.clock()
+        verdict = "was made" if made else "was not made"
+        why = f"settled by hand by {by}: the change {verdict}" + (f" ({note})" if note else "")
+        trace = _Trace(row.correlation_id, Invocation(platform="console", user_id=f"admin:{by}"[:64]),
+                       command=row.command)
+        with atomic():
+            (ExternalCall.update(state="ok" if made else "failed", error=why[:2000], finished_at=now)
+             .where((ExternalCall.run == row.id) & ExternalCall.mutating
+                    & ExternalCall.state.in_(("attempted", "unknown"))).execute())
+            reply = Reply.text(f"`{row.command}`: {why}.", style="success" if made else "warning")
+            self._audit(trace, "executed" if made else "failed", why)
+            finish = (row.context or {}).get("finish") or {}
+            if made:
+                self._complete(finish, reply)
+            elif finish.get("key"):
+                (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
+                                                  & (IdempotencyRecord.outcome == "pending")).execute())
+            self._notify(row.context or {}, f"{'is done' if made else 'was not done'} (checked by {by}).", trace)
+            (CommandRun.update(state="done" if made else "failed", lease_until=None, next_check_at=None,
+                               detail=why[:2000], reply=reply.to_dict(), updated_at=now,
+                               key=row.key if made else f"{row.key[:170]}~failed~{row.id}")
+             .where(CommandRun.id == row.id).execute())
+
     # ---- buttons ----------------------------------------------------------------------
     def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
         token, _, verb = (action_ref or "").strip().rpartition(".")

@@ -224,3 +224,48 @@ def status(*, now: datetime) -> dict[str, Any]:
     age = (now - oldest).total_seconds() if oldest is not None else 0.0
     stalled = (WorkItem.select().where((WorkItem.state == "running") & (WorkItem.lease_until < now)).count())
     return {"counts": counts, "oldest_queued_seconds": age, "stalled": stalled}
+
+
+# ---- what to tell the user about a piece of work ---------------------------------------------------
+
+def short(reason: str, limit: int = 160) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
+def gave_up_what(work_key: str) -> str:
+    """What a dead-lettered request did, as far as is known: did it send a change anywhere?"""
+    from chatops.db import DatabaseErrors
+    from chatops.models import CommandRun, ExternalCall
+
+    try:
+        runs = [r.id for r in CommandRun.select(CommandRun.id).where(CommandRun.work_key == work_key)]
+        sent = list(ExternalCall.select().where(ExternalCall.run.in_(runs) & ExternalCall.mutating)) if runs else []
+    except DatabaseErrors:
+        return "Whether it changed anything could not be checked (the database is unavailable)."
+    if not sent:
+        return "Nothing was done."
+    if all(c.state == "failed" for c in sent):
+        return "Nothing was changed."
+    if all(c.state == "ok" for c in sent):
+        return "Its change was made; only the answer could not be given."
+    return "A change it sent is checked again automatically; you will be told the result."
+
+
+def late_reason(item: WorkItem, now: datetime) -> str:
+    """Why an answer comes late ("" when it does not): a restart, a database outage, a long wait."""
+    payload = item.payload or {}
+    if payload.get("reconcile"):
+        return ""  # the answer itself says it is the result of a check
+    error = (item.error or "").lower()
+    if item.attempts > 1:
+        if "lease" in error or "stopped" in error:
+            return "the service restarted while it was being handled"
+        if "database" in error:
+            return "the database was briefly unavailable"
+        return "it had to be tried again"
+    received = (payload.get("inv") or {}).get("received_at")
+    if received:
+        waited = now - datetime.fromisoformat(received)
+        if waited > timedelta(minutes=1):
+            return f"it waited {int(waited.total_seconds() // 60)} min for the service (busy or restarting)"
+    return ""

@@ -266,23 +266,32 @@ class WorkerPool:
         return report
 
     # ---- accepting (the ack path) -----------------------------------------------------------
-    def accept(self, kind: str, key: str, payload: dict[str, Any], *, run_here: bool = True) -> work.Accepted:
+    def accept(self, kind: str, key: str, payload: dict[str, Any], *, run_here: bool = True,
+               hand_off: bool = True) -> work.Accepted:
         """Persist an accepted request; run it on a local thread when this pool has any (and is not stopping).
 
-        Raises :class:`Busy` when more than ``queue_limit`` items wait, and a database error when the
-        database cannot take it: the caller's ack then says so (nothing was accepted).
+        ``hand_off=False``: lease it to this process but start it only at :meth:`hand_off` (Discord: once the
+        interaction is deferred). Raises :class:`Busy` when more than ``queue_limit`` items wait, and a
+        database error when the database cannot take it: the caller's ack then says so (nothing was accepted).
         """
         if work.backlog() + self._local.qsize() >= self.config.queue_limit:
             raise Busy(f"{self.config.queue_limit} requests are already waiting")
         local = run_here and self.config.threads > 0 and not self.stopping and kind in self.handlers
         accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=self.owner if local else None,
                                lease_seconds=self.config.lease_seconds)
-        if not accepted.duplicate:
-            if local:
-                self._local.put(_Local(accepted.item, self.gate.deadline() if self.gate else 0.0))
-            with self._wake:
-                self._wake.notify()
+        if not accepted.duplicate and hand_off:
+            self.hand_off(accepted.item)
         return accepted
+
+    def hand_off(self, item: WorkItem) -> None:
+        """Start an item accepted with ``hand_off=False`` (or let whoever polls take a queued one)."""
+        if item.lease_owner == self.owner:
+            if self.stopping:  # too late to start it here: the next start (or another worker) runs it
+                work.release(item, now=self.clock())
+                return
+            self._local.put(_Local(item, self.gate.deadline() if self.gate else 0.0))
+        with self._wake:
+            self._wake.notify()
 
     def wake(self) -> None:
         with self._wake:

@@ -3,16 +3,20 @@
     bot = DiscordBot(app)                       # DISCORD_* settings from app.settings
     await bot.start()                           # connects the gateway; bot.close() stops it
 
-Answering within Discord's 3 seconds: every app command is *deferred at once*
-(``thinking=True``) before the synchronous router runs in a bounded thread pool;
-the answer is a follow-up within the 15-minute token. Button presses are
-deferred as an update (no visible change) and answered the same way. Before the
-defer only in-memory work runs on the event loop (option parsing, a registry
-dict lookup); no database, no thread pool, no logging. The router is submitted
-only once Discord acknowledged the defer, so a command whose defer failed (an
-expired interaction) never runs. The one first response that must wait on the
-database is a form (a modal cannot follow a defer): its policy peek runs in a
-pool of its own, so commands queued in the router pool never delay it.
+Accepted means persisted: every app command, button press, form submission and
+DM is first a durable work item (``chatops.work``, keyed by the interaction or
+message id; one INSERT in a small pool of its own, off the event loop), then
+deferred (``thinking=True``; a press as an update), then run by the process's
+worker pool (``chatops.workers``) — never on the event loop. A database that
+cannot take it is told to the user as the first response ("briefly
+unavailable, nothing was done"), a full queue as "busy"; both are audited (the
+audit spool keeps them while the database is down). The answer is a follow-up
+through the interaction token while it lives (15 minutes), else a direct
+message, with a line saying when an answer is late and why. A work item whose
+defer failed (an expired interaction) is cancelled, never run. A crash or a
+deploy leaves accepted work in the database: the next start (or any worker)
+runs it. The one first response that must wait on the database is a form (a
+modal cannot follow a defer): its policy peek runs in a pool of its own.
 
 Ephemeral rule (the flag is fixed when deferring): META commands (help,
 whoami, ping) and mutating commands (their first answer is a preview) defer
@@ -34,10 +38,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
+import aiohttp
 import discord
 import yarl
 
@@ -48,18 +55,29 @@ from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
 from adapters.discord.views import ActionButton, is_ours
-from chatops import identity
+from chatops import audit, identity, spool, work
 from chatops import messages as core_messages
 from chatops.commands import Category, Command
-from chatops.reply import Reply
+from chatops.db import DatabaseErrors
+from chatops.invocation import Invocation, utcnow
+from chatops.reply import Reply, Text
+from chatops.workers import Busy as QueueFull
 
 log = logging.getLogger("adapters.discord")
 
 T = TypeVar("T")
+KIND = "discord"  # the work items this adapter runs
 FORM_TTL = 900.0
 MAX_FORMS = 2000
 PERMISSION_PEEK_SECONDS = 1.5
 PEEK_WORKERS = 2
+ACCEPT_WORKERS = 4
+TOKEN_LIFETIME = timedelta(minutes=14)  # Discord: an interaction token lives 15 minutes
+ANSWER_SECONDS = 60.0  # a worker waits this long for the event loop to deliver an answer
+
+
+class AnswerFailed(RuntimeError):
+    """Discord could not take the answer for now: the work item is tried again."""
 
 
 def apply_endpoints(api_url: str = "", gateway_url: str = "") -> None:
@@ -104,8 +122,8 @@ def defer_ephemeral(command: Command | None) -> bool:
 
 
 class DiscordBot:
-    def __init__(self, app, *, guild_ready_timeout: float = 2.0, workers: int = 8,
-                 sender: OutboxSender | None = None, sender_interval: float = 1.0, run_sender: bool = True) -> None:
+    def __init__(self, app, *, guild_ready_timeout: float = 2.0, sender: OutboxSender | None = None,
+                 sender_interval: float = 1.0, run_sender: bool = True, **_: Any) -> None:
         self.app = app
         settings = app.settings
         self.token = settings.get("DISCORD_TOKEN")
@@ -118,23 +136,34 @@ class DiscordBot:
         for handler in (self.on_interaction, self.on_message, self.on_ready):
             self.client.event(handler)
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-discord")
-        # Policy peeks before a form: never queued behind slow commands in ``executor``.
+        # Accepting (one INSERT per interaction) and core calls the event loop needs, off the loop.
+        self.executor = ThreadPoolExecutor(max_workers=ACCEPT_WORKERS, thread_name_prefix="chatops-discord")
+        # Policy peeks before a form: never queued behind anything else.
         self.peek_executor = ThreadPoolExecutor(max_workers=PEEK_WORKERS, thread_name_prefix="chatops-discord-peek")
+        self.pool = app.work_pool()
+        self.pool.add_handler(KIND, DiscordWork(self))
         self.sender = sender or OutboxSender(self, interval=sender_interval)
         self.run_sender = run_sender  # False: nothing drains the outbox unless you call sender.drain_once()
         self._sender_task: asyncio.Task | None = None
         self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
         self._tasks: set[asyncio.Task] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self, token: str | None = None) -> None:
         token = token or self.token
         if not token:
             raise RuntimeError("DISCORD_TOKEN is not set")
+        self.loop = asyncio.get_running_loop()
+        self.pool.start()
         await self.client.start(token)
 
-    async def close(self) -> None:
+    async def drain(self, deadline: float | None = None) -> None:
+        """Finish the work already running (up to ``deadline`` s) while the gateway and REST still work."""
+        await asyncio.get_running_loop().run_in_executor(None, self.pool.stop, deadline)
+
+    async def close(self, deadline: float | None = None) -> None:
+        await self.drain(deadline)  # answers need the client's session: drain before closing it
         if self._sender_task is not None:
             self._sender_task.cancel()
             try:
@@ -164,7 +193,7 @@ class DiscordBot:
     # ---- the core, off the event loop ----------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any, executor: ThreadPoolExecutor | None = None,
                   **kwargs: Any) -> T:
-        """Run a synchronous core call in the worker pool (or ``executor``) with its own database connection."""
+        """Run a synchronous core call in the small pool (or ``executor``) with its own database connection."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor or self.executor,
                                           lambda: self._with_connection(fn, *args, **kwargs))
@@ -177,6 +206,74 @@ class DiscordBot:
         finally:
             if opened and not db.is_closed():
                 db.close()
+
+    # ---- accepting ---------------------------------------------------------------------------
+    def _payload(self, op: str, inv: Invocation, interaction: discord.Interaction | None = None,
+                 **extra: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = {"op": op, "inv": inv.to_dict(), **extra}
+        if interaction is not None:
+            payload.update(token=interaction.token, application_id=str(interaction.application_id),
+                           interaction_id=str(interaction.id))
+        return payload
+
+    async def _accept(self, key: str, payload: dict[str, Any], inv: Invocation,
+                      interaction: discord.Interaction | None = None) -> work.Accepted | None:
+        """Persist the request (leased here, started at hand_off); None when refused or a repeat —
+        the user has then been answered."""
+        try:
+            accepted = await self.run(self.pool.accept, KIND, key, payload, hand_off=False)
+        except (QueueFull, *DatabaseErrors) as exc:
+            busy = isinstance(exc, QueueFull)
+            text = core_messages.BUSY if busy else core_messages.NOT_ACCEPTED
+            log.error("discord: request %s not accepted: %s", key, exc)
+            self._refused(inv, "refused" if busy else "failed",
+                          f"not accepted ({exc}); the user was told to try again")
+            if interaction is not None:
+                await self._error(interaction, text)
+            elif inv.channel_id:
+                await self._send_dm_channel(inv.channel_id, Reply.text(text, style="warning"))
+            return None
+        if accepted.duplicate:  # the gateway delivered it again: the first delivery is being answered
+            log.info("discord: repeated delivery of %s", key)
+            await self.run(self._audit_duplicate, inv, accepted.item)
+            return None
+        return accepted
+
+    def _audit_duplicate(self, inv: Invocation, item) -> None:
+        audit.record(correlation_id=item.correlation_id or secrets.token_hex(6), actor=inv.actor_key,
+                     command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64], outcome="duplicate",
+                     platform=inv.platform, community=inv.community_id or "",
+                     detail=f"repeated delivery of {item.key}: already accepted ({item.state})", at=utcnow())
+
+    def _refused(self, inv: Invocation, outcome: str, detail: str) -> None:
+        name = (inv.command or (inv.text.split() or ["?"])[0]).lower()[:64]
+        try:
+            spool.append(self.app.settings, dict(
+                correlation_id=secrets.token_hex(6), actor=inv.actor_key, command=name, outcome=outcome,
+                detail=detail, platform=inv.platform, community=inv.community_id or "", at=utcnow()))
+        except OSError:
+            log.exception("discord: could not spool the audit event of a refused request")
+
+    async def _started(self, accepted: work.Accepted, first_response) -> None:
+        """Send the first response (the defer); then hand the work to the pool, or cancel it if Discord
+        refused the response (an interaction that expired: the user saw it fail, so it must not run)."""
+        try:
+            await first_response()
+        except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("discord: could not acknowledge %s (%s): cancelled, not run", accepted.item.key, exc)
+
+            def cancel() -> None:
+                work.complete(accepted.item, now=utcnow(), state="cancelled")
+                inv = Invocation.from_dict(accepted.item.payload["inv"])
+                audit.record(correlation_id=secrets.token_hex(6), actor=inv.actor_key,
+                             command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64],
+                             outcome="failed", platform=inv.platform, community=inv.community_id or "",
+                             detail=f"{accepted.item.key}: Discord refused the first response ({exc}); not run",
+                             at=utcnow())
+
+            await self.run(cancel)
+            return
+        self.pool.hand_off(accepted.item)
 
     # ---- events ------------------------------------------------------------------------------
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -202,10 +299,11 @@ class DiscordBot:
         if self.client.user is not None and message.author.id == self.client.user.id:
             return
         try:
-            reply = await self.run(self.app.router.handle, from_message(message))
-            if reply.replayed:  # a repeated delivery of a DM already answered
-                return
-            await message.channel.send(**render(reply).send_kwargs())
+            inv = from_message(message)
+            accepted = await self._accept(inv.idempotency_key or f"discord:message:{message.id}",
+                                          self._payload("dm", inv), inv)
+            if accepted is not None:
+                self.pool.hand_off(accepted.item)
         except Exception:  # noqa: BLE001
             log.exception("discord: DM %s from %s failed", message.id, message.author.id)
 
@@ -231,22 +329,11 @@ class DiscordBot:
     async def _route(self, interaction: discord.Interaction, command: Command | None, name: str,
                      raw: dict[str, str], *, key_suffix: str = "") -> None:
         ephemeral = defer_ephemeral(command)
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         inv = from_interaction(interaction, command=name, arguments=raw, key_suffix=key_suffix)
-        reply = await self.run(self.app.router.handle, inv)
-        await self.answer(interaction, reply, deferred_ephemeral=ephemeral)
-
-    async def answer(self, interaction: discord.Interaction, reply: Reply, *, deferred_ephemeral: bool) -> None:
-        """The follow-up to a deferred command: ephemeral when the core says so, even after a public defer."""
-        out = render(reply)
-        try:
-            if reply.ephemeral and not deferred_ephemeral:
-                await interaction.delete_original_response()
-                await interaction.followup.send(**out.send_kwargs(), ephemeral=True)
-            else:
-                await interaction.followup.send(**out.send_kwargs(), ephemeral=deferred_ephemeral)
-        except discord.HTTPException as exc:  # the token expired (15 min) or the channel went away
-            log.error("discord: could not answer interaction %s [%s]: %s", interaction.id, reply.correlation_id, exc)
+        accepted = await self._accept(inv.idempotency_key, self._payload("command", inv, interaction,
+                                                                          ephemeral=ephemeral), inv, interaction)
+        if accepted is not None:
+            await self._started(accepted, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
 
     # ---- forms (modals) ---------------------------------------------------------------------------
     async def _open_form(self, interaction: discord.Interaction, command: Command, params: list,
@@ -301,19 +388,97 @@ class DiscordBot:
     async def handle_press(self, interaction: discord.Interaction, ref: str) -> None:
         try:
             on_ephemeral = interaction.message is not None and interaction.message.flags.ephemeral
-            await interaction.response.defer()
-            reply = await self.run(self.app.router.handle_action, ref, from_interaction(interaction))
-            out = render(reply)
-            if is_error(reply):
-                await interaction.followup.send(**out.send_kwargs(), ephemeral=True)
-            elif on_ephemeral:  # a preview: it turns into the result, its buttons gone
-                await interaction.edit_original_response(content=out.content or None, embeds=out.embeds,
-                                                         view=out.view)
-            else:
-                await interaction.followup.send(**out.send_kwargs(), ephemeral=reply.ephemeral)
+            inv = from_interaction(interaction)
+            key = f"discord:interaction:{interaction.id}"
+            accepted = await self._accept(key, self._payload("press", inv, interaction, ref=ref,
+                                                             on_ephemeral=bool(on_ephemeral)), inv, interaction)
+            if accepted is not None:
+                await self._started(accepted, interaction.response.defer)
         except Exception:  # noqa: BLE001
             log.exception("discord: press %s on interaction %s failed", ref, interaction.id)
             await self._error(interaction, messages.UNREADABLE)
+
+    # ---- answers (from a worker thread, delivered on the event loop) ------------------------------
+    def deliver(self, coroutine_factory: Callable[[], Any]) -> Any:
+        """Run an answer coroutine on the bot's event loop from a worker thread; wait for it."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or self.client.is_closed():
+            raise AnswerFailed("the Discord client is not running")
+        future = asyncio.run_coroutine_threadsafe(coroutine_factory(), loop)
+        return future.result(ANSWER_SECONDS)
+
+    async def answer_item(self, payload: dict[str, Any], reply: Reply, received_at) -> None:
+        """Answer a work item: the interaction's follow-up while its token lives, else a direct message."""
+        inv = payload.get("inv") or {}
+        if payload.get("op") == "dm":
+            await self._send_dm_channel(inv.get("channel_id"), reply, user_id=inv.get("user_id"))
+            return
+        token, app_id = payload.get("token"), payload.get("application_id")
+        if token and app_id and utcnow() - received_at < TOKEN_LIFETIME:
+            try:
+                await self._follow_up(payload, reply)
+                return
+            except discord.NotFound as exc:  # the token expired, or the interaction was never acknowledged
+                log.warning("discord: follow-up for %s not possible (%s): a direct message instead",
+                            payload.get("interaction_id"), exc)
+            except discord.HTTPException as exc:
+                if exc.status == 429 or exc.status >= 500:
+                    raise AnswerFailed(f"Discord answered {exc.status}") from exc
+                log.warning("discord: follow-up refused (%s %s): a direct message instead", exc.status, exc.text)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
+        await self._direct_message(inv.get("user_id"), reply)
+
+    def _followup(self, payload: dict[str, Any]) -> discord.Webhook:
+        data = {"id": int(payload["application_id"]), "type": 3, "token": payload["token"]}
+        return discord.Webhook.from_state(data=data, state=self.client._connection)
+
+    async def _follow_up(self, payload: dict[str, Any], reply: Reply) -> None:
+        out = render(reply)
+        webhook = self._followup(payload)
+        if payload.get("op") == "press":
+            if is_error(reply):
+                await webhook.send(**out.send_kwargs(), ephemeral=True)
+            elif payload.get("on_ephemeral"):  # a preview: it turns into the result, its buttons gone
+                await webhook.edit_message("@original", content=out.content or None, embeds=out.embeds,
+                                           view=out.view)
+            else:
+                await webhook.send(**out.send_kwargs(), ephemeral=reply.ephemeral)
+            return
+        deferred_ephemeral = bool(payload.get("ephemeral"))
+        if reply.ephemeral and not deferred_ephemeral:
+            try:
+                await webhook.delete_message("@original")
+            except discord.NotFound:
+                pass
+            await webhook.send(**out.send_kwargs(), ephemeral=True)
+        else:
+            await webhook.send(**out.send_kwargs(), ephemeral=deferred_ephemeral)
+
+    async def _direct_message(self, user_id: str | None, reply: Reply) -> None:
+        if not user_id:
+            log.warning("discord: no one to answer reply %s", reply.correlation_id)
+            return
+        try:
+            channel = await self.client.create_dm(discord.Object(int(user_id)))
+            await channel.send(**render(reply).send_kwargs())
+        except discord.Forbidden as exc:  # DMs closed: nothing more can be done
+            log.error("discord: could not DM %s reply %s: %s", user_id, reply.correlation_id, exc)
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise AnswerFailed(f"Discord answered {exc.status}") from exc
+            log.error("discord: could not DM %s reply %s: %s", user_id, reply.correlation_id, exc)
+
+    async def _send_dm_channel(self, channel_id: str | None, reply: Reply, *, user_id: str | None = None) -> None:
+        if not channel_id:
+            await self._direct_message(user_id, reply)
+            return
+        try:
+            await self.client.get_partial_messageable(int(channel_id)).send(**render(reply).send_kwargs())
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise AnswerFailed(f"Discord answered {exc.status}") from exc
+            log.error("discord: could not answer in DM channel %s: %s", channel_id, exc)
 
     # ---- errors --------------------------------------------------------------------------------
     async def _error(self, interaction: discord.Interaction, text: str) -> None:
@@ -326,3 +491,42 @@ class DiscordBot:
                 await interaction.response.send_message(content=out.content, ephemeral=True)
         except Exception:  # noqa: BLE001 - the interaction may be gone
             log.warning("discord: could not tell interaction %s about an error", interaction.id)
+
+
+class DiscordWork:
+    """The worker side: run an accepted Discord request through the core and answer it."""
+
+    def __init__(self, bot: DiscordBot) -> None:
+        self.bot = bot
+
+    def run(self, item) -> None:
+        bot = self.bot
+        payload = item.payload or {}
+        inv = Invocation.from_dict(payload["inv"])
+        router = bot.app.router
+        if payload.get("op") == "press":
+            reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
+        else:
+            reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
+        item.correlation_id = reply.correlation_id or ""
+        if bot.loop is not None and not bot.loop.is_closed():
+            bot.loop.call_soon_threadsafe(bot.sender.wake)
+        if reply.replayed and payload.get("op") == "dm" and item.attempts <= 1:
+            return  # a DM delivered twice by the gateway, answered the first time
+        if payload.get("reconcile") and reply.checking:
+            return  # still unclear after a check: the user already knows it is being checked
+        late = work.late_reason(item, router.clock())
+        if late:
+            reply = reply.with_(blocks=(Text(core_messages.LATE.format(why=late), "warning"), *reply.blocks))
+        bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))
+
+    def dead(self, item, reason: str) -> None:
+        bot = self.bot
+        payload = item.payload or {}
+        inv = Invocation.from_dict(payload["inv"])
+        what = work.gave_up_what(item.key)
+        text = core_messages.GAVE_UP.format(attempts=item.attempts, reason=work.short(reason), what=what,
+                                            ref=secrets.token_hex(6))
+        bot._refused(inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}")
+        bot.deliver(lambda: bot.answer_item(payload, Reply.text(text, style="error", ephemeral=True),
+                                            inv.received_at))

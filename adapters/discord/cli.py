@@ -74,7 +74,13 @@ def sync(ctx: click.Context, guild_id: int | None, print_only: bool) -> None:
 @discord.command("run")
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Run the bot in the foreground (Ctrl-C stops). Commands are not synced: see `sync`."""
+    """Run the bot in the foreground (Ctrl-C or SIGTERM stops). Commands are not synced: see `sync`.
+
+    On SIGTERM or SIGINT the bot finishes the work already running (up to CHATOPS_DRAIN_SECONDS),
+    leaves the rest in the database for the next start, closes the gateway and exits 0.
+    """
+    import signal
+
     from adapters.discord.bot import DiscordBot
     from adapters.discord.runner import run_bot
     from chatops.cli import _require_schema
@@ -85,9 +91,13 @@ def run(ctx: click.Context) -> None:
         raise click.ClickException("DISCORD_TOKEN is not set")
 
     async def main() -> None:
-        await run_bot(DiscordBot(app))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        bot = DiscordBot(app)
+        click.echo("chatops: Discord bot starting; Ctrl-C or SIGTERM stops it.")
+        await run_bot(bot, stop)
 
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    asyncio.run(main())
+    click.echo("chatops: Discord bot stopped.")

@@ -81,3 +81,60 @@ def start_in_process(app, **bot_options) -> BotThread | None:
     if not app.settings.get("DISCORD_TOKEN"):
         return None
     return BotThread(DiscordBot(app, **bot_options)).start()
+
+
+class RestOnly:
+    """The bot's REST client without a gateway (``chatops worker``): answers work items (follow-ups,
+    direct messages) accepted by the process that runs the gateway. ``stop()`` closes it."""
+
+    def __init__(self, bot: DiscordBot) -> None:
+        self.bot = bot
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="chatops-discord-rest", daemon=True)
+
+    def start(self) -> "RestOnly":
+        self.thread.start()
+        self._ready.wait(15)
+        if self.error is not None:
+            raise RuntimeError(f"Discord login failed: {self.error}") from self.error
+        return self
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # noqa: BLE001 - reported by start()
+            self.error = exc
+            log.exception("discord: the REST client stopped")
+        finally:
+            self._ready.set()
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        bot = self.bot
+        await bot.client.login(bot.token)
+        bot.loop = self._loop
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await bot.client.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:
+                pass
+        self.thread.join(timeout)
+
+
+def start_for_worker(app) -> RestOnly | None:
+    """``chatops worker``'s hook: run Discord work items here (REST only) when DISCORD_TOKEN is set."""
+    if not app.settings.get("DISCORD_TOKEN"):
+        return None
+    return RestOnly(DiscordBot(app, run_sender=False)).start()

@@ -57,7 +57,7 @@ from slack_sdk.webhook import WebhookClient
 
 from slack_sdk.errors import SlackApiError
 
-from chatops import audit, messages, spool
+from chatops import audit, messages, spool, work
 from chatops.app import App
 from chatops.commands import Command
 from chatops.db import DatabaseErrors
@@ -470,7 +470,7 @@ class SlackWork:
         adapter.sender.kick()
         if payload.get("reconcile") and reply.checking:
             return  # a check of an unknown outcome that is still unclear: the user knows it is being checked
-        late = late_reason(item, payload, adapter._now())
+        late = work.late_reason(item, adapter._now())
         if late:
             reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))
         adapter.answer(reply, target, received_at=inv.received_at)
@@ -480,51 +480,10 @@ class SlackWork:
         payload = item.payload or {}
         inv = Invocation.from_dict(payload["inv"])
         target = Target(**payload["target"])
-        what = gave_up_what(item.key)
+        what = work.gave_up_what(item.key)
         ref = secrets.token_hex(6)
-        text = messages.GAVE_UP.format(attempts=item.attempts, reason=_short(reason), what=what, ref=ref)
+        text = messages.GAVE_UP.format(attempts=item.attempts, reason=work.short(reason), what=what, ref=ref)
         adapter._refused(inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}")
         adapter.answer(Reply.text(text, style="error", ephemeral=True), target, received_at=inv.received_at)
 
 
-def _short(reason: str) -> str:
-    return reason if len(reason) <= 160 else reason[:159] + "…"
-
-
-def gave_up_what(work_key: str) -> str:
-    """What a dead-lettered request did, as far as is known: did it send a change anywhere?"""
-    from chatops.models import CommandRun, ExternalCall
-
-    try:
-        runs = list(CommandRun.select().where(CommandRun.work_key == work_key))
-        sent = [c for r in runs for c in ExternalCall.select().where((ExternalCall.run == r.id) & ExternalCall.mutating)]
-    except DatabaseErrors:
-        return "Whether it changed anything could not be checked (the database is unavailable)."
-    if not sent:
-        return "Nothing was done."
-    if all(c.state == "failed" for c in sent):
-        return "Nothing was changed."
-    if all(c.state == "ok" for c in sent):
-        return "Its change was made; only the answer could not be given."
-    return "A change it sent is checked again automatically; you will be told the result."
-
-
-def late_reason(item, payload: dict[str, Any], now) -> str:
-    """Why an answer comes late ("" when it does not): a restart, a database outage, a long wait."""
-    if payload.get("reconcile"):
-        return ""
-    error = (item.error or "").lower()
-    if item.attempts > 1:
-        if "lease" in error or "stopped" in error:
-            return "the service restarted while it was being handled"
-        if "database" in error:
-            return "the database was briefly unavailable"
-        return "it had to be tried again"
-    received = payload.get("inv", {}).get("received_at")
-    if received:
-        from datetime import datetime
-
-        waited = now - datetime.fromisoformat(received)
-        if waited > timedelta(minutes=1):
-            return f"it waited {int(waited.total_seconds() // 60)} min for the service (busy or restarting)"
-    return ""

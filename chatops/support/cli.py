@@ -1,23 +1,9 @@
-"""`chatops worker` (a Huey consumer: SLA sweeps, digests) and `chatops cred export`."""
+"""`chatops cred export` (the worker, with the scheduled SLA sweeps and digests, is `chatops worker`)."""
 from __future__ import annotations
 
 import sys
 
 import click
-
-
-@click.command()
-@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-@click.pass_context
-def worker(ctx: click.Context, workers: int) -> None:
-    """Run the background worker: the SLA sweep every minute and the daily digest."""
-    from chatops.cli import _app, _require_schema
-    from chatops.support.tasks import huey
-
-    app = _app(ctx)
-    _require_schema(app)
-    click.echo(f"chatops worker: huey {type(huey.storage).__name__}, {workers} thread(s); Ctrl-C stops")
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
 @click.group()

@@ -17,7 +17,8 @@ WORKERS = 2
 
 
 def test_first_responses_do_not_wait_for_a_busy_router_pool(make_runner, caplog):
-    runner = make_runner(sample.group)
+    from chatops.settings import Settings
+    runner = make_runner(sample.group, settings=Settings.from_env({"CHATOPS_WORKERS": str(WORKERS)}))
     runner.person("Sam Support", roles=["support"], identities=["discord:940000000000000101"])
     caplog.set_level(logging.WARNING, logger="adapters.discord")
     release = threading.Event()
@@ -26,11 +27,17 @@ def test_first_responses_do_not_wait_for_a_busy_router_pool(make_runner, caplog)
         _, _, asked = await h.command("ask", {"topic": "fees", "text": "why two?"})
         started = threading.Semaphore(0)
 
-        def hold() -> None:
-            started.release()
-            release.wait(10)
+        class Hold:  # work of another kind that occupies every worker of the pool
+            def run(self, item) -> None:
+                started.release()
+                release.wait(10)
 
-        held = [h.bot.executor.submit(hold) for _ in range(WORKERS)]
+            def dead(self, item, reason) -> None:
+                pass
+
+        h.bot.pool.add_handler("hold", Hold())
+        for i in range(WORKERS):
+            await asyncio.to_thread(h.bot.pool.accept, "hold", f"hold-{i}", {})
         for _ in range(WORKERS):
             assert await asyncio.to_thread(started.acquire, timeout=5)
         before = len(h.fake.calls)
@@ -47,14 +54,13 @@ def test_first_responses_do_not_wait_for_a_busy_router_pool(make_runner, caplog)
         assert not [c for c in h.fake.calls[before:] if c.path.startswith("/webhooks/")]
 
         release.set()
-        await asyncio.wrap_future(held[0])
         assert "pong" in content(await h.followup(ping))
         assert "claim by" in content(await h.followup(press))
         refused = await h.followup(denied)
         assert refused.json["flags"] & EPHEMERAL and "You can't do that" in content(refused)
 
     try:
-        run(runner.app, scenario, workers=WORKERS)
+        run(runner.app, scenario)
     finally:
         release.set()
     assert "took over" not in caplog.text  # the form's policy peek never timed out
