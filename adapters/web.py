@@ -40,6 +40,8 @@ def create_app(chatops_app: App | None = None) -> Flask:
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
+        if request.path.startswith("/slack/"):
+            return  # the ack path keeps its thread's connection (a reconnect per ack costs more than the ack)
         if not capp.db.is_closed():
             capp.db.close()
 

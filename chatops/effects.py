@@ -63,12 +63,24 @@ CHECK_BACKOFF = (30, 60, 120, 300, 600, 1800, 3600)
 DEFAULT_MAX_CHECKS = 12
 
 
-def mark_unknown(row: CommandRun, now: datetime, detail: str, max_checks: int = DEFAULT_MAX_CHECKS) -> bool:
+def parse_backoff(text: str) -> tuple[float, ...]:
+    """``"30,60,120"`` → (30.0, 60.0, 120.0); ValueError naming the problem."""
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"CHATOPS_RECONCILE_BACKOFF_SECONDS must be seconds separated by commas, not {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise ValueError(f"CHATOPS_RECONCILE_BACKOFF_SECONDS must be positive seconds, not {text!r}")
+    return values
+
+
+def mark_unknown(row: CommandRun, now: datetime, detail: str, max_checks: int = DEFAULT_MAX_CHECKS,
+                 backoff: tuple[float, ...] = CHECK_BACKOFF) -> bool:
     """The run's outcome is unknown (in the open transaction): schedule its next automatic check, or stop
     checking after ``max_checks`` (a person settles it: ``chatops work resolve``). True when it stopped."""
     checks = (CommandRun.get_by_id(row.id).checks if row.id else row.checks) + 1
     gave_up = checks >= max_checks
-    wait = CHECK_BACKOFF[min(checks - 1, len(CHECK_BACKOFF) - 1)]
+    wait = backoff[min(checks - 1, len(backoff) - 1)]
     (CommandRun.update(state="unknown", lease_until=None, updated_at=now, detail=detail[:2000], checks=checks,
                        next_check_at=None if gave_up else now + timedelta(seconds=wait))
      .where(CommandRun.id == row.id).execute())
@@ -333,6 +345,7 @@ class Run:
     resuming: bool = False
     system: str = "the other system"
     max_checks: int = DEFAULT_MAX_CHECKS
+    backoff: tuple[float, ...] = CHECK_BACKOFF
     made: list[_Made] = field(default_factory=list)
 
     # ---- the row ----------------------------------------------------------------------
@@ -447,7 +460,7 @@ class Run:
          .where(ExternalCall.id == made.row_id).execute())
         gave_up = False
         if unknown:
-            gave_up = mark_unknown(self.row, now, made.error, self.max_checks)
+            gave_up = mark_unknown(self.row, now, made.error, self.max_checks, self.backoff)
         self.unit.commit()  # survives the rollback of the handler's transaction
         if unknown and not isinstance(exc, OutcomeUnknown):
             reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"

@@ -94,6 +94,7 @@ class Router:
         self.clock = clock
         self.lease_seconds = _lease_seconds(self.settings)
         self.max_checks = _int_setting(self.settings, "CHATOPS_RECONCILE_MAX_CHECKS", effects.DEFAULT_MAX_CHECKS, 1)
+        self.backoff = effects.parse_backoff(self.settings.get("CHATOPS_RECONCILE_BACKOFF_SECONDS"))
 
     # ---- public entry points ----------------------------------------------------
     def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
@@ -211,7 +212,7 @@ class Router:
     def _handle(self, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
         digest = _digest(inv)
         if inv.idempotency_key:
-            earlier = self._earlier(inv, trace, digest)
+            earlier = self._earlier(inv, trace, digest, work_key)
             if earlier is not None:
                 return earlier
         _check_sizes(inv)
@@ -249,7 +250,7 @@ class Router:
         if denial is not None:
             raise PermissionDenied(denial.reason, denial.remedy)
 
-    def _earlier(self, inv: Invocation, trace: _Trace, digest: str) -> Reply | None:
+    def _earlier(self, inv: Invocation, trace: _Trace, digest: str, work_key: str | None = None) -> Reply | None:
         """What an earlier delivery with the same idempotency key left: its reply, a run to resume, or None."""
         key = inv.idempotency_key
         record = IdempotencyRecord.get_or_none(IdempotencyRecord.key == key)
@@ -261,7 +262,7 @@ class Router:
         if record.outcome == "pending":  # committed at a call to another system; the run never finished
             run = CommandRun.get_or_none(CommandRun.key == key)
             if run is not None and run.state in ("running", "unknown"):
-                return self._resume(run, trace, inv, same_request=True)
+                return self._resume(run, trace, inv, same_request=True, work_key=work_key)
             if run is not None and run.state == "done" and run.reply:
                 record.outcome, record.reply = "done", run.reply
             else:  # it failed (or left nothing to resume): this delivery runs it again
@@ -292,7 +293,7 @@ class Router:
 
         run = Run(key=key, correlation_id=trace.correlation_id, command=command.name, unit=unit, context=context,
                   clock=self.clock, audit=record, lease_seconds=self.lease_seconds, work_key=work_key,
-                  max_checks=self.max_checks)
+                  max_checks=self.max_checks, backoff=self.backoff)
         trace.runs.append(run)
         return run
 
@@ -338,7 +339,7 @@ class Router:
                 run.finish(reply.to_dict())
                 return reply
         except _Replay:
-            return self._earlier(inv, trace, digest) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
+            return self._earlier(inv, trace, digest, work_key) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
         except NeedsConfirmation as preview:
             return self._preview(command, actor, inv, raw, trace, preview, key, digest, run)
         except BaseException as exc:
@@ -426,25 +427,33 @@ class Router:
         return reply
 
     # ---- resuming ---------------------------------------------------------------------
-    def _live(self, row: CommandRun) -> bool:
-        """Is a process working on this run right now (its lease not yet run out)?"""
+    def _live(self, row: CommandRun, work_key: str | None = None) -> bool:
+        """Is a process working on this run right now (its lease not yet run out)? Not when the asking work
+        item is the run's own (see ``_take``)."""
+        if work_key and row.work_key == work_key:
+            return False
         return row.state == "running" and row.lease_until is not None and row.lease_until >= self.clock()
 
-    def _take(self, row: CommandRun) -> bool:
-        """Lease a stopped (or unknown) run for resuming; False when a live process still holds it."""
+    def _take(self, row: CommandRun, *, work_key: str | None = None) -> bool:
+        """Lease a stopped (or unknown) run for resuming; False when a live process still holds it.
+
+        The work item that carried the run may always take it back: whoever holds that item's lease now
+        took it over from a worker that stopped, so the run's own lease is that worker's, not a live one."""
         now = self.clock()
         stopped = (CommandRun.state == "unknown") | (
             (CommandRun.state == "running") & (CommandRun.lease_until.is_null() | (CommandRun.lease_until < now)))
+        if work_key and row.work_key == work_key:
+            stopped = CommandRun.state.in_(("running", "unknown"))
         with atomic():
             return (CommandRun.update(state="running", lease_until=now + timedelta(seconds=self.lease_seconds),
                                       updated_at=now)
                     .where((CommandRun.id == row.id) & stopped).execute()) == 1
 
     def _resume(self, row: CommandRun, trace: _Trace, inv: Invocation, *, same_request: bool = False,
-                taken: bool = False) -> Reply:
+                taken: bool = False, work_key: str | None = None) -> Reply:
         """Run a stopped run's handler again from its journal (chatops.effects), or settle its calls alone."""
         was = row.state
-        if not taken and not self._take(row):
+        if not taken and not self._take(row, work_key=work_key):
             fresh = CommandRun.get_or_none(CommandRun.id == row.id)
             if fresh is not None and fresh.state == "done" and fresh.reply and same_request:
                 return Reply.from_dict(fresh.reply).with_(replayed=True, correlation_id=fresh.correlation_id)
@@ -482,7 +491,7 @@ class Router:
                 run = Run(key=row.key, correlation_id=row.correlation_id, command=command.name, unit=unit,
                           context=c, clock=self.clock, audit=lambda o, d: self._audit(trace_ctx, o, d),
                           lease_seconds=self.lease_seconds, work_key=row.work_key, journal=journal, row=row,
-                          resuming=True, max_checks=self.max_checks)
+                          resuming=True, max_checks=self.max_checks, backoff=self.backoff)
                 trace.runs.append(run)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
@@ -535,7 +544,8 @@ class Router:
                 with atomic():
                     (ExternalCall.update(state=state, error=message[:2000], attempts=ExternalCall.attempts + 1,
                                          finished_at=self.clock()).where(ExternalCall.id == entry.id).execute())
-                    gave_up = state == "unknown" and effects.mark_unknown(row, self.clock(), message, self.max_checks)
+                    gave_up = state == "unknown" and effects.mark_unknown(row, self.clock(), message,
+                                                                                     self.max_checks, self.backoff)
                 if state == "unknown":
                     raise OutcomeUnknown(entry.operation, getattr(exc, "reason", None) or message, system=system,
                                          gave_up=gave_up) from exc
@@ -617,7 +627,7 @@ class Router:
                 if action.state == "running" and verb == "confirm":
                     stopped = _stopped_run(f"confirm:{token}")
                     if stopped is not None:
-                        if self._live(stopped):
+                        if self._live(stopped, work_key):
                             raise ActionUnavailable(messages.IN_PROGRESS)
                         raise _Resume(stopped)
                 if action.state != "pending":
@@ -650,7 +660,7 @@ class Router:
                 run.finish(reply.to_dict())
                 return reply
         except _Resume as stopped:
-            return self._resume(stopped.run, trace, inv)
+            return self._resume(stopped.run, trace, inv, work_key=work_key)
         except BaseException as exc:
             self._settle(run, exc, trace)
             raise
@@ -714,7 +724,7 @@ class Router:
         if action.state != "pending":
             stopped = _stopped_run(f"action:{action.token}")
             if stopped is not None:
-                if self._live(stopped):
+                if self._live(stopped, work_key):
                     raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state)
                                             + " " + messages.BEING_MADE)
                 if (stopped.context or {}).get("verb") == verb:

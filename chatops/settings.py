@@ -64,6 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATOPS_RECONCILE_MAX_CHECKS", "12",
             "Automatic checks of a change whose outcome is unknown (the same request sent again, with back-off "
             "from 30 s to an hour) before it waits for a person (`chatops work resolve`)."),
+    Setting("CHATOPS_RECONCILE_BACKOFF_SECONDS", "30,60,120,300,600,1800,3600",
+            "Seconds before each automatic check of a change whose outcome is unknown (the last one repeats)."),
+    Setting("CHATOPS_HOUSEKEEPING_SECONDS", "10",
+            "How often the workers run the reconcile sweep (unknown outcomes, runs whose process stopped) and "
+            "add spooled audit events to the trail."),
     Setting("CHATOPS_AUDIT_SPOOL", "",
             "File for audit events that could not be written because the database was down; they are added "
             "to the audit trail once it answers again. Empty: `chatops-audit-spool.jsonl` next to the SQLite "

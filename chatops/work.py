@@ -269,3 +269,17 @@ def late_reason(item: WorkItem, now: datetime) -> str:
         if waited > timedelta(minutes=1):
             return f"it waited {int(waited.total_seconds() // 60)} min for the service (busy or restarting)"
     return ""
+
+
+def correlation_of(item: WorkItem, idempotency_key: str | None) -> str:
+    """The correlation id of accepted work, once its run has one ("" before it started)."""
+    if item.correlation_id:
+        return item.correlation_id
+    if idempotency_key:
+        from chatops.models import IdempotencyRecord
+
+        found = IdempotencyRecord.get_or_none(IdempotencyRecord.key == idempotency_key)
+        if found is not None:
+            return found.correlation_id
+    fresh = WorkItem.get_or_none(WorkItem.id == item.id)
+    return fresh.correlation_id if fresh is not None else ""

@@ -142,6 +142,7 @@ class PoolConfig:
             poll_seconds=number("CHATOPS_WORK_POLL_SECONDS", float, 0.01),
             queue_limit=number("CHATOPS_WORK_QUEUE_LIMIT", int, 1),
             drain_seconds=number("CHATOPS_DRAIN_SECONDS", float, 0),
+            housekeeping_seconds=number("CHATOPS_HOUSEKEEPING_SECONDS", float, 0.05),
         )
         values.update(overrides)
         return cls(**values)
@@ -277,8 +278,15 @@ class WorkerPool:
         if work.backlog() + self._local.qsize() >= self.config.queue_limit:
             raise Busy(f"{self.config.queue_limit} requests are already waiting")
         local = run_here and self.config.threads > 0 and not self.stopping and kind in self.handlers
-        accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=self.owner if local else None,
-                               lease_seconds=self.config.lease_seconds)
+        owner = self.owner if local else None
+        try:
+            accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=owner,
+                                   lease_seconds=self.config.lease_seconds)
+        except DatabaseErrors:
+            # A connection the database dropped (a restart, a failover): reconnect and try once more.
+            self._drop_connection()
+            accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=owner,
+                                   lease_seconds=self.config.lease_seconds)
         if not accepted.duplicate and hand_off:
             self.hand_off(accepted.item)
         return accepted

@@ -240,7 +240,8 @@ class DiscordBot:
         return accepted
 
     def _audit_duplicate(self, inv: Invocation, item) -> None:
-        audit.record(correlation_id=item.correlation_id or secrets.token_hex(6), actor=inv.actor_key,
+        audit.record(correlation_id=work.correlation_of(item, inv.idempotency_key) or secrets.token_hex(6),
+                     actor=inv.actor_key,
                      command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64], outcome="duplicate",
                      platform=inv.platform, community=inv.community_id or "",
                      detail=f"repeated delivery of {item.key}: already accepted ({item.state})", at=utcnow())

@@ -209,7 +209,8 @@ class SlackAdapter:
         """A redelivery of accepted work: acked, not run again, and on record (off the ack path)."""
         def record() -> None:
             try:
-                audit.record(correlation_id=item.correlation_id or secrets.token_hex(6), actor=inv.actor_key,
+                cid = work.correlation_of(item, inv.idempotency_key) or secrets.token_hex(6)
+                audit.record(correlation_id=cid, actor=inv.actor_key,
                              command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64],
                              outcome="duplicate", platform=inv.platform, community=inv.community_id or "",
                              detail=f"repeated delivery of {item.key}: already accepted ({item.state})",
