@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from chatops import outbox
+from chatops.db import DatabaseErrors
 from chatops.app import App
 from chatops.models import OutboundMessage
 from chatops.reply import Reply
@@ -98,6 +99,9 @@ class OutboxSender:
                 try:
                     self._conns.ready()  # one connection for the thread's life, not one per pass
                     self.drain()
+                except DatabaseErrors as exc:  # the database is away: the next pass tries again
+                    log.warning("Slack outbox pass skipped, the database is unavailable: %s", exc)
+                    self._conns.release()
                 except Exception:  # noqa: BLE001 - keep the sender alive; the next pass retries
                     log.exception("Slack outbox pass failed")
                 self._wake.wait(self.poll_seconds)

@@ -157,6 +157,9 @@ class FakeDiscord:
         if parts[0] == "applications" and parts[-1] == "commands" and m == "PUT":
             return 200, [{**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
                          for c in call.json]
+        if m == "POST" and p == "/users/@me/channels":  # a DM channel with a user
+            recipient = (call.json or {}).get("recipient_id", "0")
+            return 200, {"id": str(int(recipient) + 1), "type": 1, "recipients": [self.user_payload(recipient, "user")]}
         if parts[0] == "channels" and m == "POST" and parts[-1] == "messages":
             status = self.channel_status.get(parts[1], 200)
             if status != 200:

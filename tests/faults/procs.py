@@ -250,7 +250,8 @@ class Cluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o",
+        # -l: the server's output goes to a file, not to our pipes (which would then never close)
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"), "-o",
                           f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -27,6 +28,7 @@ class Call:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.call_times: dict[str, list[float]] = {}  # method → time.monotonic() of each call
         self._answers: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self._handlers: dict[str, Callable[[Call], dict[str, Any]]] = {}
         self._cond = threading.Condition()
@@ -97,6 +99,7 @@ class FakeSlack:
     def _answer(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._cond:
             self.calls.append(call)
+            self.call_times.setdefault(call.method, []).append(time.monotonic())
             self._cond.notify_all()
             queued = self._answers.get(call.method)
             if queued:
