@@ -15,6 +15,18 @@ transaction as the change that caused it, and the adapters deliver.
 same key is ignored (two SLA sweepers, a restart). ``claim`` leases messages so
 two senders never deliver the same one; a lease that runs out (a sender that
 died) makes the message claimable again.
+
+What delivery guarantees: a message exists exactly when the change that caused
+it committed, and it is delivered **at least once**. The one window for a second
+delivery is a sender that dies after the platform took a message and before
+``mark_sent``: the lease runs out and the message is claimed again with
+``uncertain`` set (its first attempt's outcome is not known). The adapters then
+look before sending again — Slack: the message carries its outbox id in
+``metadata`` and ``conversations.history`` is searched for it; Discord: the
+message carries a ``nonce`` with ``enforce_nonce``, so Discord itself returns the
+first message instead of posting a second one (within its nonce window, a few
+minutes). A duplicate that still gets through is harmless: it carries the same
+buttons, which name the same stored action, and a stored action runs once.
 """
 from __future__ import annotations
 
@@ -27,6 +39,14 @@ from chatops.models import OutboundMessage
 from chatops.reply import Destination, Reply
 
 MAX_ATTEMPTS = 8
+
+
+def lease_of(settings) -> timedelta:
+    """How long a sender holds a message it is sending (CHATOPS_OUTBOX_LEASE_SECONDS)."""
+    try:
+        return timedelta(seconds=max(1.0, float(settings.get("CHATOPS_OUTBOX_LEASE_SECONDS"))))
+    except (KeyError, ValueError):
+        return timedelta(minutes=2)
 
 
 def enqueue(destination: Destination, reply: Reply, *, now: datetime, dedupe_key: str | None = None,
@@ -59,6 +79,8 @@ def claim(platform: str, *, now: datetime, limit: int = 50, lease: timedelta = t
             (OutboundMessage.update(state="sending", lease_until=now + lease, attempts=OutboundMessage.attempts + 1)
              .where(OutboundMessage.id.in_([r.id for r in rows])).execute())
     for r in rows:
+        # A row still "sending" after its lease: a sender took it and stopped; did the platform get it?
+        r.uncertain = r.state == "sending"  # type: ignore[attr-defined]
         r.state, r.lease_until, r.attempts = "sending", now + lease, r.attempts + 1
     return rows
 

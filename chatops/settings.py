@@ -69,6 +69,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATOPS_HOUSEKEEPING_SECONDS", "10",
             "How often the workers run the reconcile sweep (unknown outcomes, runs whose process stopped) and "
             "add spooled audit events to the trail."),
+    Setting("CHATOPS_OUTBOX_LEASE_SECONDS", "120",
+            "How long a sender holds a message it is posting to Slack or Discord; one whose sender stopped is "
+            "looked up (not to post it twice) and sent again after this."),
     Setting("CHATOPS_AUDIT_SPOOL", "",
             "File for audit events that could not be written because the database was down; they are added "
             "to the audit trail once it answers again. Empty: `chatops-audit-spool.jsonl` next to the SQLite "

@@ -17,8 +17,10 @@ Limits: at most one message per channel per ``channel_interval`` seconds (1 s,
 as Discord asks); 429s and 5xx are retried by discord.py's HTTP client first,
 then the message goes back to the outbox (``retry``, with back-off) and after
 eight attempts is failed. A missing channel or missing permission (403/404) is
-a permanent ``mark_failed``. Delivery is at least once: a bot that dies between
-posting and marking re-posts after the two-minute lease.
+a permanent ``mark_failed``. Delivery is at least once; a bot that dies between
+posting and marking sends again after the two-minute lease with the same ``nonce``
+(``chatops-<row id>``, ``enforce_nonce``), so Discord returns the first message
+instead of posting a second one while it remembers the nonce (a few minutes).
 """
 from __future__ import annotations
 
@@ -93,7 +95,7 @@ class OutboxSender:
 
     async def drain_once(self) -> int:
         """Deliver every due message once; returns how many were handled."""
-        rows = await self.bot.run(outbox.claim, "discord", now=self.now())
+        rows = await self.bot.run(outbox.claim, "discord", now=self.now(), lease=outbox.lease_of(self.bot.app.settings))
         for row in rows:
             await self.deliver(row)
         return len(rows)
@@ -117,7 +119,9 @@ class OutboxSender:
         await self._pace(str(channel_id))
         channel = self.bot.client.get_channel(channel_id) or self.bot.client.get_partial_messageable(channel_id)
         try:
-            message = await channel.send(**render(reply).send_kwargs())
+            # The nonce (with enforce_nonce, which discord.py sets) makes Discord answer a second send of the
+            # same outbox row with the first message: a sender that stopped mid-post does not post twice.
+            message = await channel.send(**render(reply).send_kwargs(), nonce=f"chatops-{row.id}"[:25])
         except (discord.Forbidden, discord.NotFound) as exc:
             log.error("discord outbox: message %s to %s failed for good: %s", row.id, channel_id, exc)
             await self.bot.run(outbox.mark_failed, row, error=f"{exc.status} {exc.text}"[:2000])

@@ -18,8 +18,10 @@ from chatops.commands import Registry
 from adapters.slack.render import clip
 
 PATH = "/slack/events"
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write",
-              "users:read", "usergroups:read")
+# channels:history / groups:history: only to look a message up by its outbox id after a sender stopped
+# mid-post (chatops.outbox), so it is not posted twice.
+BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "commands", "groups:history", "im:history",
+              "im:read", "im:write", "users:read", "usergroups:read")
 BOT_EVENTS = ("app_mention", "message.im")
 
 

@@ -36,6 +36,7 @@ from adapters.slack.render import render
 log = logging.getLogger("adapters.slack.sender")
 
 PER_CHANNEL_INTERVAL = 1.0   # Slack: about one message per second per channel
+METADATA_EVENT = "chatops_outbox"  # every post carries its outbox id: found again after a sender stopped
 HOLD_LIMIT = 30.0            # wait in-process up to this long for a channel; longer: back to the outbox
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text", "invalid_blocks",
@@ -113,7 +114,8 @@ class OutboxSender:
         """Send every due message (claiming in batches); returns how many were handed to Slack."""
         sent = 0
         while not self._stop.is_set():
-            claimed = outbox.claim("slack", now=self.app.router.clock(), limit=self.batch)
+            claimed = outbox.claim("slack", now=self.app.router.clock(), limit=self.batch,
+                                   lease=outbox.lease_of(self.app.settings))
             if not claimed:
                 return sent
             sent += self._send_batch(claimed)
@@ -148,7 +150,15 @@ class OutboxSender:
         except (KeyError, TypeError, ValueError) as exc:
             outbox.mark_failed(message, error=f"unrenderable reply: {exc}")
             return False
-        kwargs = {"channel": channel, **payload, "unfurl_links": False}
+        if getattr(message, "uncertain", False):
+            found = self._posted_before(message)
+            if found:
+                log.info("Slack message %s was delivered before its sender stopped (ts %s): not sent again",
+                         message.id, found)
+                outbox.mark_sent(message, now=now, external_id=found)
+                return True
+        kwargs = {"channel": channel, **payload, "unfurl_links": False,
+                  "metadata": {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": message.id}}}
         if message.thread_id:
             kwargs["thread_ts"] = message.thread_id
         try:
@@ -174,6 +184,27 @@ class OutboxSender:
             self._next_ok[channel] = max(self._next_ok.get(channel, 0.0), self.monotonic() + self.interval)
         outbox.mark_sent(message, now=now, external_id=response.get("ts"))
         return True
+
+    def _posted_before(self, message: OutboundMessage) -> str | None:
+        """The ts of this message in its channel when an earlier attempt did post it (found by the outbox id
+        in its metadata), else None. Any failure to look means "not found": it is sent (at least once)."""
+        oldest = f"{message.created_at.timestamp() - 5:.6f}" if message.created_at else "0"
+        kwargs: dict = {"channel": message.channel_id, "oldest": oldest, "include_all_metadata": True,
+                        "limit": 200}
+        try:
+            if message.thread_id:
+                response = self.client.conversations_replies(ts=message.thread_id, **kwargs)
+            else:
+                response = self.client.conversations_history(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - a missing scope, the network: send it again
+            log.warning("could not look for Slack message %s before re-sending it: %s", message.id, exc)
+            return None
+        for found in response.get("messages") or ():
+            meta = found.get("metadata") or {}
+            if meta.get("event_type") == METADATA_EVENT and \
+                    (meta.get("event_payload") or {}).get("outbox_id") == message.id:
+                return found.get("ts")
+        return None
 
     def _backoff(self, message: OutboundMessage, now, error: str) -> None:
         after = min(300.0, 2.0 ** max(1, message.attempts))

@@ -42,6 +42,8 @@ def test_a_ticket_lands_in_its_channel_with_buttons_and_the_requester_is_told(ru
         claim = next(i for i in custom_ids(card) if i.endswith(".claim"))
         row = OutboundMessage.get(OutboundMessage.channel_id == SUPPORT_CHANNEL_ID)
         assert row.state == "sent" and row.external_id
+        # a second send of this row (a sender that stopped mid-post) is answered by Discord with this one
+        assert card.json["nonce"] == f"chatops-{row.id}" and card.json["enforce_nonce"] is True
         payload = h.fake.button(claim, user_id="940000000000000099")
         payload["message"]["components"] = card.json["components"]
         await h.fake.interaction(payload)

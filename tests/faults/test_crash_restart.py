@@ -3,6 +3,7 @@ acked command is answered exactly once, and the audit trail matches the backend'
 from __future__ import annotations
 
 import signal
+import threading
 import time
 
 import pytest
@@ -119,5 +120,41 @@ def test_sigterm_drains_running_work_and_the_next_start_answers_the_rest(make_se
     ops.clear_faults()
     server.start()
     check_exactly_once(server, fake_slack, ops, database)
+    server.kill(signal.SIGTERM)
+    assert server.wait(30) == 0
+
+
+def test_kill_9_while_posting_an_approval_request_posts_it_once(make_server, fake_slack, ops, database):
+    """The sender dies after Slack took the approval card and before it recorded that: the restarted
+    sender finds the card by its outbox id and does not post a second one."""
+    server = make_server(CHATOPS_WORKERS="2", CHATOPS_OUTBOX_LEASE_SECONDS="2").start()
+    posted = threading.Event()
+
+    def slow_post(call):  # Slack has taken the message; our answer never reaches the server
+        if call.body.get("channel") == "C0APPROVALS":
+            posted.set()
+            time.sleep(30)
+        return {"ok": True, "ts": f"1700000001.{len(fake_slack.calls):06d}", "channel": call.body.get("channel")}
+
+    fake_slack.on("chat.postMessage", slow_post)
+    slack_command(server.port, "/remove-seller-fee", "sel_3 long-standing seller, goodwill",
+                  response_url=fake_slack.response_url("pv"), channel="C0SUPPORT")
+    (preview,) = wait_answers(fake_slack, ["pv"])["pv"]
+    slack_press(server.port, button_values(preview)["Confirm"], response_url=fake_slack.response_url("cf"),
+                channel="C0SUPPORT")
+    assert posted.wait(20)
+    server.kill(signal.SIGKILL)
+    server.wait(10)
+    fake_slack._handlers.pop("chat.postMessage")
+    first = [c for c in fake_slack.called("chat.postMessage") if c.body.get("channel") == "C0APPROVALS"]
+    first[0].ts = "1700000001.000001"  # what Slack answered (the server never heard it)
+    server.start()
+    time.sleep(6)  # the lease runs out, the sender looks the card up
+    cards = [c for c in fake_slack.called("chat.postMessage") if c.body.get("channel") == "C0APPROVALS"]
+    assert len(cards) == 1, len(cards)
+    assert fake_slack.called("conversations.history")
+    (state, external_id), = procs.query(database, "SELECT state, external_id FROM outbound_message WHERE channel_id = ?",
+                                        ("C0APPROVALS",))
+    assert state == "sent" and external_id == "1700000001.000001"
     server.kill(signal.SIGTERM)
     assert server.wait(30) == 0

@@ -110,7 +110,22 @@ class FakeSlack:
             return 200, self._handlers[call.method](call), {}
         if call.method.startswith("response:"):
             return 200, {"ok": True}, {}
+        if call.method == "conversations.history":  # what was posted to the channel, newest first
+            return 200, {"ok": True, "messages": self.history(call.body.get("channel", ""))}, {}
+        call.ts = ts  # type: ignore[attr-defined]
         return 200, {"ok": True, "ts": ts, "channel": call.body.get("channel")}, {}
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """Messages chat.postMessage put in ``channel`` (with their metadata), newest first."""
+        with self._cond:
+            posts = [c for c in self.calls if c.method == "chat.postMessage" and c.body.get("channel") == channel
+                     and hasattr(c, "ts")]
+        out = []
+        for c in reversed(posts):
+            meta = c.body.get("metadata")
+            meta = json.loads(meta) if isinstance(meta, str) else meta
+            out.append({"ts": c.ts, "text": c.body.get("text", ""), **({"metadata": meta} if meta else {})})
+        return out
 
     def called(self, method: str) -> list[Call]:
         with self._cond:

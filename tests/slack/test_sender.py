@@ -1,6 +1,7 @@
 """The outbox sender: one message a second per channel, 429 Retry-After, permanent failures, threads."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -106,3 +107,42 @@ def test_the_sender_thread_delivers_after_a_kick_and_stops(runner, fake):
     finally:
         sender.stop()
     assert sender._thread is None
+
+
+def _stopped_mid_post(runner, message: OutboundMessage) -> None:
+    """A sender took the message and stopped (kill -9) before it recorded the outcome."""
+    outbox.claim("slack", now=runner.clock())
+    runner.clock.advance(minutes=3)
+
+
+def test_a_message_its_stopped_sender_did_post_is_found_and_not_posted_again(runner, fake):
+    message = _enqueue(runner, "CAPPROVALS", "Approval needed")
+    _stopped_mid_post(runner, message)
+    fake.on("conversations.history", lambda call: {"ok": True, "messages": [
+        {"ts": "1700000000.000042", "text": "Approval needed",
+         "metadata": {"event_type": "chatops_outbox", "event_payload": {"outbox_id": message.id}}},
+        {"ts": "1700000000.000041", "text": "someone else"}]})
+    assert _sender(runner, fake, FakeTime()).drain() == 1
+    assert fake.called("chat.postMessage") == []  # posted once, by the sender that stopped
+    history = fake.called("conversations.history")[0].body
+    assert history["channel"] == "CAPPROVALS" and history["include_all_metadata"] in ("true", True, "1")
+    row = OutboundMessage.get_by_id(message.id)
+    assert row.state == "sent" and row.external_id == "1700000000.000042"
+
+
+def test_a_message_its_stopped_sender_did_not_post_is_sent_with_its_outbox_id(runner, fake):
+    message = _enqueue(runner, "CAPPROVALS", "Approval needed")
+    _stopped_mid_post(runner, message)
+    fake.on("conversations.history", lambda call: {"ok": True, "messages": []})
+    assert _sender(runner, fake, FakeTime()).drain() == 1
+    (post,) = fake.called("chat.postMessage")
+    metadata = post.body["metadata"]
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    assert metadata == {"event_type": "chatops_outbox", "event_payload": {"outbox_id": message.id}}
+    assert OutboundMessage.get_by_id(message.id).state == "sent"
+
+
+def test_a_fresh_message_is_not_looked_up_first(runner, fake):
+    _enqueue(runner, "CAPPROVALS", "hello")
+    assert _sender(runner, fake, FakeTime()).drain() == 1
+    assert fake.called("conversations.history") == [] and len(fake.called("chat.postMessage")) == 1
