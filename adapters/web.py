@@ -68,4 +68,22 @@ def create_app(chatops_app: App | None = None) -> Flask:
                 continue  # that part is not installed in this build
             raise
         module.init_app(app, capp)
+    app.session_interface = _NoSessionOn(app.session_interface, ("/slack/", "/healthz"))
     return app
+
+
+class _NoSessionOn:
+    """The app's session interface, except that machine endpoints (a platform's callbacks, the health
+    check) get no session: no cookie is read or signed on the ack path."""
+
+    def __init__(self, inner, prefixes: tuple[str, ...]) -> None:
+        self._inner = inner
+        self._prefixes = prefixes
+
+    def open_session(self, app, req):
+        if req.path.startswith(self._prefixes):
+            return self._inner.make_null_session(app)
+        return self._inner.open_session(app, req)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)

@@ -51,6 +51,12 @@ class ThreadConnections:
             return
         self._close()
 
+    def idle(self) -> None:
+        """Between tasks: close this thread's connection once it has been unused for ``max_idle`` seconds."""
+        last = getattr(self._local, "used", None)
+        if last is not None and self.monotonic() - last > self.max_idle and not self.db.is_closed():
+            self._close()
+
     def release(self) -> None:
         """When the thread ends."""
         if not self.db.is_closed():

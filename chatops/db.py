@@ -15,6 +15,8 @@ transaction may stay open across such a call.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from typing import Iterator
 
 import peewee
@@ -85,11 +87,129 @@ def is_sqlite(db: peewee.Database | None = None) -> bool:
 
 
 def atomic(db: peewee.Database | None = None):
-    """A write transaction: BEGIN IMMEDIATE on SQLite (savepoint when nested), plain on PostgreSQL."""
+    """A write transaction: BEGIN IMMEDIATE on SQLite (savepoint when nested), plain on PostgreSQL.
+
+    On SQLite the threads of one process also take turns on a lock of their own before BEGIN (see
+    :func:`writing`), so they queue for the one writer instead of sleeping in SQLite's busy handler.
+    """
     db = db or database.obj
     if isinstance(db, peewee.SqliteDatabase) and not db.in_transaction():
-        return db.atomic("IMMEDIATE")
+        return _LockedAtomic(db)
     return db.atomic()
+
+
+class _WriteTurn:
+    """One writer at a time, and urgent writers (acks) before the others (background work)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._held = False
+        self._urgent = 0
+
+    def acquire(self, timeout: float, urgent: bool = False) -> bool:
+        end = time.monotonic() + timeout
+        with self._cond:
+            if urgent:
+                self._urgent += 1
+            try:
+                while self._held or (self._urgent and not urgent):
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(left)
+                self._held = True
+                return True
+            finally:
+                if urgent:
+                    self._urgent -= 1
+                    if not self._urgent:
+                        self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+def _write_lock(db: peewee.Database) -> _WriteTurn:
+    lock = getattr(db, "_chatops_write_lock", None)
+    if lock is None:
+        with _LOCKS_LOCK:
+            lock = getattr(db, "_chatops_write_lock", None)
+            if lock is None:
+                lock = db._chatops_write_lock = _WriteTurn()  # type: ignore[attr-defined]
+    return lock
+
+
+_LOCKS_LOCK = threading.Lock()
+_thread = threading.local()
+
+
+def yield_writes_to(gate) -> None:
+    """This thread (a background worker) lets requests being acknowledged write first: before each
+    write transaction it waits at ``gate`` (chatops.workers.AckGate) while acks are in flight."""
+    _thread.gate = gate
+
+
+def acquire_write(db: peewee.Database, timeout: float | None = None, *, urgent: bool = False) -> None:
+    """Take this process's SQLite write turn (SQLite has one writer; threads queue here, woken at once,
+    rather than sleeping and retrying in its busy handler; ``urgent`` ones — acks — first). Raises
+    OperationalError after ``timeout`` seconds (default: the busy timeout), like a locked database."""
+    wait = SQLITE_BUSY_TIMEOUT_MS / 1000 if timeout is None else timeout
+    gate = getattr(_thread, "gate", None)
+    if gate is not None and not urgent:
+        gate.wait_turn(gate.deadline())
+    if not _write_lock(db).acquire(wait, urgent):
+        raise peewee.OperationalError(f"database is locked (no write turn in this process within {wait:g} s)")
+
+
+def release_write(db: peewee.Database) -> None:
+    _write_lock(db).release()
+
+
+@contextlib.contextmanager
+def writing(db: peewee.Database | None = None, *, timeout: float | None = None,
+            urgent: bool = False) -> Iterator[None]:
+    """Around a write outside a transaction (one autocommit statement): the SQLite write turn; nothing
+    elsewhere."""
+    db = db or database.obj
+    if not isinstance(db, peewee.SqliteDatabase) or db.in_transaction():
+        yield
+        return
+    acquire_write(db, timeout, urgent=urgent)
+    try:
+        yield
+    finally:
+        release_write(db)
+
+
+class _LockedAtomic:
+    """``db.atomic("IMMEDIATE")`` inside this process's SQLite write turn."""
+
+    def __init__(self, db: peewee.SqliteDatabase) -> None:
+        self.db = db
+        self._ctx = None
+
+    def __enter__(self):
+        acquire_write(self.db)
+        try:
+            self._ctx = self.db.atomic("IMMEDIATE")
+            return self._ctx.__enter__()
+        except BaseException:
+            release_write(self.db)
+            raise
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            return self._ctx.__exit__(exc_type, exc, tb)
+        finally:
+            release_write(self.db)
+
+    def __call__(self, fn):  # like peewee's atomic: usable as a decorator
+        def wrapped(*args, **kwargs):
+            with _LockedAtomic(self.db):
+                return fn(*args, **kwargs)
+        return wrapped
 
 
 def for_update(query: peewee.Select) -> peewee.Select:

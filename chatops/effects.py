@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterator
 import peewee
 
 from chatops import messages
-from chatops.db import atomic, database, writes
+from chatops.db import acquire_write, atomic, database, release_write, writes
 from chatops.errors import ChatOpsError, UserError
 from chatops.models import CommandRun, ExternalCall
 
@@ -247,6 +247,7 @@ class Unit:
         self.baseline = 0
 
     def __enter__(self) -> "Unit":
+        self._sqlite = isinstance(self.db, peewee.SqliteDatabase) and not self.db.in_transaction()
         self._atomic = atomic(self.db)
         self._txn = self._atomic.__enter__()
         self.top = self.db.transaction_depth() == 1
@@ -286,13 +287,19 @@ class Unit:
         self._txn.commit(begin=False)
         self.db.pop_transaction()
         self.suspended = True
+        if self._sqlite:
+            release_write(self.db)  # other threads may write while the other system answers
 
     def resume(self) -> None:
+        if self._sqlite:
+            acquire_write(self.db)
         self.db.push_transaction(self._txn)
         try:
             self._txn._begin()
         except BaseException:
             self.db.pop_transaction()
+            if self._sqlite:
+                release_write(self.db)
             raise
         self.suspended = False
         self.mark()

@@ -43,9 +43,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATOPS_TEST_PG_URL", "",
             "Tests only: the PostgreSQL that PostgreSQL-specific tests (concurrency) use when the suite runs on "
             "SQLite. Empty: postgresql://postgres@127.0.0.1:5432/test."),
-    Setting("CHATOPS_WORKERS", "16",
+    Setting("CHATOPS_WORKERS", "32",
             "Threads in this process that run accepted work (commands, button presses, forms, DMs) from the durable "
-            "work queue. 0: this process only accepts work and `chatops worker` processes run it (PostgreSQL)."),
+            "work queue: how many may wait on a slow backend at once. Each keeps a database connection while it "
+            "is busy (count them in PostgreSQL's `max_connections`). 0: this process only accepts work and "
+            "`chatops worker` processes run it."),
     Setting("CHATOPS_WORK_LEASE_SECONDS", "60",
             "How long a worker holds a piece of work (and a run its journal) without renewing the lease; work "
             "whose worker died is taken up again after this. Renewed every third of it while running."),

@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite
+from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite, writing
 from chatops.models import WorkItem
 
 log = logging.getLogger("chatops.work")
@@ -69,29 +69,57 @@ def accept(kind: str, key: str, payload: dict[str, Any], *, now: datetime, lease
         fields.update(state="running", attempts=1, lease_owner=lease_owner, started_at=now,
                       lease_until=now + timedelta(seconds=lease_seconds))
     db = database.obj
-    short = busy_timeout_ms is not None and is_sqlite(db) and not db.in_transaction()
+    if busy_timeout_ms is not None and is_sqlite(db) and not db.in_transaction():
+        _short_busy_timeout(db, busy_timeout_ms)
     try:
-        if short:
-            db.execute_sql(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if db.in_transaction():
             with atomic():  # a savepoint: a duplicate must not spoil the caller's transaction
-                item_id = WorkItem.insert(**fields).execute()
+                item_id = _insert(db, fields)
         else:
-            item_id = WorkItem.insert(**fields).execute()  # autocommit: one statement on the ack path
+            with writing(db, timeout=(busy_timeout_ms or SQLITE_BUSY_TIMEOUT_MS) / 1000, urgent=True):
+                item_id = _insert(db, fields)  # autocommit: one statement on the ack path
     except peewee.IntegrityError:
         existing = WorkItem.get_or_none(WorkItem.key == key[:200])
         if existing is None:
             raise
         return Accepted(existing, True)
-    finally:
-        if short:
-            try:
-                db.execute_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            except (peewee.OperationalError, peewee.InterfaceError):
-                pass  # the connection is broken; whoever uses it next reconnects
     item = WorkItem(id=item_id, **{"state": "queued", "attempts": 0, **fields})
     item._dirty.clear()
     return Accepted(item, False)
+
+
+def _short_busy_timeout(db, ms: int) -> None:
+    """The accepting thread's SQLite connection waits at most ``ms`` for another process's write lock (set
+    once per connection: threads that accept requests answer within the platform's deadline; writers
+    of this process take turns before that, see chatops.db.writing)."""
+    conn = db.connection()
+    if getattr(_ack_state, "conn", None) is not conn:
+        db.execute_sql(f"PRAGMA busy_timeout = {int(ms)}")
+        _ack_state.conn = conn
+
+
+_ack_state = threading.local()
+
+_COLUMNS = ("key", "kind", "payload", "state", "attempts", "not_before", "lease_owner", "lease_until", "created_at",
+            "started_at", "correlation_id", "error")
+_DEFAULTS = {"state": "queued", "attempts": 0, "lease_owner": None, "lease_until": None, "started_at": None,
+             "error": ""}
+_SQL: dict[type, str] = {}
+
+
+def _insert(db, fields: dict[str, Any]) -> int:
+    """One INSERT written once as SQL: on the ack path peewee's query builder costs more than SQLite."""
+    sql = _SQL.get(type(db))
+    if sql is None:
+        marks = ", ".join([db.param] * len(_COLUMNS))
+        sql = f'INSERT INTO "work_item" ({", ".join(chr(34) + c + chr(34) for c in _COLUMNS)}) VALUES ({marks})'
+        if not is_sqlite(db):
+            sql += " RETURNING id"
+        _SQL[type(db)] = sql
+    meta = WorkItem._meta.fields
+    params = [meta[c].db_value(fields.get(c, _DEFAULTS.get(c))) for c in _COLUMNS]
+    cursor = db.execute_sql(sql, params)
+    return cursor.lastrowid if is_sqlite(db) else cursor.fetchone()[0]
 
 
 def claim(kinds: Iterable[str], *, owner: str, now: datetime, lease_seconds: float, limit: int = 1) -> list[WorkItem]:

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from chatops import effects, work
 from chatops.connections import ThreadConnections
-from chatops.db import DatabaseErrors
+from chatops.db import DatabaseErrors, yield_writes_to
 from chatops.errors import ServiceUnavailable
 from chatops.models import WorkItem
 
@@ -114,7 +114,7 @@ class StopReport:
 
 @dataclass
 class PoolConfig:
-    threads: int = 16
+    threads: int = 32
     lease_seconds: float = 60.0
     max_attempts: int = 5
     poll_seconds: float = 1.0
@@ -330,10 +330,13 @@ class WorkerPool:
         return _Local(items[0], 0.0) if items else None
 
     def _work(self) -> None:
+        if self.gate is not None:
+            yield_writes_to(self.gate)  # acks write first (SQLite has one writer)
         try:
             while not self._stopping.is_set():
                 local = self._next()
                 if local is None:
+                    self._conns.idle()  # an idle thread gives its connection back after a while
                     with self._wake:
                         if self._local.empty() and not self._stopping.is_set():
                             self._wake.wait(self.config.poll_seconds)

@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import logging
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, Response, make_response, request
 from slack_bolt.adapter.flask.handler import to_flask_response
@@ -36,6 +36,7 @@ from chatops.app import App
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.config import SlackConfig
+from adapters.slack.translate import MalformedPayload
 
 log = logging.getLogger("adapters.slack.http")
 
@@ -63,6 +64,10 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
         raw = request.get_data(cache=True)
         if not _signed(secret, raw):
             return make_response("invalid signature", 401)
+        if raw.startswith(b"token=") or b"&command=" in raw or raw.startswith(b"command="):
+            fast = _slash_command(raw)
+            if fast is not None:
+                return fast
         try:
             text = raw.decode("utf-8")
             bolt_request = BoltRequest(body=text, query=request.query_string.decode("utf-8"),
@@ -78,6 +83,21 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
             log.exception("Slack request Bolt could not handle")
             return make_response("malformed request", 400)
         return to_flask_response(bolt_response)
+
+    def _slash_command(raw: bytes) -> Response | None:
+        """Slash commands, the burst-prone kind, skip Bolt's dispatch: parse, accept, ack (same listener)."""
+        try:
+            body = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except (UnicodeDecodeError, ValueError):
+            return make_response("malformed request", 400)
+        if "payload" in body or not body.get("command"):
+            return None  # not a slash command after all: Bolt decides
+        try:
+            answer = adapter.on_slash_command(body)
+        except (MalformedPayload, KeyError, TypeError, AttributeError, ValueError) as exc:
+            log.warning("malformed Slack slash command: %s: %s", type(exc).__name__, exc)
+            return make_response("malformed request", 400)
+        return Response(answer, status=200, mimetype="text/plain")
 
     flask_app.add_url_rule(PATH, "slack_events", slack_events, methods=["POST"])
     warm_up(slack_events, adapter, secret)
