@@ -32,7 +32,7 @@ def connect(url: str | None = None, *, sqlite_synchronous: str = "NORMAL") -> pe
     return count_writes(_connect(url, sqlite_synchronous=sqlite_synchronous))
 
 
-_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "insert", "update", "delete", "replace", "WITH RECURSIVE")
 
 
 def count_writes(db: peewee.Database) -> peewee.Database:
@@ -42,8 +42,7 @@ def count_writes(db: peewee.Database) -> peewee.Database:
     execute = db.execute_sql
 
     def execute_sql(sql, params=None, *args, **kwargs):
-        head = sql[:6].upper()
-        if head in _WRITE_VERBS or (head == "SELECT" and " FOR UPDATE" in sql) or head == "WITH R":
+        if sql.startswith(_WRITE_VERBS) or (sql.endswith(" FOR UPDATE") or " FOR UPDATE " in sql):
             state = db._state
             state.chatops_writes = getattr(state, "chatops_writes", 0) + 1
         return execute(sql, params, *args, **kwargs)

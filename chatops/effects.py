@@ -342,7 +342,7 @@ class Run:
     correlation_id: str
     command: str
     unit: Unit
-    context: dict[str, Any]
+    context: Any  # dict, or a callable that makes it (only a run that is stored needs it)
     clock: Callable[[], datetime]
     audit: Callable[[str, str], None]
     lease_seconds: float = DEFAULT_LEASE_SECONDS
@@ -356,23 +356,33 @@ class Run:
     made: list[_Made] = field(default_factory=list)
 
     # ---- the row ----------------------------------------------------------------------
+    def context_data(self) -> dict[str, Any]:
+        if callable(self.context):
+            self.context = self.context()
+        return self.context
+
     def store(self) -> CommandRun:
         """Write (or refresh) the run's row inside the open transaction; it commits at the next suspend."""
         now = self.clock()
         lease = now + timedelta(seconds=self.lease_seconds)
         if self.row is None:
+            with _live_lock:
+                _live[self.key] = self  # the worker heartbeat renews the lease of a stored run
             self.row = CommandRun.create(
                 key=self.key, correlation_id=self.correlation_id, command=self.command, state="running",
-                context=self.context, lease_until=lease, work_key=self.work_key, created_at=now, updated_at=now)
+                context=self.context_data(), lease_until=lease, work_key=self.work_key, created_at=now, updated_at=now)
         else:
             (CommandRun.update(lease_until=lease, state="running", updated_at=now)
              .where(CommandRun.id == self.row.id).execute())
         return self.row
 
-    def finish(self, reply_data: dict[str, Any] | None, *, state: str = "done", detail: str = "") -> None:
-        """The run ended (in the open transaction); nothing to do for a run that never called out."""
+    def finish(self, reply_data: Any, *, state: str = "done", detail: str = "") -> None:
+        """The run ended (in the open transaction); nothing to do for a run that never called out.
+        ``reply_data``: the reply's ``to_dict()``, or the Reply itself."""
         if self.row is None:
             return
+        if hasattr(reply_data, "to_dict"):
+            reply_data = reply_data.to_dict()
         (CommandRun.update(state=state, lease_until=None, next_check_at=None, reply=reply_data,
                            detail=detail[:2000], updated_at=self.clock())
          .where(CommandRun.id == self.row.id).execute())
@@ -478,15 +488,17 @@ class Run:
 def running(run: Run) -> Iterator[Run]:
     """Make ``run`` the current run of this thread (nested runs: the innermost is current)."""
     token = _current.set(run)
-    with _live_lock:
-        _live[run.key] = run
+    if run.row is not None:
+        with _live_lock:
+            _live[run.key] = run
     run.unit.mark()
     try:
         yield run
     finally:
         _current.reset(token)
-        with _live_lock:
-            _live.pop(run.key, None)
+        if run.row is not None:
+            with _live_lock:
+                _live.pop(run.key, None)
 
 
 def call(operation: str, fn: Callable[..., Any], *args: Any, mutating: bool = False, idempotency_key: str = "",

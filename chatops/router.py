@@ -282,11 +282,12 @@ class Router:
     def _run(self, unit: Unit, trace: _Trace, key: str, command: Command, inv: Invocation, raw: dict[str, str],
              ctx: Context, *, finish: dict[str, Any], work_key: str | None, **extra: Any) -> Run:
         """The journal of one handler run, and what a resume needs to run it again."""
-        context = {
-            "arguments": dict(raw), "invocation": _invocation_fields(inv), "confirmed": ctx.confirmed,
-            "now": ctx.now.isoformat(), "requester": ctx.actor.person.id, "finish": finish,
-            "approved_by": _who(ctx.approved_by), **extra,
-        }
+        def context() -> dict[str, Any]:  # made only if the run is stored (it calls another system)
+            return {
+                "arguments": dict(raw), "invocation": _invocation_fields(inv), "confirmed": ctx.confirmed,
+                "now": ctx.now.isoformat(), "requester": ctx.actor.person.id, "finish": finish,
+                "approved_by": _who(ctx.approved_by), **extra,
+            }
 
         def record(outcome: str, detail: str) -> None:
             self._audit(trace, outcome, detail)
@@ -336,7 +337,7 @@ class Router:
                             ctx.audit_detail)
                 if key:
                     _store_key(key, "done", reply)
-                run.finish(reply.to_dict())
+                run.finish(reply)
                 return reply
         except _Replay:
             return self._earlier(inv, trace, digest, work_key) or Reply.text(messages.CONFIRMED_ALREADY.format(state="handled"))
@@ -376,14 +377,14 @@ class Router:
                 (CommandRun.update(state="failed", lease_until=None, next_check_at=None, detail=detail[:2000],
                                    updated_at=self.clock(), key=f"{run.key[:170]}~failed~{run.row.id}")
                  .where((CommandRun.id == run.row.id) & (CommandRun.state == "running")).execute())
-                finish = run.context.get("finish") or {}
+                finish = run.context_data().get("finish") or {}
                 if finish.get("key"):
                     (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
                                                       & (IdempotencyRecord.outcome == "pending")).execute())
-                if finish.get("action") and run.context.get("kind") == "confirm":
+                if finish.get("action") and run.context_data().get("kind") == "confirm":
                     (PendingAction.update(state="pending")
                      .where((PendingAction.token == finish["action"]) & (PendingAction.state == "running")).execute())
-                self._notify(run.context, f"could not be done: {detail.rstrip('.')}.", trace)
+                self._notify(run.context_data(), f"could not be done: {detail.rstrip('.')}.", trace)
         except DatabaseErrors:
             log.exception("could not record the end of run %s", run.key)
 
@@ -423,7 +424,7 @@ class Router:
             if key:
                 _store_key(key, "previewed", reply)
             if run is not None:
-                run.finish(reply.to_dict(), detail="previewed")
+                run.finish(reply, detail="previewed")
         return reply
 
     # ---- resuming ---------------------------------------------------------------------
@@ -507,7 +508,7 @@ class Router:
                 self._complete(finish, reply)
                 if command.mutates and outcome == "executed":
                     self._notify(c, "is done (confirmed after a check).", trace_ctx)
-                run.finish(reply.to_dict(), detail=f"resumed {why}")
+                run.finish(reply, detail=f"resumed {why}")
                 return reply
         except ReplayDiverged as exc:
             log.warning("run %s diverged on resume (%s): settling its calls on their own", row.key, exc)
@@ -657,7 +658,7 @@ class Router:
                     reply = self._call(command, ctx, values)
                 self._finish(action, "done", reply)
                 self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
-                run.finish(reply.to_dict())
+                run.finish(reply)
                 return reply
         except _Resume as stopped:
             return self._resume(stopped.run, trace, inv, work_key=work_key)
@@ -713,7 +714,7 @@ class Router:
                     log.exception("could not record the end of run %s", run.key)
             raise
         self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
-        run.finish(reply.to_dict())
+        run.finish(reply)
         return reply
 
     def _custom_action(self, unit: Unit, action: PendingAction, verb: str, inv: Invocation, trace: _Trace,

@@ -315,8 +315,11 @@ class WorkerPool:
             return None
         try:
             self._conns.ready()
+            # Take as many as there are idle threads (at most 16): one claim per item would make the claims,
+            # not the work, the limit of a busy worker process.
+            idle = max(1, min(16, self.config.threads - len(self._running) - self._local.qsize()))
             items = work.claim(self.kinds, owner=self.owner, now=self.clock(),
-                               lease_seconds=self.config.lease_seconds)
+                               lease_seconds=self.config.lease_seconds, limit=idle)
         except DatabaseErrors as exc:
             log.warning("work pool: cannot claim work (%s); trying again", exc)
             self._drop_connection()
@@ -324,9 +327,11 @@ class WorkerPool:
             return None
         finally:
             self._poll.release()
+        for extra in items[1:]:  # leased to this process: the other idle threads take them
+            self._local.put(_Local(extra, 0.0))
         if items:  # there may be more: let another idle thread look at once
             with self._wake:
-                self._wake.notify()
+                self._wake.notify(len(items))
         return _Local(items[0], 0.0) if items else None
 
     def _work(self) -> None:
