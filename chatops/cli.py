@@ -130,7 +130,8 @@ def db_purge(ctx: click.Context, days: int) -> None:
     _require_schema(app)
     report = purge(now=utcnow(), keep_days=days)
     click.echo(f"Purged {report.idempotency_keys} idempotency key(s), {report.actions} finished button(s), "
-               f"{report.messages} delivered message(s) older than {days} day(s).")
+               f"{report.messages} delivered message(s), {report.work_items} finished work item(s) and "
+               f"{report.runs} finished run(s) older than {days} day(s).")
 
 
 @main.group("audit")

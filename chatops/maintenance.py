@@ -1,4 +1,5 @@
-"""Housekeeping for the tables that only grow: idempotency keys, finished buttons, delivered messages.
+"""Housekeeping for the tables that only grow: idempotency keys, finished buttons, delivered messages,
+finished work items and runs (never one whose change's outcome is still open).
 
     chatops db purge --days 30
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatops.db import atomic
-from chatops.models import IdempotencyRecord, OutboundMessage, PendingAction
+from chatops.models import CommandRun, IdempotencyRecord, OutboundMessage, PendingAction, WorkItem
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class PurgeReport:
     idempotency_keys: int
     actions: int
     messages: int
+    work_items: int = 0
+    runs: int = 0
 
 
 def purge(*, now: datetime, keep_days: int = 30) -> PurgeReport:
@@ -26,11 +29,26 @@ def purge(*, now: datetime, keep_days: int = 30) -> PurgeReport:
         raise ValueError("keep at least one day: repeated deliveries arrive for minutes, retries for hours")
     cutoff = now - timedelta(days=keep_days)
     with atomic():
-        keys = IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).execute()
+        open_runs = CommandRun.state.in_(["running", "unknown"])
+        # A key or a button whose run is still open stays: pressing it again (or a redelivery) settles the run.
+        open_keys = CommandRun.select(CommandRun.key).where(open_runs)
+        keys = (IdempotencyRecord.delete()
+                .where((IdempotencyRecord.created_at < cutoff) & IdempotencyRecord.key.not_in(open_keys)).execute())
+        open_tokens = [k.split(":", 1)[1] for (k,) in CommandRun.select(CommandRun.key).where(open_runs).tuples()
+                       if k.startswith(("confirm:", "action:"))]
         finished = PendingAction.state.in_(["done", "cancelled", "expired", "rejected", "approved"])
         expired = (PendingAction.state == "pending") & (PendingAction.expires_at < cutoff)
-        actions = PendingAction.delete().where((PendingAction.created_at < cutoff) & (finished | expired)).execute()
+        actions = (PendingAction.delete()
+                   .where((PendingAction.created_at < cutoff) & (finished | expired)
+                          & PendingAction.token.not_in(open_tokens or [""])).execute())
         messages = (OutboundMessage.delete()
                     .where((OutboundMessage.created_at < cutoff) & OutboundMessage.state.in_(["sent", "failed"]))
                     .execute())
-    return PurgeReport(keys, actions, messages)
+        work_items = (WorkItem.delete()
+                      .where((WorkItem.created_at < cutoff) & WorkItem.state.in_(["done", "dead", "cancelled"])
+                             & WorkItem.key.not_in(CommandRun.select(CommandRun.work_key)
+                                                   .where(open_runs & CommandRun.work_key.is_null(False))))
+                      .execute())
+        runs = (CommandRun.delete()  # their external calls go with them (ON DELETE CASCADE)
+                .where((CommandRun.updated_at < cutoff) & CommandRun.state.in_(["done", "failed"])).execute())
+    return PurgeReport(keys, actions, messages, work_items, runs)

@@ -55,6 +55,7 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
     secret = config.signing_secret.encode()
     flask_app.extensions[EXTENSION] = adapter
     atexit.register(adapter.sender.stop)
+    atexit.register(adapter.pool.stop)  # a server that exits without `chatops run`'s stop (gunicorn): drain
 
     def slack_events() -> Response:
         with adapter.acks.acking():  # workers hold new commands back until the pending acks are out

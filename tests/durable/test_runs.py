@@ -310,3 +310,26 @@ def test_no_lock_is_held_while_a_backend_answers(lying):
     lying_backend.release.set()
     thread.join(10)
     assert "Approval" in results["slow"].plain_text()
+
+
+def test_purge_keeps_what_an_open_run_needs_and_drops_finished_work(lying):
+    from chatops import work
+    from chatops.maintenance import purge
+    from chatops.models import IdempotencyRecord, WorkItem
+
+    r = lying.runner
+    r.invoke("change-email acct_1002 keep@example.org", as_=lying.SAM)
+    lie("timeout")
+    r.press("Confirm", as_=lying.SAM)  # an unknown outcome: its button must survive a purge
+    r.invoke("ping", as_=lying.SAM, idempotency_key="slack:trigger:old")
+    item = work.accept("slack", "slack:trigger:done", {}, now=r.clock()).item
+    work.complete(item, now=r.clock())
+    r.clock.advance(days=40)
+    report = purge(now=r.clock(), keep_days=30)
+    assert report.work_items == 1 and WorkItem.select().count() == 0
+    assert report.runs >= 1  # the preview's finished run
+    open_run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    assert open_run.state == "unknown"
+    assert PendingAction.get_or_none(PendingAction.token == open_run.key.split(":", 1)[1]) is not None
+    assert ExternalCall.select().where(ExternalCall.run == open_run.id).count() == 2
+    assert IdempotencyRecord.get_or_none(IdempotencyRecord.key == "slack:trigger:old") is None
