@@ -158,3 +158,43 @@ def test_kill_9_while_posting_an_approval_request_posts_it_once(make_server, fak
     assert state == "sent" and external_id == "1700000001.000001"
     server.kill(signal.SIGTERM)
     assert server.wait(30) == 0
+
+
+def test_a_worker_process_killed_mid_work_is_replaced_by_another(make_server, fake_slack, ops, database):
+    """The web process only accepts (CHATOPS_WORKERS=0); `chatops worker` processes run the work. One is
+    killed with its items leased and in flight: another worker takes them over once the leases run out."""
+    web = make_server(CHATOPS_WORKERS="0", CHATOPS_BACKEND_TIMEOUT_SECONDS="10").start()
+    env = web.env
+    first = procs.Server(env, port=0, log=web.log_path.with_name("worker1.log"),
+                         args=("worker", "--no-huey", "--threads", "4")).start(wait=False)
+    try:
+        time.sleep(2.5)
+        ops.fault("GET", "*", "slow", seconds=4)
+        names = [f"w-{i}" for i in range(8)]
+        for i, name in enumerate(names):
+            status, body, _ = slack_command(web.port, "/batch-status", f"B-{i}",
+                                            response_url=fake_slack.response_url(name))
+            assert status == 200 and body == b""
+        time.sleep(1.5)  # four in flight at the backend, four leased and waiting
+        first.kill(signal.SIGKILL)
+        first.wait(10)
+        assert not any(fake_slack.called("response:" + n) for n in names)
+        ops.clear_faults()
+        second = procs.Server(env, port=0, log=web.log_path.with_name("worker2.log"),
+                              args=("worker", "--no-huey", "--threads", "4")).start(wait=False)
+        try:
+            answers = wait_answers(fake_slack, names)
+            for i, name in enumerate(names):
+                (answer,) = answers[name]
+                assert f"Batch B-{i}" in text_of(answer)
+            second.kill(signal.SIGTERM)
+            assert second.wait(30) == 0
+            assert "chatops worker stopped" in second.log()
+        finally:
+            second.stop()
+        assert procs.query(database, "SELECT COUNT(*) FROM audit_event WHERE command = ? AND outcome = ?",
+                           ("batch-status", "allowed"))[0][0] == len(names)
+    finally:
+        first.stop()
+        web.kill(signal.SIGTERM)
+        web.wait(30)
