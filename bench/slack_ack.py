@@ -211,8 +211,10 @@ def ratio(bare: float, ours: float) -> str:
 
 def serve_child(which: str, api_url: str) -> None:
     """Child process: serve one app and print its port; the load generator lives in another process (no shared GIL)."""
-    runner = ChatOpsRunner(group, settings=Settings.from_env({
-        "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}))
+    from chatops.invocation import utcnow
+
+    runner = ChatOpsRunner(group, settings=Settings.from_env({  # real time: leases and late answers follow it
+        "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}), clock=utcnow)
     app = (create_app(runner.app) if which == "ours" else bare_flask_app() if which == "flask"
            else bare_bolt_app(runner, api_url))
     server, port = serve(app)
