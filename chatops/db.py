@@ -141,23 +141,11 @@ def _write_lock(db: peewee.Database) -> _WriteTurn:
 
 
 _LOCKS_LOCK = threading.Lock()
-_thread = threading.local()
-
-
-def yield_writes_to(gate) -> None:
-    """This thread (a background worker) lets requests being acknowledged write first: before each
-    write transaction it waits at ``gate`` (chatops.workers.AckGate) while acks are in flight."""
-    _thread.gate = gate
-
-
 def acquire_write(db: peewee.Database, timeout: float | None = None, *, urgent: bool = False) -> None:
     """Take this process's SQLite write turn (SQLite has one writer; threads queue here, woken at once,
     rather than sleeping and retrying in its busy handler; ``urgent`` ones — acks — first). Raises
     OperationalError after ``timeout`` seconds (default: the busy timeout), like a locked database."""
     wait = SQLITE_BUSY_TIMEOUT_MS / 1000 if timeout is None else timeout
-    gate = getattr(_thread, "gate", None)
-    if gate is not None and not urgent:
-        gate.wait_turn(gate.deadline())
     if not _write_lock(db).acquire(wait, urgent):
         raise peewee.OperationalError(f"database is locked (no write turn in this process within {wait:g} s)")
 

@@ -473,7 +473,10 @@ class Router:
         requester = identity.resolve(original, self.settings)
         trace.actor = requester
         raw = dict(c.get("arguments") or {})
-        values = parser.convert_all(command, raw, original)
+        try:
+            values = parser.convert_all(command, raw, original)
+        except UserError as exc:  # the command's parameters changed since: its handler cannot run again
+            return self._settle_calls(row, trace, why=f"its arguments no longer fit `{command.name}` ({exc.message})")
         trace.arguments = _masked(command, values)
         now = datetime.fromisoformat(c["now"]) if c.get("now") else self.clock()
         trace_ctx = _Trace(row.correlation_id, original, command=command.name, actor=requester,
@@ -558,7 +561,13 @@ class Router:
         done = [c.operation for c in calls if c.state == "ok"] + [c.operation for c in pending]
         with atomic():
             finish = (row.context or {}).get("finish") or {}
-            if refused:
+            if not calls:  # it stopped before changing anything: nothing to settle, and it cannot be finished
+                text = (f"Your earlier request `{row.command}` could not be finished ({why}). It changed nothing; "
+                        "please run it again.")
+                reply = Reply((Text(text, "warning"),), ephemeral=True, correlation_id=row.correlation_id)
+                self._audit(trace, "failed", f"not finished ({why}); no change had been sent")
+                state = "failed"
+            elif refused:
                 text = (f"Checked again: `{row.command}` could not be done: {'; '.join(refused)} "
                         f"Nothing was changed by it.")
                 reply = Reply((Text(text, "error"),), ephemeral=True, correlation_id=row.correlation_id)
@@ -571,9 +580,20 @@ class Router:
                 self._audit(trace, "executed", f"checked again ({why}): {', '.join(sorted(set(done)))} confirmed")
                 self._notify(row.context or {}, "is done (confirmed after a check).", trace)
                 state = "done"
-            self._complete(finish, reply)
+            if state == "done":
+                self._complete(finish, reply)
+            else:  # as after any failed run: a redelivery, or Confirm pressed again, is a new run
+                if finish.get("key"):
+                    (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
+                                                      & (IdempotencyRecord.outcome == "pending")).execute())
+                if finish.get("action") and (row.context or {}).get("kind") == "confirm":
+                    (PendingAction.update(state="pending")
+                     .where((PendingAction.token == finish["action"]) & (PendingAction.state == "running")).execute())
+                if calls and refused:
+                    self._notify(row.context or {}, f"could not be done: {'; '.join(refused)}", trace)
             (CommandRun.update(state=state, lease_until=None, next_check_at=None, reply=reply.to_dict(),
-                               detail=f"settled on its own: {why}"[:2000], updated_at=self.clock())
+                               detail=f"settled on its own: {why}"[:2000], updated_at=self.clock(),
+                               key=row.key if state == "done" else f"{row.key[:170]}~failed~{row.id}")
              .where(CommandRun.id == row.id).execute())
         return reply
 

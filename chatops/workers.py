@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from chatops import effects, work
 from chatops.connections import ThreadConnections
-from chatops.db import DatabaseErrors, yield_writes_to
+from chatops.db import DatabaseErrors
 from chatops.errors import ServiceUnavailable
 from chatops.models import WorkItem
 
@@ -335,8 +335,6 @@ class WorkerPool:
         return _Local(items[0], 0.0) if items else None
 
     def _work(self) -> None:
-        if self.gate is not None:
-            yield_writes_to(self.gate)  # acks write first (SQLite has one writer)
         try:
             while not self._stopping.is_set():
                 local = self._next()

@@ -333,3 +333,56 @@ def test_purge_keeps_what_an_open_run_needs_and_drops_finished_work(lying):
     assert PendingAction.get_or_none(PendingAction.token == open_run.key.split(":", 1)[1]) is not None
     assert ExternalCall.select().where(ExternalCall.run == open_run.id).count() == 2
     assert IdempotencyRecord.get_or_none(IdempotencyRecord.key == "slack:trigger:old") is None
+
+
+def test_a_run_whose_arguments_no_longer_fit_is_settled_on_its_own(lying, monkeypatch):
+    """A deploy changed the command's parameters: the stopped run is not replayed, its change is settled alone."""
+    r = lying.runner
+    r.invoke("change-email acct_1002 fit@example.org", as_=lying.SAM)
+    lie("timeout")
+    r.press("Confirm", as_=lying.SAM)
+    run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    context = dict(run.context)
+    context["arguments"] = {**context["arguments"], "new_email": "not an address"}
+    CommandRun.update(context=context).where(CommandRun.id == run.id).execute()
+    r.clock.advance(seconds=31)
+    assert reconcile.sweep(r.router, now=r.clock()).resumed == 1
+    row = CommandRun.get_by_id(run.id)
+    assert row.state == "done" and "no longer fit" in row.detail
+    assert AuditEvent.select().order_by(AuditEvent.seq.desc()).first().outcome == "executed"
+    assert email_changes() == 1
+
+
+def test_a_run_that_stopped_before_any_change_and_cannot_be_replayed_says_so(lying, monkeypatch):
+    from chatops.models import IdempotencyRecord
+
+    r = lying.runner
+    import chatops.ops.commands as ops_commands
+    real = ops_commands.load_backend
+
+    def crash(settings):  # the process "dies" during the lookup
+        backend = real(settings)
+        raise_at = backend.seller
+
+        def seller(*a, **k):
+            raise_at(*a, **k)
+            raise Crash("killed")
+        backend.__dict__["seller"] = seller
+        return backend
+
+    monkeypatch.setattr(ops_commands, "load_backend", crash)
+    with pytest.raises(Crash):
+        r.router.handle(r.invocation("remove-seller-fee sel_2001 goodwill after outage", as_=lying.SAM,
+                                     idempotency_key="slack:trigger:stop"))
+    monkeypatch.undo()
+    run = CommandRun.get(CommandRun.key == "slack:trigger:stop")
+    assert run.state == "running"
+    context = dict(run.context)
+    context["arguments"] = {"seller": "x"}  # no longer fits (reason missing)
+    CommandRun.update(context=context).where(CommandRun.id == run.id).execute()
+    r.clock.advance(seconds=61)
+    reconcile.sweep(r.router, now=r.clock())
+    last = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert last.outcome == "failed" and "no change had been sent" in last.detail
+    assert IdempotencyRecord.get_or_none(IdempotencyRecord.key == "slack:trigger:stop") is None  # may run again
+    assert fee_removals() == 0
