@@ -22,7 +22,6 @@ import threading
 import click
 
 from chatops import audit, schema
-from chatops.settings import Settings
 
 # name → "module:attribute" of a click command, loaded only when that subcommand runs.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {

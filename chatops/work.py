@@ -311,3 +311,69 @@ def correlation_of(item: WorkItem, idempotency_key: str | None) -> str:
             return found.correlation_id
     fresh = WorkItem.get_or_none(WorkItem.id == item.id)
     return fresh.correlation_id if fresh is not None else ""
+
+
+# ---- the parts of running accepted work that are the same on every platform -------------------------
+
+def command_name(inv) -> str:
+    return (inv.command or (inv.text.split() or ["?"])[0]).lower()[:64]
+
+
+def audit_refused(settings: Any, inv, outcome: str, detail: str, *, now: datetime) -> None:
+    """Audit a request answered at the ack without the database: through the audit spool (chatops.spool)."""
+    import secrets
+
+    from chatops import spool
+
+    try:
+        spool.append(settings, dict(correlation_id=secrets.token_hex(6), actor=inv.actor_key,
+                                    command=command_name(inv), outcome=outcome, detail=detail,
+                                    platform=inv.platform, community=inv.community_id or "", at=now))
+    except OSError:
+        log.exception("could not spool the audit event of a refused request from %s", inv.actor_key)
+
+
+def audit_duplicate(inv, item: WorkItem, *, now: datetime) -> None:
+    """A redelivery of accepted work: acked, not run again, on record under the first one's correlation id."""
+    import secrets
+
+    from chatops import audit
+
+    audit.record(correlation_id=correlation_of(item, inv.idempotency_key) or secrets.token_hex(6),
+                 actor=inv.actor_key, command=command_name(inv), outcome="duplicate", platform=inv.platform,
+                 community=inv.community_id or "", at=now,
+                 detail=f"repeated delivery of {item.key}: already accepted ({item.state})")
+
+
+def run_request(router: Any, item: WorkItem, inv) -> Any:
+    """Run an accepted request through the router and return the reply to answer, or None when the user
+    must not be answered again (a check of an unknown outcome that is still unclear). The reply carries a
+    line when it is late (a restart, a database outage, a long wait)."""
+    from chatops import messages
+    from chatops.reply import Text
+
+    payload = item.payload or {}
+    if payload.get("op") in ("action", "press"):
+        reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
+    else:
+        reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
+    item.correlation_id = reply.correlation_id or ""
+    if payload.get("reconcile") and reply.checking:
+        return None
+    late = late_reason(item, router.clock())
+    if late:
+        reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))
+    return reply
+
+
+def dead_letter_reply(settings: Any, item: WorkItem, inv, reason: str, *, now: datetime) -> Any:
+    """What to tell the user of a dead-lettered request (and its audit event, through the spool)."""
+    import secrets
+
+    from chatops import messages
+    from chatops.reply import Reply
+
+    what = gave_up_what(item.key)
+    audit_refused(settings, inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}", now=now)
+    text = messages.GAVE_UP.format(attempts=item.attempts, reason=short(reason), what=what, ref=secrets.token_hex(6))
+    return Reply.text(text, style="error", ephemeral=True)

@@ -55,12 +55,12 @@ from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
 from adapters.discord.views import ActionButton, is_ours
-from chatops import audit, identity, spool, work
+from chatops import audit, identity, work
 from chatops import messages as core_messages
 from chatops.commands import Category, Command
 from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation, utcnow
-from chatops.reply import Reply, Text
+from chatops.reply import Reply
 from chatops.workers import Busy as QueueFull
 
 log = logging.getLogger("adapters.discord")
@@ -240,20 +240,10 @@ class DiscordBot:
         return accepted
 
     def _audit_duplicate(self, inv: Invocation, item) -> None:
-        audit.record(correlation_id=work.correlation_of(item, inv.idempotency_key) or secrets.token_hex(6),
-                     actor=inv.actor_key,
-                     command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64], outcome="duplicate",
-                     platform=inv.platform, community=inv.community_id or "",
-                     detail=f"repeated delivery of {item.key}: already accepted ({item.state})", at=utcnow())
+        work.audit_duplicate(inv, item, now=utcnow())
 
     def _refused(self, inv: Invocation, outcome: str, detail: str) -> None:
-        name = (inv.command or (inv.text.split() or ["?"])[0]).lower()[:64]
-        try:
-            spool.append(self.app.settings, dict(
-                correlation_id=secrets.token_hex(6), actor=inv.actor_key, command=name, outcome=outcome,
-                detail=detail, platform=inv.platform, community=inv.community_id or "", at=utcnow()))
-        except OSError:
-            log.exception("discord: could not spool the audit event of a refused request")
+        work.audit_refused(self.app.settings, inv, outcome, detail, now=utcnow())
 
     async def _started(self, accepted: work.Accepted, first_response) -> None:
         """Send the first response (the defer); then hand the work to the pool, or cancel it if Discord
@@ -262,14 +252,14 @@ class DiscordBot:
             await first_response()
         except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("discord: could not acknowledge %s (%s): cancelled, not run", accepted.item.key, exc)
+            reason = f"{exc}"
 
             def cancel() -> None:
                 work.complete(accepted.item, now=utcnow(), state="cancelled")
                 inv = Invocation.from_dict(accepted.item.payload["inv"])
-                audit.record(correlation_id=secrets.token_hex(6), actor=inv.actor_key,
-                             command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64],
+                audit.record(correlation_id=secrets.token_hex(6), actor=inv.actor_key, command=work.command_name(inv),
                              outcome="failed", platform=inv.platform, community=inv.community_id or "",
-                             detail=f"{accepted.item.key}: Discord refused the first response ({exc}); not run",
+                             detail=f"{accepted.item.key}: Discord refused the first response ({reason}); not run",
                              at=utcnow())
 
             await self.run(cancel)
@@ -504,30 +494,15 @@ class DiscordWork:
         bot = self.bot
         payload = item.payload or {}
         inv = Invocation.from_dict(payload["inv"])
-        router = bot.app.router
-        if payload.get("op") == "press":
-            reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
-        else:
-            reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
-        item.correlation_id = reply.correlation_id or ""
+        reply = work.run_request(bot.app.router, item, inv)
         if bot.loop is not None and not bot.loop.is_closed():
             bot.loop.call_soon_threadsafe(bot.sender.wake)
-        if reply.replayed and payload.get("op") == "dm" and item.attempts <= 1:
-            return  # a DM delivered twice by the gateway, answered the first time
-        if payload.get("reconcile") and reply.checking:
-            return  # still unclear after a check: the user already knows it is being checked
-        late = work.late_reason(item, router.clock())
-        if late:
-            reply = reply.with_(blocks=(Text(core_messages.LATE.format(why=late), "warning"), *reply.blocks))
-        bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))
+        if reply is not None:
+            bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))
 
     def dead(self, item, reason: str) -> None:
         bot = self.bot
         payload = item.payload or {}
         inv = Invocation.from_dict(payload["inv"])
-        what = work.gave_up_what(item.key)
-        text = core_messages.GAVE_UP.format(attempts=item.attempts, reason=work.short(reason), what=what,
-                                            ref=secrets.token_hex(6))
-        bot._refused(inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}")
-        bot.deliver(lambda: bot.answer_item(payload, Reply.text(text, style="error", ephemeral=True),
-                                            inv.received_at))
+        reply = work.dead_letter_reply(bot.app.settings, item, inv, reason, now=utcnow())
+        bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))

@@ -57,12 +57,12 @@ from slack_sdk.webhook import WebhookClient
 
 from slack_sdk.errors import SlackApiError
 
-from chatops import audit, messages, spool, work
+from chatops import messages, work
 from chatops.app import App
 from chatops.commands import Command
 from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation
-from chatops.reply import Reply, Text
+from chatops.reply import Reply
 from chatops.workers import AckGate, Busy as QueueFull
 
 from adapters.slack import modals, translate
@@ -209,12 +209,7 @@ class SlackAdapter:
         """A redelivery of accepted work: acked, not run again, and on record (off the ack path)."""
         def record() -> None:
             try:
-                cid = work.correlation_of(item, inv.idempotency_key) or secrets.token_hex(6)
-                audit.record(correlation_id=cid, actor=inv.actor_key,
-                             command=(inv.command or (inv.text.split() or ["?"])[0]).lower()[:64],
-                             outcome="duplicate", platform=inv.platform, community=inv.community_id or "",
-                             detail=f"repeated delivery of {item.key}: already accepted ({item.state})",
-                             at=self._now())
+                work.audit_duplicate(inv, item, now=self._now())
             except DatabaseErrors:
                 self._refused(inv, "duplicate", f"repeated delivery of {item.key}: already accepted")
             finally:
@@ -228,13 +223,7 @@ class SlackAdapter:
 
     def _refused(self, inv: Invocation, outcome: str, detail: str) -> None:
         """Audit a request answered at the ack, without the database (the spool adds it later)."""
-        name = (inv.command or (inv.text.split() or ["?"])[0]).lower()[:64]
-        try:
-            spool.append(self.chatops.settings, dict(
-                correlation_id=secrets.token_hex(6), actor=inv.actor_key, command=name, outcome=outcome,
-                detail=detail, platform=inv.platform, community=inv.community_id or "", at=self._now()))
-        except OSError:
-            log.exception("could not spool the audit event of a refused Slack request")
+        work.audit_refused(self.chatops.settings, inv, outcome, detail, now=self._now())
 
     def on_slash_command(self, body: Mapping[str, Any]) -> str:
         """The ack of a slash command without Bolt's dispatch (http.py's fast path): "" or the text to show."""
@@ -473,32 +462,15 @@ class SlackWork:
     def run(self, item) -> None:
         adapter = self.adapter
         payload = item.payload or {}
-        inv = Invocation.from_dict(payload["inv"])
-        target = Target(**payload["target"])
-        router = adapter.chatops.router
-        inv = adapter._with_roles(inv)
-        if payload.get("op") == "action":
-            reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
-        else:
-            reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
-        item.correlation_id = reply.correlation_id or ""
+        inv = adapter._with_roles(Invocation.from_dict(payload["inv"]))
+        reply = work.run_request(adapter.chatops.router, item, inv)
         adapter.sender.kick()
-        if payload.get("reconcile") and reply.checking:
-            return  # a check of an unknown outcome that is still unclear: the user knows it is being checked
-        late = work.late_reason(item, adapter._now())
-        if late:
-            reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))
-        adapter.answer(reply, target, received_at=inv.received_at)
+        if reply is not None:
+            adapter.answer(reply, Target(**payload["target"]), received_at=inv.received_at)
 
     def dead(self, item, reason: str) -> None:
         adapter = self.adapter
         payload = item.payload or {}
         inv = Invocation.from_dict(payload["inv"])
-        target = Target(**payload["target"])
-        what = work.gave_up_what(item.key)
-        ref = secrets.token_hex(6)
-        text = messages.GAVE_UP.format(attempts=item.attempts, reason=work.short(reason), what=what, ref=ref)
-        adapter._refused(inv, "failed", f"dead-lettered after {item.attempts} attempt(s): {reason}; {what}")
-        adapter.answer(Reply.text(text, style="error", ephemeral=True), target, received_at=inv.received_at)
-
-
+        reply = work.dead_letter_reply(adapter.chatops.settings, item, inv, reason, now=adapter._now())
+        adapter.answer(reply, Target(**payload["target"]), received_at=inv.received_at)

@@ -49,6 +49,8 @@ class FakeDiscord:
     calls: list[Call] = field(default_factory=list)
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
+    # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
+    callback_status: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(930000000000000001)
@@ -147,6 +149,8 @@ class FakeDiscord:
                          "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
                                                  "max_concurrency": 1}}
         if m == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            if parts[1] in self.callback_status:
+                return self.callback_status[parts[1]], {"message": "Unknown interaction", "code": 10062}
             return 200, {"interaction": {"id": parts[1], "type": 2, "activity_instance_id": None,
                                          "response_message_id": None, "response_message_loading": False,
                                          "response_message_ephemeral": False}}

@@ -164,3 +164,27 @@ def test_a_repeated_interaction_runs_once(make_runner):
     events = list(AuditEvent.select().order_by(AuditEvent.seq))
     assert [e.outcome for e in events] == ["allowed", "duplicate"]
     assert events[0].command == "ping" and events[0].correlation_id == events[1].correlation_id
+
+
+def test_an_interaction_whose_defer_discord_refuses_is_cancelled_not_run(make_runner):
+    """The user saw "This interaction failed": the accepted work must not run behind their back."""
+    from chatops.models import WorkItem
+
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload = h.fake.command("ping")
+        h.fake.callback_status[payload["id"]] = 404
+        await h.fake.interaction(payload)
+        await h.callback(payload)
+        for _ in range(200):
+            if WorkItem.select().where(WorkItem.state == "cancelled").exists():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        assert not h.fake.find("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}")
+
+    run(runner.app, scenario)
+    assert WorkItem.get().state == "cancelled"
+    events = list(AuditEvent.select())
+    assert [e.outcome for e in events] == ["failed"] and "refused the first response" in events[0].detail
