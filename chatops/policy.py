@@ -1,8 +1,11 @@
 """Permission checks as composable predicates.
 
-    from chatops.policy import has_role, tier_at_least, in_channel, anyone
-    staff = has_role("support", "lead", "admin")
+    from chatops.policy import has_role, staff, tier_at_least, in_channel, anyone
     @group.command(policy=staff | (tier_at_least("premium") & in_channel("C_PREMIUM")))
+
+``staff`` is the one staff rule: the person holds a role marked ``is_staff`` in the data (the
+admin panel edits it), directly or through a platform role mapping. Every staff check — command
+policies, ownership, ticket work, entitlement — asks ``actor.is_staff``; nothing lists role slugs.
 
 A predicate answers ``check(actor) -> Denial | None``; a denial carries the
 reason shown to the user and a remedy (what to do instead). ``&``, ``|`` and
@@ -144,7 +147,11 @@ direct_message = Predicate(lambda a: a.is_direct, "a direct message",
                            reason="it only works in a direct message to the bot",
                            remedy="Send it to the bot in a direct message.")
 
-staff = has_role("support", "lead", "admin")
+staff = Predicate(
+    lambda a: a.is_staff, "a staff role",
+    reason="it is for staff (a role marked as staff)",
+    remedy="Ask your team lead or a chatops admin if you should have a staff role, or open a request with `support`.",
+)
 admins = has_role("admin")
 
 

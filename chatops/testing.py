@@ -176,7 +176,12 @@ class ChatOpsRunner:
         return community
 
     def role(self, slug: str, *, staff: bool | None = None) -> Role:
-        is_staff = staff if staff is not None else slug in ("support", "lead", "admin")
+        """The role ``slug``; new ones are staff as the demo seeds them (chatops.demo.ROLES) unless ``staff``
+        says otherwise."""
+        from chatops.demo import ROLES
+
+        seeded = {r[0]: r[2] for r in ROLES}
+        is_staff = staff if staff is not None else seeded.get(slug, False)
         role, _ = Role.get_or_create(slug=slug, defaults={"name": slug.title(), "is_staff": is_staff})
         return role
 

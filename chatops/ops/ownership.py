@@ -14,16 +14,17 @@ from typing import Callable, Iterable, TypeVar
 from chatops.errors import PermissionDenied
 from chatops.identity import Actor
 from chatops.models import Person
+from chatops.policy import staff
 from chatops.ops.backend import BackendNotFound
 from chatops.ops.models import AccountLink
 
-STAFF_ROLES = frozenset({"support", "lead", "admin"})
 
 T = TypeVar("T")
 
 
 def is_staff(actor: Actor) -> bool:
-    return actor.is_staff or bool(actor.roles & STAFF_ROLES)
+    """The one staff rule (chatops.policy.staff): a role marked ``is_staff`` in the data."""
+    return staff.allows(actor)
 
 
 def accounts_of(person_id: int) -> frozenset[str]:

@@ -110,7 +110,7 @@ def test_schema_introspection():
     assert "Longer body text." in schema["help"] and "Args" not in schema["help"]
     assert schema["category"] == "internal_task"
     assert schema["mutates"] is True
-    assert schema["policy"] == "role support or lead or admin"
+    assert schema["policy"] == "a staff role"
     assert schema["usage"] == "change-email ACCOUNT NEW_EMAIL [REASON…]"
     params = {p["name"]: p for p in schema["params"]}
     assert list(params) == ["account", "new-email", "reason"]
