@@ -43,8 +43,8 @@ def init_app(flask_app: Flask, chatops_app, *, clock: Callable | None = None) ->
     settings = chatops_app.settings
     flask_app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                             SESSION_COOKIE_NAME="chatops_session")
-    flask_app.session_interface = PanelSessionInterface(settings.get("CHATOPS_ADMIN_SECURE_COOKIE"))
-    export_max = int(settings.get("CHATOPS_ADMIN_EXPORT_MAX_ROWS"))
+    flask_app.session_interface = PanelSessionInterface(settings.admin.secure_cookie)
+    export_max = settings.admin.export_max_rows
     flask_app.extensions["chatops_admin"] = PanelState(
         chatops_app=chatops_app, policy=AuthPolicy.from_settings(settings),
         clock=clock or chatops_app.router.clock, export_max_rows=export_max)

@@ -45,21 +45,12 @@ class AuthPolicy:
 
     @classmethod
     def from_settings(cls, settings) -> "AuthPolicy":
-        def number(name: str) -> int:
-            raw = settings.get(name)
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1")
-            return value
-
+        admin = settings.admin
         return cls(
-            lockout_attempts=number("CHATOPS_ADMIN_LOCKOUT_ATTEMPTS"),
-            lockout_window=timedelta(minutes=number("CHATOPS_ADMIN_LOCKOUT_MINUTES")),
-            session_lifetime=timedelta(hours=number("CHATOPS_ADMIN_SESSION_HOURS")),
-            idle_timeout=timedelta(minutes=number("CHATOPS_ADMIN_IDLE_MINUTES")),
+            lockout_attempts=admin.lockout_attempts,
+            lockout_window=timedelta(minutes=admin.lockout_minutes),
+            session_lifetime=timedelta(hours=admin.session_hours),
+            idle_timeout=timedelta(minutes=admin.idle_minutes),
         )
 
 

@@ -47,7 +47,8 @@ class ChatopsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DatabaseErrors as exc:
-            url = os.environ.get("CHATOPS_DATABASE_URL", "sqlite:///chatops.db")
+            app = (ctx.obj or {}).get("app")
+            url = app.settings.database_url if app is not None else "the configured database"
             raise click.ClickException(
                 f"the database at {url} is not answering: {str(exc).strip() or type(exc).__name__}. "
                 "Check CHATOPS_DATABASE_URL (or --database-url) and that the server is running.") from None
@@ -263,16 +264,27 @@ def work_retry(ctx: click.Context, item_id: int) -> None:
 @main.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the documentation table instead of current values.")
 def settings_command(markdown: bool) -> None:
-    """List every setting: its current value (secrets hidden), default and meaning."""
-    from chatops.settings import SETTINGS, markdown_table
+    """List every setting: its current value (secrets hidden), whether it is valid, default and meaning.
+
+    Exits 1 when a value is not valid (`chatops run` would refuse to start)."""
+    from chatops.settings import SETTINGS, markdown_table, parse_setting
 
     if markdown:
         click.echo(markdown_table())
         return
+    bad = 0
     for s in SETTINGS:
         value = os.environ.get(s.env)
         shown = "(default)" if value is None else ("***" if any(w in s.env for w in ("TOKEN", "SECRET", "KEY")) else value)
-        click.echo(f"{s.env} = {shown}    [default: {s.default or '(empty)'}]\n    {s.help}")
+        try:
+            parse_setting(s, value)
+            problem = ""
+        except ValueError as exc:
+            bad += 1
+            problem = f"    NOT VALID: {exc}"
+        click.echo(f"{s.env} = {shown}    [default: {s.default or '(empty)'}]{problem}\n    {s.help}")
+    if bad:
+        raise SystemExit(1)
 
 
 @main.command()

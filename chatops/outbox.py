@@ -43,10 +43,7 @@ MAX_ATTEMPTS = 8
 
 def lease_of(settings) -> timedelta:
     """How long a sender holds a message it is sending (CHATOPS_OUTBOX_LEASE_SECONDS)."""
-    try:
-        return timedelta(seconds=max(1.0, float(settings.get("CHATOPS_OUTBOX_LEASE_SECONDS"))))
-    except (KeyError, ValueError):
-        return timedelta(minutes=2)
+    return timedelta(seconds=settings.work.outbox_lease_seconds)
 
 
 def enqueue(destination: Destination, reply: Reply, *, now: datetime, dedupe_key: str | None = None,

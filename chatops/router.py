@@ -92,9 +92,9 @@ class Router:
         self.registry = registry
         self.settings = settings or Settings()
         self.clock = clock
-        self.lease_seconds = _lease_seconds(self.settings)
-        self.max_checks = _int_setting(self.settings, "CHATOPS_RECONCILE_MAX_CHECKS", effects.DEFAULT_MAX_CHECKS, 1)
-        self.backoff = effects.parse_backoff(self.settings.get("CHATOPS_RECONCILE_BACKOFF_SECONDS"))
+        self.lease_seconds = self.settings.work.lease_seconds
+        self.max_checks = self.settings.work.reconcile_max_checks
+        self.backoff = self.settings.work.reconcile_backoff
 
     # ---- public entry points ----------------------------------------------------
     def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
@@ -223,7 +223,7 @@ class Router:
         command = self.registry.get(name)
         # Chat DMs only: in the console a typo should say so, not open a ticket.
         in_chat_dm = inv.is_direct and not inv.command and inv.platform != "console"
-        fallback = self.settings.get("CHATOPS_DM_FALLBACK_COMMAND") if in_chat_dm else ""
+        fallback = self.settings.dm_fallback_command if in_chat_dm else ""
         if (command is None and fallback and self.registry.get(fallback) is not None
                 and not self.registry.close_match(name)):  # "hlep" is a typo, not a request for help
             # "my payout is late" in a DM to the bot means `support my payout is late`.
@@ -789,21 +789,6 @@ def _who(actor: Actor | None) -> dict[str, str] | None:
     if actor is None or actor.identity is None:
         return None
     return {"platform": actor.identity.platform, "user_id": actor.identity.user_id}
-
-
-def _int_setting(settings: Settings, name: str, default: int, minimum: int) -> int:
-    try:
-        return max(minimum, int(settings.get(name)))
-    except (KeyError, ValueError):
-        return default
-
-
-def _lease_seconds(settings: Settings) -> float:
-    try:
-        value = float(settings.get("CHATOPS_WORK_LEASE_SECONDS"))
-    except (KeyError, ValueError):
-        return effects.DEFAULT_LEASE_SECONDS
-    return max(5.0, value)
 
 
 # Column sizes of what adapters put in an Invocation: a longer value is a malformed request.

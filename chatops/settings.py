@@ -1,13 +1,20 @@
-"""Every setting, its default and what it does: read once from the environment into a frozen Settings.
+"""Every setting, its default, what it does and what it accepts: read once, parsed once, frozen.
 
-The README's settings table lists exactly these (a test keeps them in step).
+    settings = Settings.from_env()            # a bad value: ValueError naming the setting and what it takes
+    settings.work.lease_seconds               # 60.0 — typed sections, never strings parsed at the point of use
+    settings.slack.bot_token, settings.ops.approval_ttl_minutes, settings.support.at_risk_ratio
+
+The README's settings table lists exactly these (a test keeps them in step). Each setting belongs to a
+section (a frozen dataclass below) under one attribute name, and has a parser; ``Settings.from_env``
+parses them all, so a wrong value stops ``chatops run`` at start with one line. ``chatops settings``
+shows each value and whether it parses.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)
@@ -144,8 +151,299 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+
+
+# ---- parsers: text in, a typed value out, or ValueError saying what is accepted --------------------------
+
+def text(raw: str) -> str:
+    return raw.strip()
+
+
+def raw_text(raw: str) -> str:
+    return raw
+
+
+def integer(minimum: int, unit: str = "") -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"a whole number{' of ' + unit if unit else ''}") from None
+        if value < minimum:
+            raise ValueError(f"a whole number{' of ' + unit if unit else ''} of at least {minimum}")
+        return value
+    parse.accepts = f"a whole number of at least {minimum}"  # type: ignore[attr-defined]
+    return parse
+
+
+def number(minimum: float, unit: str = "", *, above: bool = False) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(f"a number{' of ' + unit if unit else ''}") from None
+        if value != value or value < minimum or (above and value == minimum):
+            raise ValueError(f"a number{' of ' + unit if unit else ''} {'above' if above else 'of at least'} {minimum:g}")
+        return value
+    return parse
+
+
+def share(raw: str) -> float:
+    value = number(0.0)(raw)
+    if not 0 < value < 1:
+        raise ValueError("a number between 0 and 1 (like 0.8)")
+    return value
+
+
+def choice(*options: str, upper: bool = False, lower: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().upper() if upper else raw.strip().lower() if lower else raw.strip()
+        if value not in options:
+            raise ValueError(f"one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def names(raw: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in raw.split(",") if p.strip())
+
+
+def seconds_list(raw: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError("seconds separated by commas, like 30,60,120") from None
+    if not values or any(v <= 0 for v in values):
+        raise ValueError("positive seconds separated by commas, like 30,60,120")
+    return values
+
+
+def clock_time(raw: str) -> tuple[int, int]:
+    hh, sep, mm = raw.strip().partition(":")
+    try:
+        h, m = int(hh), int(mm or 0)
+    except ValueError:
+        raise ValueError("a time of day as HH:MM (UTC), like 09:00") from None
+    if not sep or not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError("a time of day as HH:MM (UTC), like 09:00")
+    return h, m
+
+
+def database_url(raw: str) -> str:
+    value = raw.strip() or "sqlite:///chatops.db"
+    if not value.startswith(("sqlite", "postgres://", "postgresql://", "postgresext://", "postgresql+pool://",
+                             "postgres+pool://")):
+        raise ValueError("sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+    return value
+
+
+def http_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("an http:// or https:// URL (or empty)")
+    return value
+
+
+def slack_api_url(raw: str) -> str:
+    value = http_url(raw) or "https://slack.com/api/"
+    return value if value.endswith("/") else value + "/"
+
+
+def ws_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("ws://", "wss://")):
+        raise ValueError("a ws:// or wss:// URL (or empty)")
+    return value
+
+
+def redis_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("empty (SQLite next to the database) or a redis:// URL")
+    return value
+
+
+def digits(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.isdigit():
+        raise ValueError("a Discord id (digits) or empty")
+    return value
+
+
+def shard_count(raw: str) -> int | str | None:
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value == "auto":
+        return "auto"
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError("empty, `auto` or a whole number of at least 1") from None
+    if count < 1:
+        raise ValueError("empty, `auto` or a whole number of at least 1")
+    return count
+
+
+# ---- the sections ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkSettings:
+    workers: int = 32
+    lease_seconds: float = 60.0
+    max_attempts: int = 5
+    queue_limit: int = 500
+    poll_seconds: float = 1.0
+    drain_seconds: float = 25.0
+    reconcile_max_checks: int = 12
+    reconcile_backoff: tuple[float, ...] = (30, 60, 120, 300, 600, 1800, 3600)
+    housekeeping_seconds: float = 10.0
+    outbox_lease_seconds: float = 120.0
+    audit_spool: str = ""
+    huey_url: str = ""
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    session_hours: int = 12
+    idle_minutes: int = 60
+    secure_cookie: str = "auto"
+    export_max_rows: int = 50000
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str = ""
+    signing_secret: str = ""
+    app_token: str = ""
+    api_url: str = "https://slack.com/api/"
+    usergroups_cache_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    token: str = ""
+    application_id: str = ""
+    api_url: str = ""
+    gateway_url: str = ""
+    shard_count: int | str | None = None
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    backend: str = "demo"
+    backend_url: str = ""
+    backend_token: str = ""
+    backend_timeout_seconds: float = 10.0
+    approvals_slack_channel: str = ""
+    approvals_discord_channel: str = ""
+    approval_ttl_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class SupportSettings:
+    team: str = "support"
+    triage_slack_channel: str = ""
+    triage_discord_channel: str = ""
+    at_risk_ratio: float = 0.8
+    escalation_step_minutes: float = 30.0
+    digest_time: tuple[int, int] = (9, 0)
+    partner_info: str = ""
+
+
+@dataclass(frozen=True)
+class TestSettings:
+    database_url: str = ""
+    pg_url: str = ""
+
+
+SECTIONS: dict[str, type] = {"work": WorkSettings, "admin": AdminSettings, "slack": SlackSettings,
+                             "discord": DiscordSettings, "ops": OpsSettings, "support": SupportSettings,
+                             "tests": TestSettings}
+
+# setting → (section ("" for the core fields of Settings itself), attribute, parser)
+TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "CHATOPS_DATABASE_URL": ("", "database_url", database_url),
+    "CHATOPS_SQLITE_SYNCHRONOUS": ("", "sqlite_synchronous", choice("OFF", "NORMAL", "FULL", "EXTRA", upper=True)),
+    "CHATOPS_DEFAULT_TIER": ("", "default_tier", text),
+    "CHATOPS_STAFF_TIER": ("", "staff_tier", text),
+    "CHATOPS_CONFIRM_TTL_MINUTES": ("", "confirm_ttl_minutes", integer(1, "minutes")),
+    "CHATOPS_DISABLED_PLUGINS": ("", "disabled_plugins", names),
+    "CHATOPS_DM_FALLBACK_COMMAND": ("", "dm_fallback_command", text),
+    "CHATOPS_LOG_LEVEL": ("", "log_level", choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True)),
+    "CHATOPS_SECRET_KEY": ("", "secret_key", raw_text),
+    "CHATOPS_TEST_DATABASE_URL": ("tests", "database_url", text),
+    "CHATOPS_TEST_PG_URL": ("tests", "pg_url", text),
+    "CHATOPS_WORKERS": ("work", "workers", integer(0, "threads")),
+    "CHATOPS_WORK_LEASE_SECONDS": ("work", "lease_seconds", number(5, "seconds")),
+    "CHATOPS_WORK_MAX_ATTEMPTS": ("work", "max_attempts", integer(1, "attempts")),
+    "CHATOPS_WORK_QUEUE_LIMIT": ("work", "queue_limit", integer(1, "requests")),
+    "CHATOPS_WORK_POLL_SECONDS": ("work", "poll_seconds", number(0.01, "seconds")),
+    "CHATOPS_DRAIN_SECONDS": ("work", "drain_seconds", number(0, "seconds")),
+    "CHATOPS_RECONCILE_MAX_CHECKS": ("work", "reconcile_max_checks", integer(1, "checks")),
+    "CHATOPS_RECONCILE_BACKOFF_SECONDS": ("work", "reconcile_backoff", seconds_list),
+    "CHATOPS_HOUSEKEEPING_SECONDS": ("work", "housekeeping_seconds", number(0.05, "seconds")),
+    "CHATOPS_OUTBOX_LEASE_SECONDS": ("work", "outbox_lease_seconds", number(1, "seconds")),
+    "CHATOPS_AUDIT_SPOOL": ("work", "audit_spool", text),
+    "CHATOPS_HUEY_URL": ("work", "huey_url", redis_url),
+    "CHATOPS_ADMIN_LOCKOUT_ATTEMPTS": ("admin", "lockout_attempts", integer(1, "attempts")),
+    "CHATOPS_ADMIN_LOCKOUT_MINUTES": ("admin", "lockout_minutes", integer(1, "minutes")),
+    "CHATOPS_ADMIN_SESSION_HOURS": ("admin", "session_hours", integer(1, "hours")),
+    "CHATOPS_ADMIN_IDLE_MINUTES": ("admin", "idle_minutes", integer(1, "minutes")),
+    "CHATOPS_ADMIN_SECURE_COOKIE": ("admin", "secure_cookie", choice("auto", "always", "never", lower=True)),
+    "CHATOPS_ADMIN_EXPORT_MAX_ROWS": ("admin", "export_max_rows", integer(1, "rows")),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token", text),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret", text),
+    "SLACK_APP_TOKEN": ("slack", "app_token", text),
+    "SLACK_API_URL": ("slack", "api_url", slack_api_url),
+    "SLACK_USERGROUPS_CACHE_SECONDS": ("slack", "usergroups_cache_seconds", number(0, "seconds")),
+    "CHATOPS_BACKEND": ("ops", "backend", text),
+    "CHATOPS_BACKEND_URL": ("ops", "backend_url", http_url),
+    "CHATOPS_BACKEND_TOKEN": ("ops", "backend_token", text),
+    "CHATOPS_BACKEND_TIMEOUT_SECONDS": ("ops", "backend_timeout_seconds", number(0, "seconds", above=True)),
+    "CHATOPS_OPS_APPROVALS_SLACK_CHANNEL": ("ops", "approvals_slack_channel", text),
+    "CHATOPS_OPS_APPROVALS_DISCORD_CHANNEL": ("ops", "approvals_discord_channel", digits),
+    "CHATOPS_OPS_APPROVAL_TTL_MINUTES": ("ops", "approval_ttl_minutes", integer(1, "minutes")),
+    "CHATOPS_SUPPORT_TEAM": ("support", "team", text),
+    "CHATOPS_SUPPORT_TRIAGE_SLACK_CHANNEL": ("support", "triage_slack_channel", text),
+    "CHATOPS_SUPPORT_TRIAGE_DISCORD_CHANNEL": ("support", "triage_discord_channel", digits),
+    "CHATOPS_SUPPORT_AT_RISK_RATIO": ("support", "at_risk_ratio", share),
+    "CHATOPS_SUPPORT_ESCALATION_STEP_MINUTES": ("support", "escalation_step_minutes", number(0, "minutes", above=True)),
+    "CHATOPS_SUPPORT_DIGEST_TIME": ("support", "digest_time", clock_time),
+    "CHATOPS_SUPPORT_PARTNER_INFO": ("support", "partner_info", raw_text),
+    "DISCORD_TOKEN": ("discord", "token", text),
+    "DISCORD_APPLICATION_ID": ("discord", "application_id", digits),
+    "DISCORD_API_URL": ("discord", "api_url", http_url),
+    "DISCORD_GATEWAY_URL": ("discord", "gateway_url", ws_url),
+    "DISCORD_SHARD_COUNT": ("discord", "shard_count", shard_count),
+}
+
+
+def parse_setting(setting: Setting, raw: str | None) -> Any:
+    """One setting's typed value from its raw text (its default when unset or empty)."""
+    _section, _attr, parse = TYPES[setting.env]
+    text_value = raw if raw not in (None, "") else setting.default
+    try:
+        return parse(text_value)
+    except ValueError as exc:
+        raise ValueError(f"{setting.env} must be {exc}, not {text_value!r}") from None
+
+
+def _sections(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for setting in SETTINGS:
+        section, attr, _ = TYPES[setting.env]
+        if section:
+            values[section][attr] = parse_setting(setting, env.get(setting.env))
+    return {name: SECTIONS[name](**kwargs) for name, kwargs in values.items()}
+
+
 @dataclass(frozen=True)
 class Settings:
+    """The parsed settings: the core's own fields, and one typed section per area (see SECTIONS)."""
+
     database_url: str = "sqlite:///chatops.db"
     sqlite_synchronous: str = "NORMAL"
     default_tier: str = "general"
@@ -154,53 +452,52 @@ class Settings:
     disabled_plugins: frozenset[str] = frozenset()
     log_level: str = "INFO"
     secret_key: str = ""
-    # The environment as read, for settings the parts outside the core own (read with .get()).
+    dm_fallback_command: str = "support"
+    # The environment as read (the declared settings only); the sections are parsed from it.
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+    work: WorkSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    admin: AdminSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    slack: SlackSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    discord: DiscordSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    ops: OpsSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    support: SupportSettings = field(default=None, compare=False)  # type: ignore[assignment]
+    tests: TestSettings = field(default=None, compare=False)  # type: ignore[assignment]
 
-    def get(self, name: str) -> str:
-        """A registered setting's value (environment, else its documented default).
-
-        Every setting must be declared in SETTINGS (so it is documented): an
-        unknown name is a KeyError.
-        """
-        default = next((s.default for s in SETTINGS if s.env == name), None)
-        if default is None:
-            raise KeyError(f"{name} is not a declared setting; add it to chatops.settings.SETTINGS")
-        return self.env.get(name) or default
+    def __post_init__(self) -> None:
+        parsed = None
+        for name in SECTIONS:
+            if getattr(self, name) is None:
+                if parsed is None:
+                    parsed = _sections(self.env)  # a wrong value: ValueError naming the setting
+                object.__setattr__(self, name, parsed[name])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Read and parse every declared setting; ValueError naming the first wrong one and what it takes."""
         env = os.environ if environ is None else environ
-
-        def get(name: str) -> str:
-            default = next(s.default for s in SETTINGS if s.env == name)
-            return env.get(name, default) or default
-
-        try:
-            ttl = int(get("CHATOPS_CONFIRM_TTL_MINUTES"))
-        except ValueError:
-            raise ValueError("CHATOPS_CONFIRM_TTL_MINUTES must be a whole number of minutes") from None
-        sync = get("CHATOPS_SQLITE_SYNCHRONOUS").upper()
-        if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError("CHATOPS_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
-        values = dict(
-            database_url=get("CHATOPS_DATABASE_URL"),
-            sqlite_synchronous=sync,
-            default_tier=get("CHATOPS_DEFAULT_TIER"),
-            staff_tier=get("CHATOPS_STAFF_TIER"),
-            confirm_ttl_minutes=ttl,
-            disabled_plugins=frozenset(p.strip() for p in get("CHATOPS_DISABLED_PLUGINS").split(",") if p.strip()),
-            log_level=get("CHATOPS_LOG_LEVEL").upper(),
-            secret_key=env.get("CHATOPS_SECRET_KEY", ""),
-            env=MappingProxyType({s.env: env[s.env] for s in SETTINGS if s.env in env}),
-        )
+        declared = MappingProxyType({s.env: env[s.env] for s in SETTINGS if s.env in env})
+        values: dict[str, Any] = {"env": declared}
+        for setting in SETTINGS:
+            section, attr, _ = TYPES[setting.env]
+            if not section:
+                values[attr] = parse_setting(setting, declared.get(setting.env))
         values.update(overrides)
         return cls(**values)
 
     def replace(self, **changes) -> "Settings":
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECTIONS}
         data.update(changes)
-        return Settings(**data)
+        if "env" in changes:  # new raw values: the sections are parsed again
+            return Settings(**data)
+        return Settings(**data, **{name: getattr(self, name) for name in SECTIONS if name not in changes})
+
+
+def check_types() -> None:
+    """Every declared setting has a section, an attribute and a parser (tests call this)."""
+    missing = [s.env for s in SETTINGS if s.env not in TYPES]
+    extra = [name for name in TYPES if name not in {s.env for s in SETTINGS}]
+    if missing or extra:
+        raise AssertionError(f"settings without a type: {missing}; types without a setting: {extra}")
 
 
 def markdown_table() -> str:

@@ -32,7 +32,7 @@ FILENAME = "chatops-audit-spool.jsonl"
 
 
 def path(settings: Any) -> Path:
-    configured = settings.get("CHATOPS_AUDIT_SPOOL").strip()
+    configured = settings.work.audit_spool
     if configured:
         return Path(configured)
     url = settings.database_url

@@ -81,7 +81,7 @@ _migrated: set[str] = set()
 
 def fresh_database(url: str | None = None) -> tuple[peewee.Database, Path | None]:
     """A migrated, empty database: a copy of a template SQLite file, or the test URL truncated."""
-    url = url if url is not None else os.environ.get("CHATOPS_TEST_DATABASE_URL") or None
+    url = url if url is not None else Settings.from_env().tests.database_url or None
     if url and not url.startswith("sqlite"):
         db = connect(url)
         if url not in _migrated:

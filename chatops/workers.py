@@ -124,26 +124,11 @@ class PoolConfig:
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "PoolConfig":
-        """Read and check the CHATOPS_WORK* settings; a malformed one is a ValueError naming it."""
-        def number(name: str, kind: type, minimum: float) -> Any:
-            raw = settings.get(name)
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
-            if value < minimum:
-                raise ValueError(f"{name} must be at least {minimum:g}, not {raw!r}")
-            return value
-
-        values = dict(
-            threads=number("CHATOPS_WORKERS", int, 0),
-            lease_seconds=number("CHATOPS_WORK_LEASE_SECONDS", float, 5),
-            max_attempts=number("CHATOPS_WORK_MAX_ATTEMPTS", int, 1),
-            poll_seconds=number("CHATOPS_WORK_POLL_SECONDS", float, 0.01),
-            queue_limit=number("CHATOPS_WORK_QUEUE_LIMIT", int, 1),
-            drain_seconds=number("CHATOPS_DRAIN_SECONDS", float, 0),
-            housekeeping_seconds=number("CHATOPS_HOUSEKEEPING_SECONDS", float, 0.05),
-        )
+        """From the parsed CHATOPS_WORK* settings (checked at start-up by chatops.settings)."""
+        work = settings.work
+        values = dict(threads=work.workers, lease_seconds=work.lease_seconds, max_attempts=work.max_attempts,
+                      poll_seconds=work.poll_seconds, queue_limit=work.queue_limit,
+                      drain_seconds=work.drain_seconds, housekeeping_seconds=work.housekeeping_seconds)
         values.update(overrides)
         return cls(**values)
 

@@ -96,23 +96,18 @@ def intents() -> discord.Intents:
     return found
 
 
-def make_client(shard_count: str = "", *, application_id: str = "", guild_ready_timeout: float = 2.0
+def make_client(shard_count: int | str | None = None, *, application_id: str = "", guild_ready_timeout: float = 2.0
                 ) -> discord.Client:
-    """A plain Client, or an AutoShardedClient when ``shard_count`` is "auto" or a number."""
+    """A plain Client, or an AutoShardedClient when ``shard_count`` (``DISCORD_SHARD_COUNT``, parsed) is
+    "auto" or a number."""
     kwargs: dict[str, Any] = {"intents": intents(), "guild_ready_timeout": guild_ready_timeout,
                               "chunk_guilds_at_startup": False}
     if application_id:
         kwargs["application_id"] = int(application_id)
-    shard_count = (shard_count or "").strip().lower()
-    if not shard_count:
+    if shard_count in (None, ""):
         return discord.Client(**kwargs)
     if shard_count != "auto":
-        try:
-            kwargs["shard_count"] = int(shard_count)
-        except ValueError:
-            raise ValueError("DISCORD_SHARD_COUNT must be empty, `auto` or a whole number") from None
-        if kwargs["shard_count"] < 1:
-            raise ValueError("DISCORD_SHARD_COUNT must be at least 1")
+        kwargs["shard_count"] = int(shard_count)
     return discord.AutoShardedClient(**kwargs)
 
 
@@ -126,10 +121,10 @@ class DiscordBot:
                  sender_interval: float = 1.0, run_sender: bool = True, **_: Any) -> None:
         self.app = app
         settings = app.settings
-        self.token = settings.get("DISCORD_TOKEN")
-        apply_endpoints(settings.get("DISCORD_API_URL"), settings.get("DISCORD_GATEWAY_URL"))
-        self.client = make_client(settings.get("DISCORD_SHARD_COUNT"),
-                                  application_id=settings.get("DISCORD_APPLICATION_ID"),
+        self.token = settings.discord.token
+        apply_endpoints(settings.discord.api_url, settings.discord.gateway_url)
+        self.client = make_client(settings.discord.shard_count,
+                                  application_id=settings.discord.application_id,
                                   guild_ready_timeout=guild_ready_timeout)
         self.client.chatops = self  # type: ignore[attr-defined]  # how ActionButton finds the bot
         self.client.add_dynamic_items(ActionButton)

@@ -35,9 +35,9 @@ async def sync_commands(app, token: str, *, guild_id: int | None = None) -> list
 
     from adapters.discord.bot import apply_endpoints
 
-    apply_endpoints(app.settings.get("DISCORD_API_URL"), app.settings.get("DISCORD_GATEWAY_URL"))
+    apply_endpoints(app.settings.discord.api_url, app.settings.discord.gateway_url)
     payload = commands_payload(app.registry)
-    application_id = app.settings.get("DISCORD_APPLICATION_ID")
+    application_id = app.settings.discord.application_id
     client = dpy.Client(intents=dpy.Intents.none(),
                         application_id=int(application_id) if application_id else None)
     try:
@@ -63,7 +63,7 @@ def sync(ctx: click.Context, guild_id: int | None, print_only: bool) -> None:
     if print_only:
         click.echo(json.dumps(commands_payload(app.registry), indent=2))
         return
-    token = app.settings.get("DISCORD_TOKEN")
+    token = app.settings.discord.token
     if not token:
         raise click.ClickException("DISCORD_TOKEN is not set")
     result = asyncio.run(sync_commands(app, token, guild_id=guild_id))
@@ -87,7 +87,7 @@ def run(ctx: click.Context) -> None:
 
     app = _app(ctx)
     _require_schema(app)
-    if not app.settings.get("DISCORD_TOKEN"):
+    if not app.settings.discord.token:
         raise click.ClickException("DISCORD_TOKEN is not set")
 
     async def main() -> None:

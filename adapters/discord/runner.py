@@ -78,7 +78,7 @@ class BotThread:
 
 def start_in_process(app, **bot_options) -> BotThread | None:
     """``chatops run``'s hook: the bot in a thread when DISCORD_TOKEN is set, else None."""
-    if not app.settings.get("DISCORD_TOKEN"):
+    if not app.settings.discord.token:
         return None
     return BotThread(DiscordBot(app, **bot_options)).start()
 
@@ -135,6 +135,6 @@ class RestOnly:
 
 def start_for_worker(app) -> RestOnly | None:
     """``chatops worker``'s hook: run Discord work items here (REST only) when DISCORD_TOKEN is set."""
-    if not app.settings.get("DISCORD_TOKEN"):
+    if not app.settings.discord.token:
         return None
     return RestOnly(DiscordBot(app, run_sender=False)).start()

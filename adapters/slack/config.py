@@ -29,23 +29,7 @@ class SlackConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SlackConfig":
-        def number(name: str, kind=int, minimum: float = 0):
-            raw = settings.get(name)
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a number, not {raw!r}") from None
-            if value < minimum:
-                raise ValueError(f"{name} must be at least {minimum}")
-            return value
-
-        api_url = settings.get("SLACK_API_URL").strip() or "https://slack.com/api/"
-        if not api_url.endswith("/"):
-            api_url += "/"
-        return cls(
-            bot_token=settings.get("SLACK_BOT_TOKEN").strip(),
-            signing_secret=settings.get("SLACK_SIGNING_SECRET").strip(),
-            app_token=settings.get("SLACK_APP_TOKEN").strip(),
-            api_url=api_url,
-            usergroups_cache_seconds=number("SLACK_USERGROUPS_CACHE_SECONDS", float, 0),
-        )
+        """From the parsed settings (chatops.settings: SLACK_* are checked at start-up)."""
+        slack = settings.slack
+        return cls(bot_token=slack.bot_token, signing_secret=slack.signing_secret, app_token=slack.app_token,
+                   api_url=slack.api_url, usergroups_cache_seconds=slack.usergroups_cache_seconds)

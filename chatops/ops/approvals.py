@@ -106,8 +106,8 @@ def policy_for(command: str, settings: Settings) -> EffectivePolicy:
     """The command's OpsPolicy row, else its code default; empty fields fall back to settings."""
     row = OpsPolicy.get_or_none(OpsPolicy.command == command)
     default = DEFAULTS.get(command, {})
-    ttl_default = int(settings.get("CHATOPS_OPS_APPROVAL_TTL_MINUTES"))
-    from_settings = {p: settings.get(SETTING[p]).strip() for p in CHAT_PLATFORMS}
+    ttl_default = settings.ops.approval_ttl_minutes
+    from_settings = {"slack": settings.ops.approvals_slack_channel, "discord": settings.ops.approvals_discord_channel}
     if row is None:
         return EffectivePolicy(command, bool(default.get("approval_required")), ("lead",), "", "",
                                tuple(from_settings.items()), ttl_default, bool(default.get("reason_required")))

@@ -277,7 +277,7 @@ def _backend_class(path: str) -> type:
 
 
 def _raw_backend(settings: Settings) -> Backend:
-    cls = _backend_class(settings.get("CHATOPS_BACKEND").strip())
+    cls = _backend_class(settings.ops.backend)
     factory = getattr(cls, "from_settings", None)
     return factory(settings) if factory is not None else cls()
 

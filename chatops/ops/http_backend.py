@@ -104,13 +104,8 @@ class HttpBackend:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HttpBackend":
-        try:
-            timeout = float(settings.get("CHATOPS_BACKEND_TIMEOUT_SECONDS"))
-        except ValueError:
-            raise BackendUnavailable("CHATOPS_BACKEND_TIMEOUT_SECONDS is not a number of seconds.") from None
-        if not timeout > 0:
-            raise BackendUnavailable("CHATOPS_BACKEND_TIMEOUT_SECONDS must be more than 0.")
-        return cls(settings.get("CHATOPS_BACKEND_URL"), settings.get("CHATOPS_BACKEND_TOKEN"), timeout)
+        ops = settings.ops
+        return cls(ops.backend_url, ops.backend_token, ops.backend_timeout_seconds)
 
     # ---- transport ---------------------------------------------------------------------
     def _url(self, *parts: str) -> str:

@@ -26,7 +26,7 @@ commands = CommandGroup("support")
 
 
 def _partner_info(settings) -> str:
-    return settings.get("CHATOPS_SUPPORT_PARTNER_INFO")
+    return settings.support.partner_info
 
 
 def _staff(actor: Actor, what: str, settings) -> None:

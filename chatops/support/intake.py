@@ -112,4 +112,4 @@ def require_text(form: Form) -> None:
 
 
 def check_channel(actor: Actor, settings: Settings) -> None:
-    entitlement.check_channel(actor, settings.get("CHATOPS_SUPPORT_PARTNER_INFO"))
+    entitlement.check_channel(actor, settings.support.partner_info)

@@ -13,7 +13,7 @@ from chatops.support.models import OnCallShift, SupportTeam
 
 
 def default_team(settings: Settings) -> SupportTeam | None:
-    slug = settings.get("CHATOPS_SUPPORT_TEAM")
+    slug = settings.support.team
     return SupportTeam.get_or_none(SupportTeam.slug == slug) or SupportTeam.select().order_by(SupportTeam.id).first()
 
 

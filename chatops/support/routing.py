@@ -16,7 +16,7 @@ from chatops.models import Community, Tier
 from chatops.settings import Settings
 from chatops.support.models import SupportRoute
 
-TRIAGE_SETTING = {"slack": "CHATOPS_SUPPORT_TRIAGE_SLACK_CHANNEL", "discord": "CHATOPS_SUPPORT_TRIAGE_DISCORD_CHANNEL"}
+
 
 
 @dataclass(frozen=True)
@@ -46,5 +46,5 @@ def route(*, platform: str, tier: Tier | None, community: Community | None, cate
             best = rule
     if best is not None:
         return RouteMatch(best, best.channel(platform), False)
-    setting = TRIAGE_SETTING.get(platform)
-    return RouteMatch(None, settings.get(setting) if setting else "", True)
+    triage = {"slack": settings.support.triage_slack_channel, "discord": settings.support.triage_discord_channel}
+    return RouteMatch(None, triage.get(platform, ""), True)

@@ -129,8 +129,8 @@ def ladder(ticket: Ticket, clock: str, settings: Settings) -> list[tuple[str, da
     due = ticket.first_response_due if clock == "first_response" else ticket.resolution_due
     if due is None:
         return []
-    ratio = float(settings.get("CHATOPS_SUPPORT_AT_RISK_RATIO"))
-    step = timedelta(minutes=float(settings.get("CHATOPS_SUPPORT_ESCALATION_STEP_MINUTES")))
+    ratio = settings.support.at_risk_ratio
+    step = timedelta(minutes=settings.support.escalation_step_minutes)
     b = basis(ticket)
     start, tier = b.start, b.tier
     target = (tier.first_response_minutes if clock == "first_response" else tier.resolution_minutes) if tier else None

@@ -4,16 +4,21 @@ daily standup digest.
     CHATOPS_HUEY_URL=""                 → SqliteHuey in a file next to the SQLite database
     CHATOPS_HUEY_URL=redis://host:6379/0 → RedisHuey
 
-Task bodies are plain functions (``run_sweep(now=…)``, ``run_approval_expiry(now=…)``,
-``run_digest(now=…)``) so tests call
-them directly with an injected clock; the periodic tasks only wrap them. The database is the
-one the process's App bound (``chatops worker`` and ``chatops run`` create it first).
+    jobs = tasks.build(app.settings)    # a Huey with the periodic jobs, for this App (tasks.for_app caches it)
+
+Task bodies are plain functions (``run_sweep(settings, now=…)``, ``run_approval_expiry(now=…)``,
+``run_digest(settings, now=…)``) so tests call them directly with an injected clock; the periodic
+tasks only wrap them. Importing this module reads no environment and creates no file: the Huey and
+its storage exist once an App's settings build them. The database is the one the process's App
+bound (``chatops worker`` and ``chatops run`` create it first).
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
@@ -32,65 +37,69 @@ def huey_storage_path(database_url: str) -> Path:
 
 
 def make_huey(settings: Settings, name: str = "chatops") -> Huey:
-    url = settings.get("CHATOPS_HUEY_URL")
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url)
+    """The Huey storage the settings name (no tasks registered: see :func:`build`)."""
+    url = settings.work.huey_url
     if url:
-        raise ValueError(f"CHATOPS_HUEY_URL {url!r}: leave it empty (SQLite) or give a redis:// URL")
+        return RedisHuey(name, url=url)
     return SqliteHuey(name, filename=str(huey_storage_path(settings.database_url)))
 
 
-settings = Settings.from_env()
-huey = make_huey(settings)
-
-
-def run_sweep(now: datetime | None = None, cfg: Settings | None = None) -> sweeper.SweepReport:
-    report = sweeper.sweep(now=now or utcnow(), settings=cfg or settings)
+def run_sweep(cfg: Settings, now: datetime | None = None) -> sweeper.SweepReport:
+    report = sweeper.sweep(now=now or utcnow(), settings=cfg)
     if report.notified:
         log.info("SLA sweep: %d ticket(s), %d notification(s)", report.examined, report.notified)
     return report
 
 
 def run_approval_expiry(now: datetime | None = None) -> int:
-    """Retire expired ops approval requests and tell their requesters (once); 0 without the ops area."""
-    try:
-        from chatops.ops.approvals import expire_requests
-    except ImportError:
-        return 0
+    """Retire expired ops approval requests and tell their requesters (once)."""
+    from chatops.ops.approvals import expire_requests
+
     report = expire_requests(now=now or utcnow())
     if report.expired:
         log.info("approval expiry: %d request(s) expired, %d requester(s) told", report.expired, report.notified)
     return report.expired
 
 
-def run_digest(now: datetime | None = None, cfg: Settings | None = None) -> int:
-    return digest.post_daily(now=now or utcnow(), settings=cfg or settings)
+def run_digest(cfg: Settings, now: datetime | None = None) -> int:
+    return digest.post_daily(now=now or utcnow(), settings=cfg)
 
 
-def _digest_schedule():
-    hh, _, mm = settings.get("CHATOPS_SUPPORT_DIGEST_TIME").partition(":")
-    return crontab(minute=str(int(mm or 0)), hour=str(int(hh)))
-
-
-@huey.periodic_task(crontab(minute="*"), retries=0)
-def sla_sweep() -> int:
-    return run_sweep().notified
-
-
-@huey.periodic_task(crontab(minute="*"), retries=0)
-def approval_expiry() -> int:
-    return run_approval_expiry()
-
-
-@huey.periodic_task(_digest_schedule(), retries=2, retry_delay=60)
-def daily_digest() -> int:
-    return run_digest()
-
-
-@huey.periodic_task(crontab(minute="17", hour="3"), retries=0)
-def nightly_purge() -> int:
-    """Old idempotency keys, finished buttons and delivered messages (see chatops.maintenance)."""
+def run_purge(now: datetime | None = None) -> int:
+    """Old idempotency keys, finished buttons, delivered messages, finished work (see chatops.maintenance)."""
     from chatops.maintenance import purge
 
-    report = purge(now=utcnow(), keep_days=30)
-    return report.idempotency_keys + report.actions + report.messages
+    report = purge(now=now or utcnow(), keep_days=30)
+    return report.idempotency_keys + report.actions + report.messages + report.work_items + report.runs
+
+
+@dataclass
+class Jobs:
+    """A Huey with the periodic jobs registered, for one App's settings (``build``)."""
+
+    huey: Huey
+    sla_sweep: Any
+    approval_expiry: Any
+    daily_digest: Any
+    nightly_purge: Any
+
+
+def build(settings: Settings, name: str = "chatops") -> Jobs:
+    """The Huey of these settings with the periodic jobs on it; importing this module builds nothing."""
+    huey = make_huey(settings, name)
+    hour, minute = settings.support.digest_time
+    sla_sweep = huey.periodic_task(crontab(minute="*"), retries=0, name="sla_sweep")(
+        lambda: run_sweep(settings).notified)
+    approval_expiry = huey.periodic_task(crontab(minute="*"), retries=0, name="approval_expiry")(run_approval_expiry)
+    daily_digest = huey.periodic_task(crontab(minute=str(minute), hour=str(hour)), retries=2, retry_delay=60,
+                                      name="daily_digest")(lambda: run_digest(settings))
+    nightly_purge = huey.periodic_task(crontab(minute="17", hour="3"), retries=0, name="nightly_purge")(run_purge)
+    return Jobs(huey, sla_sweep, approval_expiry, daily_digest, nightly_purge)
+
+
+def for_app(app: Any) -> Jobs:
+    """The App's jobs, built once from its settings."""
+    jobs = getattr(app, "_jobs", None)
+    if jobs is None:
+        jobs = app._jobs = build(app.settings)
+    return jobs

@@ -45,7 +45,9 @@ def _restore_handlers(saved: dict | None) -> None:
 def start_in_process(app, workers: int = 2, *, huey=None) -> InProcessWorker:
     """Start the consumer's scheduler and worker threads; the caller keeps its signal handlers."""
     if huey is None:
-        from chatops.support.tasks import huey
+        from chatops.support.tasks import for_app
+
+        huey = for_app(app).huey
 
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
     saved = _save_handlers()

@@ -46,7 +46,7 @@ def test_cli_database_and_setting_errors_are_messages_not_tracebacks(tmp_path):
     down = _cli(tmp_path, "db", "upgrade", url="postgresql://postgres@127.0.0.1:1/nothing")
     assert down.exit_code == 1 and "is not answering" in down.output and "Traceback" not in down.output
     bad = _cli(tmp_path, "db", "upgrade", url="mysql://x")
-    assert bad.exit_code == 1 and "unsupported CHATOPS_DATABASE_URL" in bad.output
+    assert bad.exit_code == 1 and "CHATOPS_DATABASE_URL must be sqlite:///PATH or postgresql:" in bad.output
 
 
 def test_audit_head_anchor_catches_deleted_newest_events(tmp_path):

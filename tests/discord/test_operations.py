@@ -90,4 +90,4 @@ def test_sharding_uses_the_auto_sharded_client(runner):
 
     asyncio.run(main())
     plain = Harness(_app(runner), None)
-    assert plain.app.settings.get("DISCORD_SHARD_COUNT") == ""
+    assert plain.app.settings.discord.shard_count is None

@@ -123,14 +123,15 @@ def test_business_hours_calendar_drives_the_due_time(sup):
 def test_huey_tasks_and_storage_choice(sup, clock, tmp_path):
     _general()
     sup.invoke("support how do callbacks work", channel_id="C0TECHSUP", **MAX)
-    assert tasks.run_sweep(now=clock() + timedelta(minutes=61), cfg=sup.router.settings).notified == 3
-    tasks.huey.immediate = True
+    assert tasks.run_sweep(sup.router.settings, now=clock() + timedelta(minutes=61)).notified == 3
+    jobs = tasks.build(sup.router.settings.replace(database_url=f"sqlite:///{tmp_path}/jobs.db"))
+    jobs.huey.immediate = True
     try:
-        assert tasks.sla_sweep.call_local() == 7  # real time is long past: lead, internal and the resolution ladder
-        assert tasks.daily_digest.call_local() == 2  # Slack and Discord internal channels
-        assert tasks.daily_digest.call_local() == 0  # once a day
+        assert jobs.sla_sweep.call_local() == 7  # real time is long past: lead, internal and the resolution ladder
+        assert jobs.daily_digest.call_local() == 2  # Slack and Discord internal channels
+        assert jobs.daily_digest.call_local() == 0  # once a day
     finally:
-        tasks.huey.immediate = False
+        jobs.huey.immediate = False
     from huey import RedisHuey, SqliteHuey
 
     sqlite = tasks.make_huey(support_settings().replace(database_url=f"sqlite:///{tmp_path}/x.db"))
