@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from typing import IO
 
+import click
+
 from chatops.app import App
 from chatops.db import atomic
 from chatops.invocation import Invocation
@@ -88,3 +90,26 @@ class Shell:
             if line.strip() in ("exit", "quit"):
                 break
             self.run_line(line)
+
+
+@click.command()
+@click.option("--as", "as_", default="console:local", show_default=True, metavar="PLATFORM:USER_ID",
+              help="Run as this identity (default: the local admin).")
+@click.option("--community", "community_id", default=None, metavar="ID",
+              help="Workspace id to act from (a Slack team id or Discord guild id).")
+@click.option("--channel", "channel_id", default=None, metavar="ID", help="Channel id (default: a direct message).")
+@click.pass_context
+def shell(ctx: click.Context, as_: str, community_id: str | None, channel_id: str | None) -> None:
+    """Run commands from the terminal, or line by line from stdin.
+
+    `press LABEL` presses a button of the last reply; `exit` leaves.
+    """
+    try:
+        parse_identity(as_)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as") from None
+    from chatops.cli import _app, _require_schema
+
+    app = _app(ctx)
+    _require_schema(app)
+    Shell(app, as_=as_, community_id=community_id, channel_id=channel_id).loop(sys.stdin)

@@ -1,11 +1,10 @@
-"""The one Flask app: /healthz here; /admin and /slack/events mount when their packages are present.
+"""The one Flask app: /healthz here; /admin, /slack/events and a plugin's routes are ``chatops.web`` entry points.
 
 ``create_app()`` builds the chatops App from the environment and opens a
 database connection per request (closed at teardown), as peewee advises.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import secrets
 
@@ -13,11 +12,12 @@ from flask import Flask, jsonify, redirect, request
 
 from chatops.app import App
 from chatops.db import DatabaseErrors
+from chatops.plugins import load_all
 
 log = logging.getLogger("chatops.web")
 
 # Each of these modules, when it exists, exposes init_app(flask_app, chatops_app).
-MOUNTS = ("admin.panel", "adapters.slack.http")
+MOUNT_GROUP = "chatops.web"  # entry points: init_app(flask_app, chatops_app) — the panel, Slack, a plugin's
 
 
 def create_app(chatops_app: App | None = None) -> Flask:
@@ -60,14 +60,8 @@ def create_app(chatops_app: App | None = None) -> Flask:
             return jsonify(status="unavailable", database="down"), 503
         return jsonify(status="ok", database="ok", commands=len(capp.registry))
 
-    for name in MOUNTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that part is not installed in this build
-            raise
-        module.init_app(app, capp)
+    for _name, init_app in load_all(MOUNT_GROUP):
+        init_app(app, capp)
     app.session_interface = _NoSessionOn(app.session_interface, ("/slack/", "/healthz"))
     return app
 

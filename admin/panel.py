@@ -10,7 +10,6 @@ Secure over https.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Callable
 
@@ -25,11 +24,12 @@ from admin.playground import PlaygroundView
 from admin.security import AuthPolicy
 from admin.views import CORE_VIEWS
 from chatops.models import AuditEvent
+from chatops.plugins import load_all
 
 log = logging.getLogger("chatops.admin")
 
-# Views for tables other parts own, mounted when their modules are installed: "module:function(admin)".
-OPTIONAL_VIEWS = ("admin.dashboard:add_views", "admin.support_views:add_views", "admin.ops_views:add_views")
+# Views for tables other parts own: ``chatops.admin_views`` entry points, each add_views(admin).
+VIEW_GROUP = "chatops.admin_views"
 
 
 class HomeView(PanelAccessMixin, AdminIndexView):
@@ -56,15 +56,8 @@ def init_app(flask_app: Flask, chatops_app, *, clock: Callable | None = None) ->
         admin.add_view(view(model, name=name, category=category))
     admin.add_view(AuditEventView(AuditEvent, name="Audit log", endpoint="audit_event", export_max_rows=export_max))
     admin.add_view(PlaygroundView(name="Playground", endpoint="playground"))
-    for target in OPTIONAL_VIEWS:
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module_name.startswith(exc.name) or exc.name.startswith("chatops.")):
-                continue  # the tables it shows are not installed in this build
-            raise
-        getattr(module, attr)(admin)
+    for _name, add_views in load_all(VIEW_GROUP):
+        add_views(admin)
 
     @flask_app.after_request
     def _admin_headers(response):

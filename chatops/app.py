@@ -14,6 +14,7 @@ import peewee
 from chatops.commands import CommandGroup, Registry
 from chatops.db import connect, database
 from chatops.invocation import utcnow
+from chatops.ops.backend import build_backend
 from chatops.plugins import build_registry
 from chatops.router import Clock, Router
 from chatops.settings import Settings
@@ -27,7 +28,8 @@ class App:
         self.db = db or connect(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
         database.initialize(self.db)
         self.registry = registry or build_registry(self.settings.disabled_plugins, extra_groups)
-        self.router = Router(self.registry, self.settings, clock=clock)
+        self.backend = build_backend(self.settings)  # a bad CHATOPS_BACKEND stops start-up here
+        self.router = Router(self.registry, self.settings, clock=clock, backend=self.backend)
         self._pool = None
 
     def work_pool(self, *, gate=None):

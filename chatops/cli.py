@@ -1,18 +1,17 @@
 """The ``chatops`` command line (click).
 
     chatops db upgrade            apply schema migrations (idempotent)
-    chatops shell [--as slack:U1] the console adapter
     chatops audit verify          check the audit hash chain
-    chatops run                   serve the web app (/healthz, /admin, /slack/events)
-    chatops demo [--seed-only]    seed the demo data, then run
+    chatops worker                run accepted work and the scheduled jobs
+    chatops work status           what waits, what died, what needs a person
+    chatops settings              every setting, its value and whether it is valid
 
-Subcommand groups of the adapters and panels (``slack``, ``discord``,
-``admin``, ``worker``…) load lazily from their own modules when installed; the
-core imports no web or chat framework.
+The commands of the other parts (``run``, ``demo``, ``shell``, ``slack``,
+``discord``, ``admin``, ``cred``) are ``chatops.cli`` entry points, loaded only
+when used: the core names no adapter and imports no web or chat framework.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -23,21 +22,7 @@ import click
 
 from chatops import audit, schema
 
-# name → "module:attribute" of a click command, loaded only when that subcommand runs.
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "admin": ("admin.cli:admin", "Manage admin panel users."),
-    "slack": ("adapters.slack.cli:slack", "Slack: app manifest, Socket Mode."),
-    "discord": ("adapters.discord.cli:discord", "Discord: sync app commands, run the bot."),
-    "cred": ("chatops.support.cli:cred", "Export cred for helpers (CSV or SourceCred graph)."),
-}
-
-
-def _lazy_available(target: str) -> bool:
-    module = target.split(":")[0]
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+CLI_GROUP = "chatops.cli"  # commands of the other parts: run, demo, shell, slack, discord, admin, cred
 
 
 class ChatopsGroup(click.Group):
@@ -54,18 +39,18 @@ class ChatopsGroup(click.Group):
                 "Check CHATOPS_DATABASE_URL (or --database-url) and that the server is running.") from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        lazy = [n for n, (target, _) in LAZY_COMMANDS.items() if _lazy_available(target)]
-        return sorted({*super().list_commands(ctx), *lazy})
+        from chatops.plugins import entry_points_of
+
+        return sorted({*super().list_commands(ctx), *(ep.name for ep in entry_points_of(CLI_GROUP))})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """A core command, or the ``chatops.cli`` entry point of that name (loaded only when used)."""
         command = super().get_command(ctx, name)
-        if command is not None or name not in LAZY_COMMANDS:
+        if command is not None:
             return command
-        target, _ = LAZY_COMMANDS[name]
-        if not _lazy_available(target):
-            return None
-        module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
+        from chatops.plugins import load_one
+
+        return load_one(CLI_GROUP, name)  # type: ignore[return-value]
 
 
 def _app(ctx: click.Context, **kwargs):
@@ -86,6 +71,23 @@ def _require_schema(app) -> None:
         raise click.ClickException(
             f"the database at {app.settings.database_url} needs {len(missing)} migration(s) "
             f"({', '.join(missing)}): run `chatops db upgrade` first")
+
+
+def start_hooks(app, group: str) -> list:
+    """Start every entry point of ``group`` (``chatops.run_hooks``, ``chatops.worker_hooks``): each takes the
+    App and returns something with ``.stop()``, or None when its part is not configured."""
+    from chatops.plugins import load_all
+
+    started = []
+    for _name, start in load_all(group):
+        handle = start(app)
+        if handle is not None:
+            started.append(handle)
+    return started
+
+
+def drain_seconds(app) -> float:
+    return app.settings.work.drain_seconds
 
 
 @click.group(cls=ChatopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -288,128 +290,12 @@ def settings_command(markdown: bool) -> None:
 
 
 @main.command()
-@click.option("--as", "as_", default="console:local", show_default=True, metavar="PLATFORM:USER_ID",
-              help="Run as this identity (default: the local admin).")
-@click.option("--community", "community_id", default=None, metavar="ID",
-              help="Workspace id to act from (a Slack team id or Discord guild id).")
-@click.option("--channel", "channel_id", default=None, metavar="ID", help="Channel id (default: a direct message).")
-@click.pass_context
-def shell(ctx: click.Context, as_: str, community_id: str | None, channel_id: str | None) -> None:
-    """Run commands from the terminal, or line by line from stdin.
-
-    `press LABEL` presses a button of the last reply; `exit` leaves.
-    """
-    from adapters.console import Shell, parse_identity
-
-    try:
-        parse_identity(as_)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--as") from None
-    app = _app(ctx)
-    _require_schema(app)
-    Shell(app, as_=as_, community_id=community_id, channel_id=channel_id).loop(sys.stdin)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-@click.pass_context
-def run(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the web app (/healthz, /admin, /slack/events) with waitress."""
-    app = _app(ctx)
-    _require_schema(app)
-    _serve(app, host, port, threads)
-
-
-# Background parts `chatops run` starts in-process when installed: each "module:function"
-# takes the App and returns something with .stop() (or None when it has nothing to run).
-RUN_HOOKS: tuple[str, ...] = (
-    "chatops.support.worker:start_in_process",   # the Huey consumer (embedded default)
-    "adapters.discord.runner:start_in_process",  # the Discord bot, when DISCORD_TOKEN is set
-)
-
-
-# What `chatops worker` starts besides the work pool: each "module:function" takes the App, adds its
-# work handlers to the pool and returns something with .stop() (or None when it is not configured).
-WORKER_HOOKS: tuple[str, ...] = (
-    "adapters.slack.worker:start_for_worker",    # Slack work items and the Slack outbox
-    "adapters.discord.runner:start_for_worker",  # Discord work items (REST only)
-)
-
-
-def _start_hooks(app, hooks: tuple[str, ...] = RUN_HOOKS) -> list:
-    started = []
-    for target in hooks:
-        if not _lazy_available(target):
-            continue
-        module, attr = target.split(":")
-        handle = getattr(importlib.import_module(module), attr)(app)
-        if handle is not None:
-            started.append(handle)
-    return started
-
-
-def _stop_on_signal(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _drain_seconds(app) -> float:
-    from chatops.workers import PoolConfig
-
-    return PoolConfig.from_settings(app.settings).drain_seconds
-
-
-def _serve(app, host: str, port: int, threads: int) -> None:
-    """Serve until SIGTERM/SIGINT; then stop taking requests, finish running work (up to
-    CHATOPS_DRAIN_SECONDS), leave the rest in the database for the next start, and return (exit 0)."""
-    from waitress.server import create_server
-
-    from adapters.web import create_app
-
-    try:
-        pool = app.work_pool()  # checks the CHATOPS_WORK* settings before anything starts
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    flask_app = create_app(app)
-    background = _start_hooks(app)
-    pool.start()  # after the adapters added their handlers: accepted work left by an earlier run starts now
-    if threading.current_thread() is threading.main_thread():
-        # `kill` (SIGTERM) stops the server like Ctrl-C does, and the finally below stops the rest.
-        signal.signal(signal.SIGTERM, _stop_on_signal)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(flask_app, host=host, port=port, threads=threads, ident="chatops")
-    click.echo(f"chatops serving on http://{host}:{port}/  (health: /healthz; Ctrl-C stops)")
-    try:
-        server.run()  # returns on SIGTERM / Ctrl-C, after the requests in progress were answered
-    except KeyboardInterrupt:
-        pass
-    finally:
-        try:
-            server.close()  # no new connections while the work drains
-        except Exception:  # noqa: BLE001 - stopping anyway
-            pass
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the drain short
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        click.echo(f"chatops stopping: finishing running work (up to {_drain_seconds(app):g} s).")
-        report = pool.stop()
-        for handle in background:
-            handle.stop()
-        slack = flask_app.extensions.get("chatops.slack")
-        if slack is not None:
-            slack.stop(0)
-        click.echo(f"chatops stopped: {report.finished} finished, {report.released + report.left} left for the "
-                   "next start.")
-
-
-@main.command()
 @click.option("--threads", "-t", default=None, type=click.IntRange(1, 256),
               help="Threads running accepted work (default: CHATOPS_WORKERS).")
 @click.option("--huey/--no-huey", default=True, show_default=True,
               help="Also run the scheduled jobs (SLA sweeps, approval expiry, the digest) in this process.")
 @click.pass_context
-def worker(ctx: click.Context, threads: int | None, huey: bool) -> None:
+def worker(ctx: click.Context, threads: int | None, huey: bool) -> None:  # noqa: C901
     """Run accepted work (commands, presses, forms, DMs) and the scheduled jobs, until SIGTERM.
 
     Any number of workers may run against one PostgreSQL database, on any machine: each piece of work
@@ -428,7 +314,7 @@ def worker(ctx: click.Context, threads: int | None, huey: bool) -> None:
     if config.threads < 1:
         config.threads = 1
     pool = app._pool = WorkerPool(app, {}, config)
-    handles = _start_hooks(app, WORKER_HOOKS)
+    handles = start_hooks(app, "chatops.worker_hooks")
     consumer = None
     if huey:
         from chatops.support.worker import start_in_process
@@ -458,30 +344,6 @@ def worker(ctx: click.Context, threads: int | None, huey: bool) -> None:
         for handle in handles:
             handle.stop()
         click.echo(f"chatops worker stopped: {report.finished} finished, {report.released + report.left} left.")
-
-
-@main.command()
-@click.option("--seed-only", is_flag=True, help="Seed the demo data and exit.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.pass_context
-def demo(ctx: click.Context, seed_only: bool, host: str, port: int) -> None:
-    """Seed demo communities, tiers and people (idempotent), then run the web app."""
-    from chatops import demo as demo_data
-
-    app = _app(ctx)
-    applied = schema.upgrade(app.db)
-    if applied:
-        click.echo(f"Applied {len(applied)} migration(s).")
-    report = demo_data.seed()
-    for hook in demo_data.extra_seeders():
-        hook(click.echo)
-    click.echo(f"Demo data ready in {app.settings.database_url} ({report.created} new row(s)).")
-    click.echo("Try it:  chatops shell        (then: help, whoami)")
-    click.echo("         echo whoami | chatops shell --as slack:U0CORACUST --community T0MAKERDAO")
-    if not seed_only:
-        click.echo(f"Then open http://{host}:{port}/admin/ , sign in, and start in the Playground.")
-        _serve(app, host, port, 8)
 
 
 if __name__ == "__main__":  # pragma: no cover

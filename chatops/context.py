@@ -112,6 +112,8 @@ class Context:
     # A handler may name the audit outcome of this run (e.g. "pending_approval"); default by the router.
     audit_outcome: str | None = None
     audit_detail: str = ""
+    # The App's ops backend (CHATOPS_BACKEND), journaled: calls through it hold no transaction open.
+    backend: Any = None
 
     def confirm(self, summary: str, changes: Sequence[tuple[str, Any, Any]] = (),
                 *, details: Sequence[tuple[str, str]] = ()) -> None:

@@ -203,7 +203,7 @@ def _canonical(data: Any) -> str:
 
 # ---- operations that can be sent again without their handler ----------------------------
 
-# prefix → resolver(operation name, settings) → the callable to call again (see resend()).
+# prefix → resolver(operation name, router) → the callable to call again (see resend()).
 _RESOLVERS: dict[str, Callable[[str, Any], Callable[..., Any]]] = {}
 
 
@@ -212,7 +212,7 @@ def register_resolver(prefix: str, resolver: Callable[[str, Any], Callable[..., 
     _RESOLVERS[prefix] = resolver
 
 
-def resolve(operation: str, settings: Any) -> Callable[..., Any]:
+def resolve(operation: str, router: Any) -> Callable[..., Any]:
     prefix = operation.partition(".")[0]
     resolver = _RESOLVERS.get(prefix)
     if resolver is None:
@@ -221,7 +221,7 @@ def resolve(operation: str, settings: Any) -> Callable[..., Any]:
         resolver = _RESOLVERS.get(prefix)
     if resolver is None:
         raise ReplayDiverged(f"no resolver for {operation!r}: it cannot be sent again on its own")
-    return resolver(operation, settings)
+    return resolver(operation, router)
 
 
 # ---- the unit: one transaction, suspended around calls ------------------------------------
@@ -517,9 +517,9 @@ def call(operation: str, fn: Callable[..., Any], *args: Any, mutating: bool = Fa
                     decode=decode)
 
 
-def resend(entry: ExternalCall, settings: Any) -> Any:
+def resend(entry: ExternalCall, router: Any) -> Any:
     """Send a journaled changing call again, on its own (no handler), with its stored arguments."""
-    fn = resolve(entry.operation, settings)
+    fn = resolve(entry.operation, router)
     data = entry.arguments or {}
     args = [decode_argument(a) for a in data.get("args", [])]
     kwargs = {k: decode_argument(v) for k, v in (data.get("kwargs") or {}).items()}

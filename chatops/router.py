@@ -87,11 +87,13 @@ class _Resume(Exception):
 
 
 class Router:
-    def __init__(self, registry: Registry, settings: Settings | None = None, *, clock: Clock = utcnow) -> None:
+    def __init__(self, registry: Registry, settings: Settings | None = None, *, clock: Clock = utcnow,
+                 backend: Any = None) -> None:
         registry.freeze()
         self.registry = registry
         self.settings = settings or Settings()
         self.clock = clock
+        self.backend = backend  # the App's ops backend (ctx.backend), built once at start-up
         self.lease_seconds = self.settings.work.lease_seconds
         self.max_checks = self.settings.work.reconcile_max_checks
         self.backoff = self.settings.work.reconcile_backoff
@@ -277,7 +279,7 @@ class Router:
                  confirmed: bool, now: datetime | None = None) -> Context:
         return Context(invocation=inv, actor=actor, command=command, correlation_id=trace.correlation_id,
                        now=now or self.clock(), settings=self.settings, router=self, confirmed=confirmed,
-                       raw_arguments=raw)
+                       raw_arguments=raw, backend=self.backend)
 
     def _run(self, unit: Unit, trace: _Trace, key: str, command: Command, inv: Invocation, raw: dict[str, str],
              ctx: Context, *, finish: dict[str, Any], work_key: str | None, **extra: Any) -> Run:
@@ -541,7 +543,7 @@ class Router:
         refused: list[str] = []
         for entry in pending:
             try:
-                effects.resend(entry, self.settings)
+                effects.resend(entry, self)
             except Exception as exc:  # noqa: BLE001 - classified below, like any changing call
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
                 state = "unknown" if effects.outcome_unknown(exc) else "failed"

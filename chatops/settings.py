@@ -108,8 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_USERGROUPS_CACHE_SECONDS", "300",
             "How long Slack user group memberships (for platform role mappings) are cached; 0 turns the lookup off."),
     Setting("CHATOPS_BACKEND", "demo",
-            "Ops backend: `demo` (seeded tables), `http` (the JSON API in docs/ops.md) or a dotted path "
-            "`package.module:Class` to your own."),
+            "Ops backend, built once at start-up: `demo` (seeded tables), `http` (the JSON API in docs/ops.md), "
+            "the name of a `chatops.backends` entry point of a plugin, or a dotted path `package.module:Class`."),
     Setting("CHATOPS_BACKEND_URL", "", "Ops http backend: the API's base URL, like `https://ops.internal/api/`."),
     Setting("CHATOPS_BACKEND_TOKEN", "", "Ops http backend: sent as `Authorization: Bearer TOKEN`."),
     Setting("CHATOPS_BACKEND_TIMEOUT_SECONDS", "10",

@@ -30,7 +30,7 @@ import logging
 import os
 import queue
 import secrets
-import socket
+import platform
 import threading
 import time
 from contextlib import contextmanager
@@ -148,7 +148,7 @@ class _Stats:
 
 
 def new_owner() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+    return f"{platform.node()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Busy(RuntimeError):

@@ -1,6 +1,6 @@
 """The backend seam: the only way ops commands reach the company's systems.
 
-    backend = load_backend(ctx.settings)                # CHATOPS_BACKEND, default the demo backend
+    backend = ctx.backend                               # CHATOPS_BACKEND, built once by the App
     batch = backend.batch("B-1042")                     # -> PayoutBatch, or raises BackendNotFound
     account = backend.change_email("acct_1001", "new@example.com", change=ChangeRequest.of(ctx))
 
@@ -258,38 +258,51 @@ class Backend(Protocol):
 
 GENERIC_ID = (r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}", "acct_1001")
 
-ALIASES = {
-    "demo": "chatops.ops.demo_backend:DemoBackend",
-    "http": "chatops.ops.http_backend:HttpBackend",
-}
-
-
 @functools.cache
-def _backend_class(path: str) -> type:
-    target = ALIASES.get(path, path)
-    module_name, sep, attr = target.partition(":")
+def _backend_class(name: str) -> type:
+    """The class ``CHATOPS_BACKEND`` names: a ``chatops.backends`` entry point (``demo``, ``http``, a plugin's),
+    or a dotted ``package.module:Class`` for a class not packaged with an entry point."""
+    from chatops.plugins import load_one
+
+    found = load_one("chatops.backends", name)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    module_name, sep, attr = name.partition(":")
     if not sep:
-        module_name, _, attr = target.rpartition(".")
+        module_name, _, attr = name.rpartition(".")
     try:
         return getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise RuntimeError(f"CHATOPS_BACKEND={path!r} does not name a backend class ({exc})") from exc
+        from chatops.plugins import entry_points_of
+
+        known = ", ".join(ep.name for ep in entry_points_of("chatops.backends"))
+        raise ValueError(f"CHATOPS_BACKEND={name!r} is not a backend: use one of {known} or a dotted "
+                         f"package.module:Class ({exc})") from None
 
 
 def _raw_backend(settings: Settings) -> Backend:
     cls = _backend_class(settings.ops.backend)
     factory = getattr(cls, "from_settings", None)
-    return factory(settings) if factory is not None else cls()
+    try:
+        return factory(settings) if factory is not None else cls()
+    except BackendError as exc:  # a configuration the backend cannot work with: a start-up error
+        raise ValueError(f"CHATOPS_BACKEND={settings.ops.backend}: {exc.message}") from None
 
 
-def load_backend(settings: Settings) -> Backend:
-    """The backend ``CHATOPS_BACKEND`` names (``demo``, ``http`` or ``package.module:Class``), journaled.
+def build_backend(settings: Settings) -> "Journaled":
+    """The App's backend, built once at start-up: a bad ``CHATOPS_BACKEND`` (or its settings) is a
+    ValueError then, not an apology at the first command. Handlers use ``ctx.backend``."""
+    return Journaled(_raw_backend(settings))
+
+
+def load_backend(settings: Settings) -> "Journaled":
+    """A new journaled backend for these settings (tools, tests); commands use ``ctx.backend``.
 
     The class is built with ``Class.from_settings(settings)`` when it has that, else ``Class()``.
     Every method call goes through :func:`chatops.effects.call` (see :class:`Journaled`): no
     database transaction is open while the backend answers, and changes are intent → call → outcome.
     """
-    return Journaled(_raw_backend(settings))
+    return build_backend(settings)
 
 
 def _record_type(backend: Any, method: str) -> Any:
@@ -352,8 +365,9 @@ class Journaled:
         return type(self._backend)
 
 
-def _resolve(operation: str, settings: Settings):
-    return getattr(_raw_backend(settings), operation.partition(".")[2])
+def _resolve(operation: str, router: Any):
+    """A journaled ``ops.<method>`` call, sent again on its own: the App's backend, bypassing the journal."""
+    return getattr(router.backend.raw, operation.partition(".")[2])
 
 
 effects.register_resolver("ops", _resolve)

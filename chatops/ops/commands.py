@@ -31,7 +31,7 @@ customers_and_staff = staff | has_role("customer")
 
 
 def _backend(ctx: Context) -> Backend:
-    return load_backend(ctx.settings)
+    return ctx.backend
 
 
 def _id(ctx: Context, backend: Backend, kind: str, param: str, value: str) -> str:

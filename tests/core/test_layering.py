@@ -1,4 +1,6 @@
-"""The core never imports a web or chat framework (chatops/README.md): checked statically and at run time."""
+"""The core never imports a web or chat framework, an adapter, the admin panel or a web server, and does
+no network I/O of its own (chatops/README.md): checked statically and at run time. Importing any module
+creates no file and needs no environment."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +11,12 @@ from pathlib import Path
 
 import chatops
 
-FORBIDDEN = ("flask", "flask_admin", "slack_bolt", "slack_sdk", "discord")
+FRAMEWORKS = ("flask", "flask_admin", "slack_bolt", "slack_sdk", "discord", "adapters", "admin", "waitress",
+              "gunicorn", "werkzeug")  # never loaded by importing the core, not even indirectly
+FORBIDDEN = FRAMEWORKS + (  # never imported by a core module itself (its dependencies may use sockets)
+    "socket", "http", "urllib3", "requests", "httpx", "aiohttp", "ssl", "websocket", "websockets")
+# Modules of the standard library that do network I/O, named by their full dotted path.
+NETWORK = ("urllib.request", "http.client", "http.server", "smtplib", "ftplib", "socketserver", "asyncio.streams")
 CORE = Path(chatops.__file__).parent
 
 
@@ -44,12 +51,19 @@ def forbidden_imports(source: str) -> list[str]:
             names = [node.args[0].value]
         else:
             continue
-        found += [n for n in names if n.split(".")[0] in FORBIDDEN]
+        found += [n for n in names if n.split(".")[0] in FORBIDDEN or n.startswith(NETWORK)]
     return found
 
 
 def test_the_static_check_catches_what_it_should():
     assert forbidden_imports("def f():\n    from flask import Flask\n") == ["flask"]
+    assert forbidden_imports("from adapters.web import create_app") == ["adapters.web"]
+    assert forbidden_imports("import admin.panel") == ["admin.panel"]
+    assert forbidden_imports("from waitress import serve") == ["waitress"]
+    assert forbidden_imports("import urllib.request") == ["urllib.request"]
+    assert forbidden_imports("import http.client") == ["http.client"]
+    assert forbidden_imports("import socket") == ["socket"]
+    assert forbidden_imports("import urllib.parse") == []
     assert forbidden_imports("import slack_sdk.web as w") == ["slack_sdk.web"]
     assert forbidden_imports("import importlib\nimportlib.import_module('discord')") == ["discord"]
     assert forbidden_imports("from .flask import x\nimport flasky\nimport discordant") == []
@@ -70,9 +84,22 @@ def test_no_core_module_imports_a_framework_at_run_time():
         "import importlib, json, sys\n"
         f"for m in {modules!r}:\n"
         "    importlib.import_module(m)\n"
-        f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {FORBIDDEN!r})))\n"
+        f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {FRAMEWORKS!r})))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=CORE.parent)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_importing_any_module_creates_no_file_and_reads_no_environment(tmp_path):
+    """In an empty directory, with a setting that is not valid in the environment: every core module
+    imports, and the directory stays empty (no Huey file, no database, no spool)."""
+    modules = core_modules()
+    code = "import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+    env = {"PATH": "/usr/bin:/bin", "CHATOPS_OPS_APPROVAL_TTL_MINUTES": "not a number",
+           "PYTHONPATH": str(CORE.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -89,3 +89,14 @@ def test_nothing_reads_a_setting_by_name_outside_the_settings_module():
             for match in pattern.finditer(text):
                 offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
     assert offenders == [] and TYPES
+
+
+@pytest.mark.parametrize("env,expected", [
+    ({"CHATOPS_BACKEND": "nope"}, "Error: CHATOPS_BACKEND='nope' is not a backend: use one of demo, http"),
+    ({"CHATOPS_BACKEND": "http"}, "Error: CHATOPS_BACKEND=http: The ops backend is not configured"),
+])
+def test_a_bad_backend_stops_start_up_not_the_first_command(tmp_path, monkeypatch, env, expected):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path}/x.db", "run"], env=env)
+    assert result.exit_code == 1 and result.output.startswith(expected), result.output
+    assert result.output.count("\n") == 1

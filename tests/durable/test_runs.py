@@ -198,14 +198,14 @@ def test_a_resume_that_diverges_settles_the_change_on_its_own(lying, monkeypatch
     # The handler now makes other calls (its code changed in a deploy): replaying it is not safe.
     import chatops.ops.commands as ops_commands
     monkeypatch.setattr(ops_commands, "fetch_owned", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
-    original = ops_commands.load_backend
+    original = ops_commands._backend
 
-    def other_calls(settings):
-        backend = original(settings)
+    def other_calls(ctx):
+        backend = original(ctx)
         backend.seller("sel_2001")
         return backend
 
-    monkeypatch.setattr(ops_commands, "load_backend", other_calls)
+    monkeypatch.setattr(ops_commands, "_backend", other_calls)
     r.clock.advance(seconds=31)
     assert reconcile.sweep(r.router, now=r.clock()).resumed == 1
     run = CommandRun.get(CommandRun.key.startswith("confirm:"))
@@ -358,10 +358,10 @@ def test_a_run_that_stopped_before_any_change_and_cannot_be_replayed_says_so(lyi
 
     r = lying.runner
     import chatops.ops.commands as ops_commands
-    real = ops_commands.load_backend
+    from chatops.ops.backend import Journaled
 
-    def crash(settings):  # the process "dies" during the lookup
-        backend = real(settings)
+    def crash(ctx):  # the process "dies" during the lookup
+        backend = Journaled(ctx.backend.raw)
         raise_at = backend.seller
 
         def seller(*a, **k):
@@ -370,7 +370,7 @@ def test_a_run_that_stopped_before_any_change_and_cannot_be_replayed_says_so(lyi
         backend.__dict__["seller"] = seller
         return backend
 
-    monkeypatch.setattr(ops_commands, "load_backend", crash)
+    monkeypatch.setattr(ops_commands, "_backend", crash)
     with pytest.raises(Crash):
         r.router.handle(r.invocation("remove-seller-fee sel_2001 goodwill after outage", as_=lying.SAM,
                                      idempotency_key="slack:trigger:stop"))

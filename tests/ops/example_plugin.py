@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from chatops import Category, CommandGroup, Context, FreeText, Reply
 from chatops.ops.approvals import gate
-from chatops.ops.backend import ChangeRequest, load_backend
-from chatops.ops.http_backend import HttpBackend
+from chatops.ops.backend import ChangeRequest
+from adapters.ops_http import HttpBackend
 from chatops.policy import staff
 
 commands = CommandGroup("acme-payouts")
@@ -18,7 +18,7 @@ def pause_payouts(ctx: Context, account: str, reason: FreeText) -> Reply:
         account: the account id, like acct_1001
         reason: why (kept in the audit trail)
     """
-    backend = load_backend(ctx.settings)
+    backend = ctx.backend  # built once at start-up from CHATOPS_BACKEND; every call journaled
     if not isinstance(backend, HttpBackend):
         raise TypeError("pause-payouts needs CHATOPS_BACKEND=http")
     d = backend.disbursement(account)  # the typed lookup: raises a clear error if unknown

@@ -8,7 +8,7 @@ import pytest
 from chatops.models import AuditEvent
 from chatops.ops.backend import (Account, BackendMalformed, BackendNotFound, BackendRejected, BackendUnavailable,
                                  CardAttempt, Event, Item, Payment, PayoutBatch, Seller, to_json)
-from chatops.ops.http_backend import HttpBackend
+from adapters.ops_http import HttpBackend
 from chatops.settings import Settings
 from tests.ops.conftest import Cast
 from tests.ops.httpfake import FakeOpsApi

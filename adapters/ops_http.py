@@ -1,5 +1,8 @@
 """The http backend: the company's own systems behind a small JSON API (contract: docs/ops.md).
 
+It lives beside the other adapters, not in the core: it does network I/O. ``CHATOPS_BACKEND=http``
+finds it through the ``chatops.backends`` entry point.
+
     CHATOPS_BACKEND=http
     CHATOPS_BACKEND_URL=https://ops.internal.example.com/chatops/
     CHATOPS_BACKEND_TOKEN=...            # sent as Authorization: Bearer ...
