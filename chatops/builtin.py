@@ -20,9 +20,9 @@ def help(ctx: Context, command: str | None = None) -> Reply:  # noqa: A001 - the
     router = ctx.router
     if command:
         cmd = router.registry.get(command.lstrip("/"))
-        if cmd is None or cmd.hidden or not router.policy_for(cmd).allows(ctx.actor):
+        if cmd is None or cmd.hidden or not router.allows(cmd, ctx.actor):
             suggestions = [s for s in router.registry.suggest(command)
-                           if router.policy_for(router.registry.get(s)).allows(ctx.actor)]
+                           if router.allows(router.registry.get(s), ctx.actor)]
             hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
             raise NotFound(f"There is no command `{command[:40]}` that you can run.{hint}",
                            hint="Type `help` for the list.")

@@ -27,8 +27,8 @@ import enum
 import inspect
 import re
 import typing
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
 
 from chatops.converters import ResolvedType, resolve_annotation
 from chatops.errors import RegistryError
@@ -139,6 +139,37 @@ class Command:
     def param(self, name: str) -> Parameter | None:
         key = name.replace("-", "_")
         return next((p for p in self.params if p.name == key), None)
+
+    # ---- platform decisions: made here once, every adapter follows them ---------------------------
+    @property
+    def private_first(self) -> bool:
+        """The first answer is private (ephemeral) on every platform: META commands (help, whoami, ping)
+        and commands that change data (their first answer is a preview or a personal result)."""
+        return self.category == Category.META or self.mutates
+
+    def missing(self, raw: Mapping[str, str]) -> list[Parameter]:
+        """Required parameters absent or blank in ``raw`` (by name or by their displayed name)."""
+        return [p for p in self.params
+                if p.required and not (raw.get(p.name) or raw.get(p.display) or "").strip()]
+
+    def form_fields(self, raw: Mapping[str, str], *, limit: int | None = None) -> list[Parameter] | None:
+        """What a form should ask for, given the arguments typed so far: ``[]`` for no form (run it),
+        ``None`` when the form would need more than ``limit`` inputs (answer with the usage instead).
+
+        - required arguments missing or blank: those;
+        - nothing given at all to a command with a free-text parameter (``/support`` alone): its
+          parameters (required ones and the free text first, up to ``limit``);
+        - otherwise no form.
+        """
+        missing = self.missing(raw)
+        if missing:
+            return missing if limit is None or len(missing) <= limit else None
+        if not any((v or "").strip() for v in raw.values()) and any(p.is_tail for p in self.params):
+            first = [p for p in self.params if p.required or p.is_tail]
+            rest = [p for p in self.params if p not in first]
+            chosen = (first + rest)[:limit] if limit is not None else first + rest
+            return [p for p in self.params if p in chosen]
+        return []
 
     def schema(self) -> dict[str, Any]:
         return {

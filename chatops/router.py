@@ -130,6 +130,15 @@ class Router:
         found = _POLICY.one(command.name)
         return policy_from_row(found[0]) if found is not None else command.policy
 
+    def allows(self, command: Command | None, actor: Actor) -> bool:
+        """May ``actor`` run ``command``? The one question every surface asks (help, deflection, forms)."""
+        return command is not None and self.policy_for(command).allows(actor)
+
+    def may_run(self, command: Command, invocation: Invocation) -> bool:
+        """``allows`` for the person behind an invocation: adapters ask it before showing a form, so nobody
+        fills in a form only to be told they may not run it."""
+        return self.allows(command, identity.resolve(invocation, self.settings))
+
     def visible_commands(self, actor: Actor) -> list[Command]:
         overrides = {row.command: row for row in CommandPolicy.select()}
         return [
@@ -236,8 +245,7 @@ class Router:
         if command is None:
             trace.command = parser._clip(name, 64)
             trace.actor = identity.resolve(inv, self.settings)
-            allowed = [s for s in self.registry.suggest(name, n=6)
-                       if self.policy_for(self.registry.get(s)).allows(trace.actor)]
+            allowed = [s for s in self.registry.suggest(name, n=6) if self.allows(self.registry.get(s), trace.actor)]
             raise UnknownCommand(parser._clip(name, 40), allowed[:3])
         trace.command = command.name
         trace.actor = identity.resolve(inv, self.settings)
@@ -335,6 +343,8 @@ class Router:
                                 finish={"key": key, "digest": digest} if key else {}, work_key=work_key)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
+                if command.private_first and not reply.ephemeral:
+                    reply = reply.with_(ephemeral=True)  # the same on every platform (Command.private_first)
                 self._audit(trace, ctx.audit_outcome or ("executed" if command.mutates else "allowed"),
                             ctx.audit_detail)
                 if key:

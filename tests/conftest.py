@@ -68,6 +68,14 @@ def skip_or_fail(reason: str, env: Mapping[str, str]) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_spool_outside_the_checkout(tmp_path_factory) -> None:
+    """The audit spool of a PostgreSQL or in-memory database defaults to the working directory: keep the
+    tests' spooled events in a temporary folder (a test that wants its own sets CHATOPS_AUDIT_SPOOL)."""
+    if "CHATOPS_AUDIT_SPOOL" not in os.environ:
+        os.environ["CHATOPS_AUDIT_SPOOL"] = str(tmp_path_factory.mktemp("spool") / "audit-spool.jsonl")
+
+
 @pytest.fixture(scope="session")
 def _pg_url_resolved() -> tuple[str | None, str]:
     return resolve_pg_url(os.environ)

@@ -117,25 +117,10 @@ def options_to_arguments(options: list[dict[str, Any]] | None) -> dict[str, str]
 
 
 def form_params(command: Command, raw: dict[str, str], limit: int = 5) -> list[Parameter] | None:
-    """What a form (modal) should ask for: [] for no form, None when it cannot fit in ``limit`` inputs.
-
-    - required arguments that are missing or blank: those (None when more than ``limit``);
-    - a command with a free-text parameter run with no options at all (``/support``): its
-      parameters, up to ``limit`` (required ones and the free text first);
-    - otherwise no form.
-    """
-    missing = missing_required(command, raw)
-    if missing:
-        return missing if len(missing) <= limit else None
-    if not raw and any(p.is_tail for p in command.params):
-        first = [p for p in command.params if p.required or p.is_tail]
-        rest = [p for p in command.params if p not in first]
-        chosen = (first + rest)[:limit]
-        return [p for p in command.params if p in chosen]
-    return []
+    """What a Discord modal asks for: the core's ``Command.form_fields`` with Discord's five inputs."""
+    return command.form_fields(raw, limit=limit)
 
 
 def missing_required(command: Command, raw: dict[str, str]) -> list[Parameter]:
-    """The parameters a form must still ask for (required by the command, absent or blank here)."""
-    return [p for p in command.params
-            if p.required and not (raw.get(p.display) or raw.get(p.name) or "").strip()]
+    """The parameters a form must still ask for (``Command.missing``)."""
+    return command.missing(raw)

@@ -55,9 +55,9 @@ from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
 from adapters.discord.views import ActionButton, is_ours
-from chatops import audit, identity, work
+from chatops import audit, work
 from chatops import messages as core_messages
-from chatops.commands import Category, Command
+from chatops.commands import Command
 from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation, utcnow
 from chatops.reply import Reply
@@ -112,8 +112,9 @@ def make_client(shard_count: int | str | None = None, *, application_id: str = "
 
 
 def defer_ephemeral(command: Command | None) -> bool:
-    """The per-command ephemeral rule (see the module doc)."""
-    return command is None or command.category == Category.META or command.mutates
+    """Defer privately when the first answer will be private: the core's rule, ``Command.private_first``
+    (an unknown command's answer, the usage help, is private too)."""
+    return command is None or command.private_first
 
 
 class DiscordBot:
@@ -339,8 +340,7 @@ class DiscordBot:
         inv = from_interaction(interaction)
 
         def allowed() -> bool:
-            actor = identity.resolve(inv, self.app.settings)
-            return self.app.router.policy_for(command).allows(actor)
+            return self.app.router.may_run(command, inv)
 
         try:
             return await asyncio.wait_for(self.run(allowed, executor=self.peek_executor), PERMISSION_PEEK_SECONDS)

@@ -247,7 +247,7 @@ class SlackAdapter:
             if typed is not None:
                 origin = modals.Origin(channel_id=inv.channel_id, response_url=response_url)
                 try:
-                    self.ui.submit(self._open_modal, command, typed, trigger_id, origin, target)
+                    self.ui.submit(self._open_modal, command, typed, trigger_id, origin, target, inv)
                 except Busy:
                     ack(text=BUSY)
                     return
@@ -340,7 +340,21 @@ class SlackAdapter:
         return dataclasses.replace(inv, platform_roles=inv.platform_roles | roles) if roles else inv
 
     def _open_modal(self, command: Command, prefill: dict[str, str], trigger_id: str, origin: modals.Origin,
-                    target: Target) -> None:
+                    target: Target, inv: Invocation | None = None) -> None:
+        if inv is not None:
+            try:
+                allowed = self.chatops.router.may_run(command, self._with_roles(inv))
+            except Exception:  # noqa: BLE001 - the database is away: show the form; the run decides later
+                log.warning("policy check before the form of %s failed; showing the form", command.name)
+                allowed = True
+            finally:
+                if not self.chatops.db.is_closed():
+                    self.chatops.db.close()
+            if not allowed:  # no form for someone who may not run it: the router answers with its denial
+                refusal = self._accept(inv.idempotency_key, _payload("command", inv, target), inv)
+                if refusal:
+                    self.answer(Reply.text(refusal, style="warning", ephemeral=True), target)
+                return
         view = modals.build_modal(command, prefill=prefill, origin=origin)
         try:
             self.client.views_open(trigger_id=trigger_id, view=view)

@@ -47,9 +47,10 @@ class Origin:
 def needs_form(command: Command, text: str) -> dict[str, str] | None:
     """What was typed, by parameter, when the command should open its form instead of running; else None.
 
-    The form opens when a required argument is missing, or when nothing was typed
-    for a command that takes free text (``/support`` alone opens the support form).
-    A text that does not parse is left to the router, which explains the problem.
+    The core decides (``Command.form_fields``): a required argument is missing, or nothing was typed
+    for a command that takes free text (``/support`` alone opens the support form). A text that does
+    not parse is left to the router, which explains the problem. Slack's modal then shows every
+    parameter, prefilled with what was typed.
     """
     if not command.params:
         return None
@@ -57,10 +58,7 @@ def needs_form(command: Command, text: str) -> dict[str, str] | None:
         raw = parser.parse_raw(command, text)
     except UsageError:
         return None
-    missing = [p for p in command.params if p.required and not raw.get(p.name, "").strip()]
-    if missing or (not text.strip() and any(p.is_tail for p in command.params)):
-        return raw
-    return None
+    return raw if command.form_fields(raw) else None
 
 
 def _element(param: Parameter, initial: str | None) -> dict[str, Any]:

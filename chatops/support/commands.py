@@ -73,7 +73,7 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
 def _runnable(ctx: Context, name: str) -> bool:
     """The command is installed and the asker's policy (a stored override included) allows it."""
     cmd = ctx.router.registry.get(name)
-    return cmd is not None and ctx.router.policy_for(cmd).allows(ctx.actor)
+    return ctx.router.allows(cmd, ctx.actor)
 
 
 @commands.action("deflection", "solved", "open")

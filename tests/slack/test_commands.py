@@ -14,14 +14,22 @@ ALL_COMMANDS = [c.name for c in build_registry(extra=(sample.group,)) if c.name 
 
 
 def test_every_registry_command_is_answered_as_a_slash_command(slack, fake):
-    """Bare `/name`: either its form opens (views.open with the trigger) or the core's reply comes back."""
+    """Bare `/name`: either its form opens (views.open with the trigger), or — when the person may not run
+    it, or it needs no form — the core's reply comes back."""
+    from chatops.invocation import Invocation
+
     assert {"help", "whoami", "slk-plan"} <= set(ALL_COMMANDS)
+    who = Invocation(platform="slack", user_id="U0ANA", community_id=TEAM)
     for name in ALL_COMMANDS:
         command = slack.runner.app.registry.get(name)
         opened = len(fake.called("views.open"))
         response, rid = slack.command(name, "", trigger=f"trig-{name}")
         assert response.status_code == 200 and response.data == b"", name
-        if any(p.required for p in command.params) or any(p.is_tail for p in command.params):
+        wants_form = any(p.required for p in command.params) or any(p.is_tail for p in command.params)
+        if wants_form and not slack.runner.router.may_run(command, who):
+            answer = fake.wait_for("response:" + rid)[0].body
+            assert "You can't do that" in answer["text"] and not fake.called("views.open")[opened:], name
+        elif wants_form:
             call = fake.wait_for("views.open", opened + 1)[-1]
             assert call.body["trigger_id"] == f"trig-{name}"
             assert json.loads(call.body["view"]["private_metadata"])["c"] == name

@@ -1,0 +1,77 @@
+"""The decisions every platform follows, made once in the core: which first answers are private, when a
+form opens, and who may run a command (asked before a form is shown)."""
+from __future__ import annotations
+
+from chatops import Category, CommandGroup, Context, FreeText, Reply, staff
+from chatops.identity import resolve
+from chatops.invocation import Invocation
+
+group = CommandGroup("platform-rules")
+
+
+@group.command(category=Category.META)
+def rules_meta(ctx: Context) -> Reply:
+    """A meta command that answers publicly by itself."""
+    return Reply.text("meta")
+
+
+@group.command(category=Category.INTERNAL_TASK, mutates=True)
+def rules_change(ctx: Context, target: str) -> Reply:
+    """A change without a preview."""
+    return Reply.text(f"changed {target}")
+
+
+@group.command(category=Category.SUPPORT)
+def rules_ask(ctx: Context, topic: str | None = None, text: FreeText | None = None) -> Reply:
+    """Free text, nothing required."""
+    return Reply.text("asked")
+
+
+@group.command(category=Category.SUPPORT, policy=staff)
+def rules_staff(ctx: Context, a: str, b: str, c: str, d: str, e: str, f: str) -> Reply:
+    """Six required arguments, staff only."""
+    return Reply.text("ok")
+
+
+def test_private_first_is_meta_or_changing(make_runner):
+    r = make_runner(group)
+    reg = r.app.registry
+    assert reg.get("rules-meta").private_first and reg.get("rules-change").private_first
+    assert reg.get("whoami").private_first and reg.get("ping").private_first
+    assert not reg.get("rules-ask").private_first
+
+
+def test_the_router_keeps_a_private_first_answer_private_on_every_platform(make_runner):
+    r = make_runner(group)
+    r.person("Sam", roles=["support"], identities=["slack:U1"])
+    assert r.invoke("rules-meta", as_="slack:U1").reply.ephemeral
+    assert r.invoke("rules-change x", as_="slack:U1").reply.ephemeral
+    assert not r.invoke("rules-ask hello", as_="slack:U1").reply.ephemeral
+
+
+def test_form_fields(make_runner):
+    reg = make_runner(group).app.registry
+    ask, staff_only, change = reg.get("rules-ask"), reg.get("rules-staff"), reg.get("rules-change")
+    assert [p.name for p in ask.form_fields({})] == ["topic", "text"]  # nothing given to free text: the form
+    assert ask.form_fields({"text": "hi"}) == []                         # something given: run it
+    assert [p.name for p in change.form_fields({})] == ["target"]        # a required argument missing
+    assert change.form_fields({"target": "  "}) != []                    # blank counts as missing
+    assert change.form_fields({"target": "x"}) == []
+    assert len(staff_only.form_fields({})) == 6                           # no limit (Slack)
+    assert staff_only.form_fields({}, limit=5) is None                    # over Discord's five inputs
+    assert [p.name for p in staff_only.form_fields({"a": "1", "b": "2"}, limit=5)] == ["c", "d", "e", "f"]
+
+
+def test_allows_and_may_run_are_the_policy_with_stored_overrides(make_runner):
+    from chatops.models import CommandPolicy
+
+    r = make_runner(group)
+    r.person("Sam", roles=["support"], identities=["slack:U1"])
+    r.person("Cora", roles=["customer"], identities=["slack:U2"])
+    cmd = r.app.registry.get("rules-staff")
+    sam = Invocation(platform="slack", user_id="U1")
+    cora = Invocation(platform="slack", user_id="U2")
+    assert r.router.may_run(cmd, sam) and not r.router.may_run(cmd, cora)
+    CommandPolicy.create(command="rules-staff", roles="customer")
+    assert r.router.may_run(cmd, cora) and not r.router.may_run(cmd, sam)
+    assert not r.router.allows(None, resolve(cora, r.app.settings))  # no such command: nobody may
