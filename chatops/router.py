@@ -97,6 +97,9 @@ class Router:
         self.lease_seconds = self.settings.work.lease_seconds
         self.max_checks = self.settings.work.reconcile_max_checks
         self.backoff = self.settings.work.reconcile_backoff
+        # Told of every exception the boundary turns into an apology or an "unavailable" answer
+        # (correlation id, exception): the test harness keeps it as ``Result.exception``.
+        self.on_error: Callable[[str, BaseException], None] | None = None
 
     # ---- public entry points ----------------------------------------------------
     def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
@@ -164,6 +167,7 @@ class Router:
                          correlation_id=trace.correlation_id, checking=not exc.gave_up)
         except (ServiceUnavailable, *DatabaseErrors) as exc:
             log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
+            self._tell_error(trace, exc)
             if raise_unavailable:
                 raise ServiceUnavailable(str(exc)) from exc
             system = trace.sent_change
@@ -177,6 +181,7 @@ class Router:
         except Exception as exc:  # noqa: BLE001 - this is the boundary
             log.exception("unexpected error [%s] in %s for %s", trace.correlation_id, trace.command,
                           trace.invocation.actor_key)
+            self._tell_error(trace, exc)
             done = trace.changes_done
             if done:  # the change was made; only the answer went wrong: say so, and audit the change
                 self._audit_failure(trace, "executed", f"{', '.join(done)} done; then {type(exc).__name__}: {exc}")
@@ -188,6 +193,13 @@ class Router:
         if reply.correlation_id is None:
             reply = reply.with_(correlation_id=trace.correlation_id)
         return reply
+
+    def _tell_error(self, trace: _Trace, exc: BaseException) -> None:
+        if self.on_error is not None:
+            try:
+                self.on_error(trace.correlation_id, exc)
+            except Exception:  # noqa: BLE001 - an observer must never change the answer
+                log.exception("on_error observer failed")
 
     def _audit_failure(self, trace: _Trace, outcome: str, detail: str) -> None:
         event = self._event(trace, outcome, detail)

@@ -57,6 +57,9 @@ class FrozenClock:
 class Result:
     reply: Reply
     audit: list[AuditEvent] = field(default_factory=list)
+    # The exception the router's error boundary caught and answered with an apology or "unavailable"
+    # (like click's ``Result.exception``); None when the command ran or failed with a user error.
+    exception: BaseException | None = None
 
     @property
     def text(self) -> str:
@@ -216,9 +219,15 @@ class ChatOpsRunner:
 
     def _run(self, call) -> Result:
         before = AuditEvent.select(peewee.fn.MAX(AuditEvent.seq)).scalar() or 0
-        reply = call()
+        caught: list[BaseException] = []
+        previous = self.router.on_error
+        self.router.on_error = lambda _cid, exc: caught.append(exc)
+        try:
+            reply = call()
+        finally:
+            self.router.on_error = previous
         events = list(AuditEvent.select().where(AuditEvent.seq > before).order_by(AuditEvent.seq))
-        self.last = Result(reply, events)
+        self.last = Result(reply, events, caught[-1] if caught else None)
         return self.last
 
     def close(self) -> None:

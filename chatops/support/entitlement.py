@@ -1,7 +1,7 @@
 """Who may ask where: support channels set aside for tiers, communities or the team, and the redirect.
 
-    denial = check_channel(actor)            # None when allowed
-    raise redirect(actor, "this channel is for partner communities")   # PermissionDenied, ephemeral
+    check_channel(actor, partner_info)       # raises the redirect when the actor may not ask here
+    raise redirect(actor, "this channel is for partner communities", partner_info)   # PermissionDenied
 
 A channel not listed in :class:`~chatops.support.models.SupportChannel` is open to everyone; a
 listed one admits staff always, and others when their tier is among its ``tiers`` (empty: any)

@@ -1,7 +1,10 @@
 """Intake: the `/support` form or text → a deflection offer or a routed, classified ticket.
 
     form = parse_text("category=external_ops_problem urgency=high my payout is late")
-    reply = intake.submit(ctx_like, form)      # see chatops.support.commands
+    reply = offer(actor, form, suggestions, now=now, new_action=ctx.new_action)   # self-serve first
+    ticket = open_from_form(actor, form, now=now, correlation_id=cid, settings=s,
+                            origin_channel_id=channel, user_id=user, platform="slack")
+    reply = opened_reply(ticket)               # how chatops.support.commands puts them together
 """
 from __future__ import annotations
 

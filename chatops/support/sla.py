@@ -1,7 +1,8 @@
 """SLA clocks: targets per tier, optionally counted in business hours, and the escalation ladder.
 
-    due = add_business_minutes(opened_at, 240, calendar)   # 4 working hours later, DST-safe
-    plan = checkpoints(ticket, settings)                   # [(clock, stage, at), ...] in time order
+    due = add_business_minutes(opened_at, 240, hours)      # 4 working hours later, DST-safe
+    steps = ladder(ticket, "resolution", settings)         # [(stage, at), ...] in time order
+    when = next_due(ticket, settings)                      # the next step of either clock, or None
 
 A tier's :class:`~chatops.support.models.SlaCalendar` (timezone, working hours, weekdays) makes
 the targets count working minutes only; local times are resolved with ``zoneinfo`` on each day,

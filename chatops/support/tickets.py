@@ -1,8 +1,9 @@
 """The ticket lifecycle: open → claimed → waiting on requester → resolved → closed, and reopen.
 
-    t = tickets.open_ticket(Opening(...), by=actor_info, now=now, correlation_id=cid, settings=s)
-    tickets.claim(t, who, now=now, correlation_id=cid)
-    tickets.reply(t, who, "Fixed on our side", now=now, correlation_id=cid)   # first response
+    who = Who.of(actor)
+    t = tickets.open_ticket(Opening(...), who, now=now, correlation_id=cid, settings=s)
+    tickets.claim(t, who, now=now, correlation_id=cid, settings=s)
+    tickets.reply(t, who, "Fixed on our side", now=now, correlation_id=cid, settings=s)   # first response
     tickets.resolve(t, who, now=now, correlation_id=cid, settings=s)         # cred + CSAT prompt
 
 Every transition writes a :class:`TicketEvent` and an audit event in the caller's transaction,

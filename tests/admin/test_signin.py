@@ -129,6 +129,27 @@ def test_idle_sessions_expire(panel):
     assert client.get("/admin/").status_code == 302
 
 
+def test_an_active_session_still_ends_at_its_absolute_lifetime(make_runner):
+    """CHATOPS_ADMIN_SESSION_HOURS: kept busy (never idle), a session still ends that long after sign-in."""
+    from chatops.builtin import commands as builtin_commands
+    from chatops.settings import Settings
+
+    from .conftest import Panel, demo_group
+
+    panel = Panel(make_runner(builtin_commands, demo_group, builtins=False,
+                              settings=Settings.from_env({"CHATOPS_SECRET_KEY": "test-secret",
+                                                          "CHATOPS_ADMIN_SESSION_HOURS": "2"})))
+    client = panel.login("ana", "viewer")
+    for _ in range(3):  # 1 h 45 min of activity, a request every 35 minutes: inside both limits
+        panel.runner.clock.advance(minutes=35)
+        assert client.get("/admin/").status_code == 200
+    panel.runner.clock.advance(minutes=14)  # 1 h 59 min after sign-in
+    assert client.get("/admin/").status_code == 200
+    panel.runner.clock.advance(minutes=2)   # 2 h 1 min: over the lifetime, though not idle
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 302  # and it stays ended
+
+
 def test_post_without_csrf_token_is_refused(panel):
     client = panel.login("ed", "editor")
     tier = panel.runner.tier("general")

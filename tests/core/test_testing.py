@@ -108,3 +108,31 @@ def test_missing_postgres_skips_locally_and_fails_in_ci():
         skip_or_fail("no server", {})
     with pytest.raises(pytest.fail.Exception, match="PostgreSQL is required in CI: no server"):
         skip_or_fail("no server", {"CI": "true"})
+
+
+from chatops import CommandGroup, Context  # noqa: E402 - the commands below are for the next test
+from chatops.errors import UserError  # noqa: E402
+
+failing = CommandGroup("failing")
+
+
+@failing.command()
+def boom(ctx: Context) -> Reply:
+    """Fails inside."""
+    raise KeyError("the missing key")
+
+
+@failing.command()
+def picky(ctx: Context) -> Reply:
+    """A user error."""
+    raise UserError("not like that")
+
+
+def test_result_exception_is_what_the_boundary_caught(make_runner):
+    r = make_runner(failing)
+    failed = r.invoke("boom")
+    assert isinstance(failed.exception, KeyError) and "the missing key" in str(failed.exception)
+    assert failed.is_error and failed.outcome == "failed"
+    assert r.invoke("picky").exception is None            # a user error is an answer, not an exception
+    assert r.invoke("ping").exception is None
+    assert r.router.on_error is None                       # the harness put the router back as it was

@@ -27,3 +27,8 @@ def test_healthz_503_when_the_database_is_unreachable(url):
     # BUG (reported): adapters/web.py's before_request connect() raises, so Flask answers 500.
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "down"}
+
+
+def test_the_landing_page_leads_to_the_panel(runner):
+    response = create_app(runner.app).test_client().get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"

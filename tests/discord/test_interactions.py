@@ -1,9 +1,10 @@
 """Buttons that survive a restart, forms (modals), DMs, and malformed interactions."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from chatops.models import AuditEvent, PendingAction
+from chatops.models import AuditEvent, PendingAction, WorkItem
 from tests.discord import sample
 from tests.discord.fakediscord import APP_ID
 from tests.discord.harness import content, custom_ids, run
@@ -133,6 +134,15 @@ def test_direct_messages_are_read_as_text(runner):
         await h.fake.dm("whoami")
         sent = await h.fake.wait_for("POST", "/channels/940000000000000002/messages", after=before)
         assert "Identity: discord:940000000000000001" in content(sent)
+
+        def from_the_bot() -> list:
+            return [w for w in WorkItem.select() if (w.payload.get("inv") or {}).get("user_id") == "940000000000000003"]
+
+        # The bot's DM came first: had it been read, it would be accepted (a work item) by now, or very soon.
+        for _ in range(20):
+            assert not from_the_bot(), "a DM from another bot was accepted"
+            await asyncio.sleep(0.05)
+        assert len(WorkItem.select()) == 2  # help and whoami, nothing else
         assert not h.fake.find("POST", "/channels/940000000000000004/messages")
 
     run(runner.app, scenario)

@@ -31,6 +31,9 @@ def ny(*args) -> datetime:
     (ny(2026, 3, 4, 10, 0), 60, ny(2026, 3, 4, 11, 0)),           # inside hours
     (ny(2026, 3, 4, 8, 59), 60, ny(2026, 3, 4, 10, 0)),           # before opening: counts from 09:00
     (ny(2026, 3, 4, 17, 0), 1, ny(2026, 3, 5, 9, 1)),             # at closing: next morning
+    (ny(2026, 3, 4, 16, 0), 60, ny(2026, 3, 4, 17, 0)),           # ends exactly at closing: that day
+    (ny(2026, 3, 4, 9, 0), 480, ny(2026, 3, 4, 17, 0)),           # a whole working day: closing time
+    (ny(2026, 3, 4, 16, 0), 61, ny(2026, 3, 5, 9, 1)),            # one minute past closing: next morning
     (ny(2026, 3, 4, 16, 30), 60, ny(2026, 3, 5, 9, 30)),          # spills over the night
     (ny(2026, 3, 6, 16, 0), 240, ny(2026, 3, 9, 12, 0)),          # Friday → Monday across the DST change (Mar 8)
     (ny(2026, 10, 30, 16, 0), 240, ny(2026, 11, 2, 12, 0)),       # and across its end (Nov 1)
