@@ -21,13 +21,10 @@ from admin.auditing import PanelAccessMixin, pretty_json
 from admin.auth import CsrfForm, actor_label, state
 from chatops import audit
 from chatops.models import AuditEvent
+from chatops.text import clip
 
 OUTCOMES = ["allowed", "executed", "previewed", "pending_approval", "approved", "rejected", "withdrawn", "denied",
             "invalid", "refused", "failed", "duplicate", "cancelled", "expired", "solved"]
-
-
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class AuditEventView(PanelAccessMixin, ModelView):
@@ -58,8 +55,8 @@ class AuditEventView(PanelAccessMixin, ModelView):
         pf.DateTimeBetweenFilter(AuditEvent.created_at, "Date"),
     )
     column_formatters = {
-        "arguments": lambda v, c, m, n: _clip(m.arguments, 160),
-        "detail": lambda v, c, m, n: _clip(m.detail, 160),
+        "arguments": lambda v, c, m, n: clip(m.arguments, 160),
+        "detail": lambda v, c, m, n: clip(m.detail, 160),
     }
     column_formatters_detail = {
         "arguments": lambda v, c, m, n: Markup("<pre class='mb-0'>{}</pre>").format(pretty_json(m.arguments)),

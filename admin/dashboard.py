@@ -43,6 +43,7 @@ from chatops.db import database, is_sqlite
 from chatops.models import AuditEvent, Tier
 from chatops.support.classify import label as type_label
 from chatops.support.models import Deflection, Ticket
+from chatops.text import clip
 
 CHARTJS_VERSION = "4.6.1"
 CHARTJS_FILE = "vendor/chartjs/chart.umd.min.js"
@@ -74,7 +75,7 @@ def parse_period(raw: str | None) -> tuple[int, str | None]:
     except (ValueError, AttributeError):
         days = None
     if days not in PERIODS:
-        shown = raw if len(raw) <= 20 else raw[:20] + "…"
+        shown = clip(raw, 21)
         return DEFAULT_PERIOD, (f"Unknown period {shown!r}: choose {', '.join(map(str, PERIODS))} days. "
                                 f"Showing the last {DEFAULT_PERIOD} days.")
     return days, None

@@ -31,6 +31,7 @@ import peewee
 
 from chatops.db import atomic, database, is_sqlite
 from chatops.models import AuditEvent
+from chatops.text import clip
 
 GENESIS = "0" * 64
 MASK = "•••"
@@ -74,7 +75,7 @@ def mask_arguments(arguments: Mapping[str, Any], *, secret: set[str] = frozenset
         else:
             text = getattr(value, "value", value)
             text = text if isinstance(text, (int, float, bool)) else str(text)
-            out[key] = text[:500] + "…" if isinstance(text, str) and len(text) > 500 else text
+            out[key] = clip(text, 501) if isinstance(text, str) else text
     return out
 
 

@@ -12,10 +12,8 @@ when used: the core names no adapter and imports no web or chat framework.
 """
 from __future__ import annotations
 
-import logging
 import os
 import signal
-import sys
 import threading
 
 import click

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from email_validator import EmailNotValidError, validate_email
 
 from chatops.invocation import Invocation
+from chatops.text import clip
 
 
 class Email(str):
@@ -126,8 +127,7 @@ def _convert_user(raw: str, inv: Invocation | None) -> UserRef:
 
 
 def _short(raw: str, limit: int = 40) -> str:
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in raw).replace("`", "'")
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    return clip(raw, limit, quoted=True)
 
 
 def _choice(values: tuple[str, ...], to_value: Callable[[str], Any]) -> Callable[[str, Invocation | None], Any]:

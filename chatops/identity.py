@@ -13,8 +13,7 @@ import peewee
 
 from chatops.db import RawQuery, atomic
 from chatops.invocation import Invocation
-from chatops.models import (Community, CommunityLink, Identity, Membership, Person, PersonRole, PlatformRoleMapping,
-                            Role, Tier)
+from chatops.models import Community, Identity, Person, PlatformRoleMapping, Role, Tier
 from chatops.settings import Settings
 
 

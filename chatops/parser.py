@@ -18,6 +18,7 @@ from chatops import messages
 from chatops.commands import Command, Parameter
 from chatops.errors import BadArgument, InputTooLong, MissingArgument, TooManyArguments, UsageError
 from chatops.invocation import Invocation
+from chatops.text import clip
 
 MAX_INPUT = 8000
 MAX_ARGUMENT = 2000
@@ -189,5 +190,5 @@ def convert_all(command: Command, raw: dict[str, str], invocation: Invocation | 
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    text = "".join(ch if ch.isprintable() else "?" for ch in text).replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """User input echoed in a `code span` (``chatops.text.clip`` with ``quoted``)."""
+    return clip(text, limit, quoted=True)

@@ -17,7 +17,6 @@ button of the last reply. The database is a temporary SQLite file, or
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field

@@ -39,6 +39,7 @@ import peewee
 
 from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite, writing
 from chatops.models import WorkItem
+from chatops.text import clip
 
 log = logging.getLogger("chatops.work")
 
@@ -257,7 +258,7 @@ def status(*, now: datetime) -> dict[str, Any]:
 # ---- what to tell the user about a piece of work ---------------------------------------------------
 
 def short(reason: str, limit: int = 160) -> str:
-    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+    return clip(reason, limit)
 
 
 def gave_up_what(work_key: str) -> str:

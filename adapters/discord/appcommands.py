@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from chatops.commands import Command, Parameter, Registry
 from chatops.converters import UserRef
+from chatops.text import clip
 
 STRING, INTEGER, BOOLEAN, USER, NUMBER = 3, 4, 5, 6, 10
 MAX_CHOICES = 25
@@ -31,8 +32,7 @@ CONTEXTS = [0, 1]
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit, one_line=True)
 
 
 def option_type(param: Parameter) -> int:

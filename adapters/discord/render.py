@@ -20,6 +20,7 @@ import discord
 
 from adapters.discord.views import ActionButton
 from chatops.reply import Buttons, Fields, Reply, Text, Timeline
+from chatops.text import clip
 
 MAX_CONTENT = 2000
 MAX_DESCRIPTION = 4096
@@ -47,10 +48,6 @@ class Rendered:
         if self.view is not None:
             kwargs["view"] = self.view
         return kwargs
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def is_error(reply: Reply) -> bool:

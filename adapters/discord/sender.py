@@ -37,6 +37,7 @@ from chatops import outbox
 from chatops.invocation import utcnow
 from chatops.models import OutboundMessage
 from chatops.reply import Reply, Text
+from chatops.text import clip
 
 if TYPE_CHECKING:
     from adapters.discord.bot import DiscordBot
@@ -51,7 +52,7 @@ def thread_name(reply: Reply, fallback: str = "Conversation") -> str:
     for block in reply.blocks:
         if isinstance(block, Text) and block.text.strip():
             first = block.text.strip().splitlines()[0].strip("*_` ")
-            return (first[:97] + "…") if len(first) > 100 else first or fallback
+            return clip(first, 100) or fallback
     return fallback
 
 

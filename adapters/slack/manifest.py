@@ -15,7 +15,7 @@ from typing import Any
 
 from chatops.commands import Registry
 
-from adapters.slack.render import clip
+from chatops.text import clip
 
 PATH = "/slack/events"
 # channels:history / groups:history: only to look a message up by its outbox id after a sender stopped

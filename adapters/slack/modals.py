@@ -25,7 +25,7 @@ from chatops.converters import UserRef
 from chatops.errors import BadArgument, MissingArgument, UsageError
 from chatops.invocation import Invocation
 
-from adapters.slack.render import clip
+from chatops.text import clip
 
 CALLBACK_ID = "chatops:modal"
 BLOCK_PREFIX = "p:"

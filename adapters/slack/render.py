@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from chatops.reply import Buttons, Fields, Reply, Text, Timeline
+from chatops.text import clip
 
 ACTION_PREFIX = "chatops:"
 MAX_BLOCKS = 50
@@ -49,10 +50,6 @@ def escape(text: str) -> str:
 
 def _escape_plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _chunks(text: str, limit: int) -> list[str]:

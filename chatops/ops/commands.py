@@ -19,7 +19,7 @@ from chatops.converters import Email, FreeText
 from chatops.errors import BadArgument, Conflict
 from chatops.ops import explain
 from chatops.ops.approvals import approval_button, gate
-from chatops.ops.backend import Backend, BackendNotFound, ChangeRequest, check_id, load_backend
+from chatops.ops.backend import Backend, BackendNotFound, ChangeRequest, check_id
 from chatops.ops.ownership import fetch_owned, is_staff
 from chatops.policy import anyone, has_role, staff
 from chatops.reply import Fields, Reply, Text

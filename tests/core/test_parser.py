@@ -150,3 +150,12 @@ def test_a_tail_that_is_one_quoted_string_loses_its_quotes():
     assert _tail_value("“curly one”") == "curly one"
     assert _tail_value('"a" b') == '"a" b'  # more than one token: verbatim
     assert _tail_value('"unbalanced') == '"unbalanced'  # free text never fails on quotes
+
+
+def test_one_clip_for_every_cut():
+    from chatops.text import clip
+
+    assert clip("abcdef", 6) == "abcdef" and clip("abcdefg", 6) == "abcde…" and len(clip("x" * 500, 80)) == 80
+    assert clip("`rm`\x00\x1b", 40, quoted=True) == "'rm'??"
+    assert clip("two\n  lines\there", 40, one_line=True) == "two lines here"
+    assert clip("anything", 0) == ""

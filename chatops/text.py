@@ -1,0 +1,25 @@
+"""Cutting text to a length: the one ``clip`` every part uses (chat limits, panel columns, echoed input).
+
+    clip("a long summary", 8)                    # 'a long …'
+    clip("`rm -rf`\x00", 40, quoted=True)        # "'rm -rf'?"  safe inside a `code span`
+    clip("two\n  lines", 40, one_line=True)      # 'two lines'
+"""
+from __future__ import annotations
+
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int, *, quoted: bool = False, one_line: bool = False) -> str:
+    """``text`` cut to at most ``limit`` characters, ending with "…" when it was cut.
+
+    ``quoted``: for echoing user input inside a `code span`: unprintable characters become "?" and
+    backticks "'", so the input cannot end the span or hide text. ``one_line``: runs of whitespace,
+    line breaks included, become one space.
+    """
+    if quoted:
+        text = "".join(ch if ch.isprintable() else "?" for ch in text).replace("`", "'")
+    if one_line:
+        text = " ".join(text.split())
+    if limit <= 0:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
