@@ -74,6 +74,7 @@ PEEK_WORKERS = 2
 ACCEPT_WORKERS = 4
 TOKEN_LIFETIME = timedelta(minutes=14)  # Discord: an interaction token lives 15 minutes
 ANSWER_SECONDS = 60.0  # a worker waits this long for the event loop to deliver an answer
+CLOSE_SECONDS = 10.0  # at a stop, each part of the client gets this long to end
 
 
 class AnswerFailed(RuntimeError):
@@ -139,6 +140,7 @@ class DiscordBot:
         self.pool = app.work_pool()
         self.pool.add_handler(KIND, DiscordWork(self))
         self.sender = sender or OutboxSender(self, interval=sender_interval)
+        self._running_sender = self.sender  # the one whose task runs (tests may swap ``sender``)
         self.run_sender = run_sender  # False: nothing drains the outbox unless you call sender.drain_once()
         self._sender_task: asyncio.Task | None = None
         self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
@@ -160,24 +162,39 @@ class DiscordBot:
 
     async def close(self, deadline: float | None = None) -> None:
         await self.drain(deadline)  # answers need the client's session: drain before closing it
+        # Every wait below is bounded: a task that swallowed its cancellation must not keep the process
+        # (or a deploy) from stopping.
         if self._sender_task is not None:
+            self._running_sender.stop()
             self._sender_task.cancel()
-            try:
-                await self._sender_task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping
-                pass
+            await self._settle({self._sender_task}, "the outbox sender")
             self._sender_task = None
         if not self.client.is_closed():
-            await self.client.close()
+            try:
+                await asyncio.wait_for(self.client.close(), CLOSE_SECONDS)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping: the gateway is gone either way
+                log.warning("discord: the client did not close cleanly within %.0f s", CLOSE_SECONDS)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.executor.shutdown(wait=True)
-        self.peek_executor.shutdown(wait=True)
+            await self._settle(set(self._tasks), "interaction tasks")
+        # Threads of these pools only run short core calls (accept, a policy peek, an outbox claim): don't
+        # block the event loop waiting for them.
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.peek_executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _settle(self, tasks: set[asyncio.Task], what: str) -> None:
+        done, pending = await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.debug("discord: %s ended with %r", what, task.exception())
+        if pending:
+            log.warning("discord: %d of %s still running after %.0f s; stopping without them", len(pending),
+                        what, CLOSE_SECONDS)
 
     async def _setup_hook(self) -> None:
         if self.run_sender and self._sender_task is None:
+            self._running_sender = self.sender
             self._sender_task = asyncio.create_task(self.sender.run_forever(), name="chatops-discord-outbox")
 
     async def on_ready(self) -> None:

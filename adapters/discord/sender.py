@@ -73,6 +73,14 @@ class OutboxSender:
         self.now = now
         self._last_post: dict[str, float] = {}
         self._wake: asyncio.Event | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End :meth:`run_forever` after the current pass. Cancelling its task alone is not enough on
+        Python 3.11: ``asyncio.wait_for`` drops a cancellation that arrives as its wait ends, and the
+        loop would go on (a bot that never finished closing)."""
+        self._stopped = True
+        self.wake()
 
     def wake(self) -> None:
         if self._wake is not None:
@@ -81,7 +89,7 @@ class OutboxSender:
     async def run_forever(self) -> None:
         self._wake = asyncio.Event()
         await self.bot.client.wait_until_ready()
-        while True:
+        while not self._stopped:
             try:
                 await self.drain_once()
             except asyncio.CancelledError:
@@ -92,6 +100,8 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             except asyncio.TimeoutError:
                 pass
+            if self._stopped:
+                return
             self._wake.clear()
 
     async def drain_once(self) -> int:
