@@ -132,6 +132,5 @@ class Context:
         """
         return create_action(kind, payload=payload, requester_id=self.actor.person.id,
                              correlation_id=self.correlation_id, now=self.now, command=self.command.name,
-                             invocation={k: getattr(self.invocation, k) for k in (
-                                 "platform", "user_id", "community_id", "channel_id", "is_direct", "thread_id")},
+                             invocation=self.invocation.origin(),
                              ttl=ttl)

@@ -84,6 +84,21 @@ class Invocation:
             "arguments": [list(pair) for pair in self.arguments] if self.arguments is not None else None,
         }
 
+    # Who asked and where: what a stored action (a preview, an approval request, a button) keeps of the
+    # invocation that made it, to run the command later as that person, in that place.
+    ORIGIN_FIELDS = ("platform", "user_id", "community_id", "channel_id", "is_direct", "thread_id", "display_name")
+
+    def origin(self) -> dict:
+        """The :attr:`ORIGIN_FIELDS` of this invocation (JSON-ready)."""
+        return {name: getattr(self, name) for name in self.ORIGIN_FIELDS}
+
+    @classmethod
+    def from_origin(cls, data: Mapping, received_at: datetime) -> "Invocation":
+        """The invocation an :meth:`origin` describes, received at ``received_at`` (the press that runs it)."""
+        fields = {k: data.get(k) for k in cls.ORIGIN_FIELDS}
+        fields["is_direct"] = bool(fields["is_direct"])
+        return cls(**fields, received_at=received_at, text="")
+
     @classmethod
     def from_dict(cls, data: Mapping) -> "Invocation":
         arguments = data.get("arguments")

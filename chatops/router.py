@@ -306,7 +306,7 @@ class Router:
         """The journal of one handler run, and what a resume needs to run it again."""
         def context() -> dict[str, Any]:  # made only if the run is stored (it calls another system)
             return {
-                "arguments": dict(raw), "invocation": _invocation_fields(inv), "confirmed": ctx.confirmed,
+                "arguments": dict(raw), "invocation": inv.origin(), "confirmed": ctx.confirmed,
                 "now": ctx.now.isoformat(), "requester": ctx.actor.person.id, "finish": finish,
                 "approved_by": _who(ctx.approved_by), **extra,
             }
@@ -439,7 +439,7 @@ class Router:
                 self._claim_key(key, digest, trace)
             PendingAction.create(
                 token=token, kind="confirm", command=command.name, arguments=raw,
-                invocation=_invocation_fields(inv), requester=actor.person.id,
+                invocation=inv.origin(), requester=actor.person.id,
                 correlation_id=trace.correlation_id,
                 expires_at=self.clock() + timedelta(minutes=self.settings.confirm_ttl_minutes),
                 created_at=self.clock(),
@@ -845,14 +845,5 @@ def _masked(command: Command, values: dict[str, Any]) -> dict[str, Any]:
     return audit.mask_arguments(values, secret=secret, pii=pii)
 
 
-_INV_FIELDS = ("platform", "user_id", "community_id", "channel_id", "is_direct", "thread_id", "display_name")
-
-
-def _invocation_fields(inv: Invocation) -> dict[str, Any]:
-    return {name: getattr(inv, name) for name in _INV_FIELDS}
-
-
 def _invocation_from_fields(data: dict[str, Any], clicked: Invocation) -> Invocation:
-    fields = {k: data.get(k) for k in _INV_FIELDS}
-    fields["is_direct"] = bool(fields["is_direct"])
-    return Invocation(**{**fields, "received_at": clicked.received_at, "text": ""})
+    return Invocation.from_origin(data, clicked.received_at)
