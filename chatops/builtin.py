@@ -2,10 +2,12 @@
 entry point like any plugin's (see pyproject.toml)."""
 from __future__ import annotations
 
+from chatops import messages
 from chatops.commands import Category, CommandGroup
 from chatops.context import Context
 from chatops.errors import NotFound
 from chatops.reply import Fields, Reply, Text
+from chatops.text import clip
 
 commands = CommandGroup("builtin")
 
@@ -23,29 +25,30 @@ def help(ctx: Context, command: str | None = None) -> Reply:  # noqa: A001 - the
         if cmd is None or cmd.hidden or not router.allows(cmd, ctx.actor):
             suggestions = [s for s in router.registry.suggest(command)
                            if router.allows(router.registry.get(s), ctx.actor)]
-            hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-            raise NotFound(f"There is no command `{command[:40]}` that you can run.{hint}",
-                           hint="Type `help` for the list.")
+            hint = messages.HELP_DID_YOU_MEAN.format(names=", ".join(f"`{s}`" for s in suggestions)) if suggestions else ""
+            raise NotFound(messages.HELP_NO_SUCH_COMMAND.format(name=clip(command, 40, quoted=True), hint=hint),
+                           hint=messages.HELP_FOR_THE_LIST)
         items = [(p.display + ("" if p.required else " (optional)"),
                   (p.help or p.type.arg_type.describe()) + (f" — one of {', '.join(p.choices)}" if p.choices else ""))
                  for p in cmd.params]
-        blocks: list = [Text(f"*{cmd.name}* — {cmd.summary}"), Text(f"Usage: `{cmd.usage}`")]
+        blocks: list = [Text(messages.HELP_TITLE.format(name=cmd.name, summary=cmd.summary)),
+                        Text(messages.USAGE_HINT.format(usage=cmd.usage))]
         if items:
             blocks.append(Fields(tuple(items), title="Arguments"))
         body = cmd.help[len(cmd.summary):].strip()
         if body:
             blocks.append(Text(body))
         if cmd.mutates:
-            blocks.append(Text("This command changes data: you will see a preview and confirm it first."))
+            blocks.append(Text(messages.HELP_CHANGES_DATA))
         return Reply(tuple(blocks), ephemeral=True)
     visible = router.visible_commands(ctx.actor)
     by_category: dict[str, list[str]] = {}
     for cmd in visible:
         by_category.setdefault(cmd.category.label, []).append(f"`{cmd.usage}` — {cmd.summary}")
-    blocks = [Text("Commands you can run:")]
+    blocks = [Text(messages.HELP_HEADER)]
     for label in sorted(by_category):
         blocks.append(Text(f"*{label.capitalize()}*\n" + "\n".join(by_category[label])))
-    blocks.append(Text("Type `help COMMAND` for details."))
+    blocks.append(Text(messages.HELP_FOOTER))
     return Reply(tuple(blocks), ephemeral=True)
 
 

@@ -39,8 +39,44 @@ LATE = "This answer is late: {why}."
 CONFIRM_PROMPT = "Check the change below, then press Confirm."
 CONFIRMED_ALREADY = "This was already {state}; nothing more was done."
 ACTION_EXPIRED = "This button has expired. Run the command again."
-ACTION_NOT_YOURS = "Only {owner} can use this button."
+ACTION_NOT_YOURS = "only the person who asked ({owner}) can {verb} this"  # a DENIED reason
+RUN_IT_YOURSELF = "Run the command yourself if you need the change."
 ACTION_UNKNOWN = "This button is not valid any more. Run the command again."
 CANCELLED = "Cancelled. Nothing was changed."
 KEY_REUSED = "This request id was already used for a different request. Nothing was done."
 FIELD_TOO_LONG = "This request is malformed: its {field} is longer than {limit} characters."
+DONE = "Done."
+
+# ---- help ------------------------------------------------------------------------------------------
+HELP_NO_SUCH_COMMAND = "There is no command `{name}` that you can run.{hint}"
+HELP_DID_YOU_MEAN = " Did you mean {names}?"
+HELP_FOR_THE_LIST = "Type `help` for the list."
+HELP_TITLE = "*{name}* — {summary}"
+HELP_CHANGES_DATA = "This command changes data: you will see a preview and confirm it first."
+HELP_HEADER = "Commands you can run:"
+HELP_FOOTER = "Type `help COMMAND` for details."
+
+# ---- runs settled later (a crash, an unclear answer, a person) ------------------------------------
+APPROVED_REQUEST_ENDED = "Your request “{summary}”, approved by {approver}, {what}"
+NOT_FINISHED_NOTHING_SENT = ("Your earlier request `{command}` could not be finished ({why}). It changed nothing; "
+                             "please run it again.")
+CHECKED_REFUSED = "Checked again: `{command}` could not be done: {refused} Nothing was changed by it."
+CHECKED_DONE = ("Checked again: your earlier request `{command}` was done ({operations} confirmed by sending the "
+                "same request again).")
+SETTLED_BY_HAND = "`{command}`: {why}."
+
+# ---- what a request that was given up on did (chatops.work.gave_up_what) ---------------------------
+GAVE_UP_UNCHECKED = "Whether it changed anything could not be checked (the database is unavailable)."
+GAVE_UP_NOTHING_DONE = "Nothing was done."
+GAVE_UP_NOTHING_CHANGED = "Nothing was changed."
+GAVE_UP_CHANGE_MADE = "Its change was made; only the answer could not be given."
+GAVE_UP_BEING_CHECKED = "A change it sent is checked again automatically; you will be told the result."
+
+# ---- policy remedies (chatops.policy) -------------------------------------------------------------
+REMEDY_SWITCHED_OFF = "Ask an admin if you think it should be on."
+REMEDY_ROLE = "Ask your team lead or a chatops admin to grant the role, or open a request with `support`."
+REMEDY_TIER = "Ask in the general support channel, or ask your community's admin about becoming a partner."
+REMEDY_CHANNEL = "Run it in the channel set aside for it (ask an admin which one), or in a direct message to the bot."
+REMEDY_DIRECT = "Send it to the bot in a direct message."
+REMEDY_STAFF = ("Ask your team lead or a chatops admin if you should have a staff role, or open a request "
+                "with `support`.")

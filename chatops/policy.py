@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from chatops import messages
+
 if TYPE_CHECKING:
     from chatops.identity import Actor
     from chatops.models import CommandPolicy
@@ -96,7 +98,7 @@ class _Any(Predicate):
 
 anyone = Predicate(lambda a: True, "anyone", reason="")
 nobody = Predicate(lambda a: False, "nobody", reason="this command is switched off",
-                   remedy="Ask an admin if you think it should be on.")
+                   remedy=messages.REMEDY_SWITCHED_OFF)
 
 
 def has_role(*roles: str) -> Predicate:
@@ -106,7 +108,7 @@ def has_role(*roles: str) -> Predicate:
     return Predicate(
         lambda a: bool(wanted & a.roles), f"role {names}",
         reason=f"it needs the {names} role",
-        remedy="Ask your team lead or a chatops admin to grant the role, or open a request with `support`.",
+        remedy=messages.REMEDY_ROLE,
     )
 
 
@@ -122,7 +124,7 @@ def tier_at_least(slug: str, rank: int | None = None) -> Predicate:
     return Predicate(
         test, f"tier {slug} or higher",
         reason=f"it is for the {slug} tier and above",
-        remedy="Ask in the general support channel, or ask your community's admin about becoming a partner.",
+        remedy=messages.REMEDY_TIER,
     )
 
 
@@ -139,18 +141,18 @@ def in_channel(*channel_ids: str) -> Predicate:
     return Predicate(
         lambda a: a.channel_id in wanted, "the designated channel",
         reason="it can't be used in this channel",
-        remedy="Run it in the channel set aside for it (ask an admin which one), or in a direct message to the bot.",
+        remedy=messages.REMEDY_CHANNEL,
     )
 
 
 direct_message = Predicate(lambda a: a.is_direct, "a direct message",
                            reason="it only works in a direct message to the bot",
-                           remedy="Send it to the bot in a direct message.")
+                           remedy=messages.REMEDY_DIRECT)
 
 staff = Predicate(
     lambda a: a.is_staff, "a staff role",
     reason="it is for staff (a role marked as staff)",
-    remedy="Ask your team lead or a chatops admin if you should have a staff role, or open a request with `support`.",
+    remedy=messages.REMEDY_STAFF,
 )
 admins = has_role("admin")
 

@@ -333,7 +333,7 @@ class Router:
             kwargs[command.context_param] = ctx
         result = command.func(**kwargs)
         if result is None:
-            result = Reply.text("Done.")
+            result = Reply.text(messages.DONE)
         elif isinstance(result, str):
             result = Reply.text(result)
         elif not isinstance(result, Reply):
@@ -417,8 +417,8 @@ class Router:
         notify = context.get("notify") or {}
         if not notify.get("platform") or not notify.get("channel_id"):
             return
-        text = f"Your request “{notify.get('summary', context.get('command', ''))}”, approved by " \
-               f"{notify.get('approver', 'an approver')}, {what}"
+        text = messages.APPROVED_REQUEST_ENDED.format(summary=notify.get("summary", context.get("command", "")),
+                                                      approver=notify.get("approver", "an approver"), what=what)
         outbox.enqueue(Destination(notify["platform"], notify["channel_id"]), Reply.text(text), now=self.clock(),
                        correlation_id=trace.correlation_id)
 
@@ -586,20 +586,17 @@ class Router:
         with atomic():
             finish = (row.context or {}).get("finish") or {}
             if not calls:  # it stopped before changing anything: nothing to settle, and it cannot be finished
-                text = (f"Your earlier request `{row.command}` could not be finished ({why}). It changed nothing; "
-                        "please run it again.")
+                text = messages.NOT_FINISHED_NOTHING_SENT.format(command=row.command, why=why)
                 reply = Reply((Text(text, "warning"),), ephemeral=True, correlation_id=row.correlation_id)
                 self._audit(trace, "failed", f"not finished ({why}); no change had been sent")
                 state = "failed"
             elif refused:
-                text = (f"Checked again: `{row.command}` could not be done: {'; '.join(refused)} "
-                        f"Nothing was changed by it.")
+                text = messages.CHECKED_REFUSED.format(command=row.command, refused="; ".join(refused))
                 reply = Reply((Text(text, "error"),), ephemeral=True, correlation_id=row.correlation_id)
                 self._audit(trace, "failed", f"checked again ({why}): refused: {'; '.join(refused)}"[:4000])
                 state = "failed"
             else:
-                text = (f"Checked again: your earlier request `{row.command}` was done "
-                        f"({', '.join(sorted(set(done)))} confirmed by sending the same request again).")
+                text = messages.CHECKED_DONE.format(command=row.command, operations=", ".join(sorted(set(done))))
                 reply = Reply((Text(text, "success"),), ephemeral=True, correlation_id=row.correlation_id)
                 self._audit(trace, "executed", f"checked again ({why}): {', '.join(sorted(set(done)))} confirmed")
                 self._notify(row.context or {}, "is done (confirmed after a check).", trace)
@@ -633,7 +630,8 @@ class Router:
             (ExternalCall.update(state="ok" if made else "failed", error=why[:2000], finished_at=now)
              .where((ExternalCall.run == row.id) & ExternalCall.mutating
                     & ExternalCall.state.in_(("attempted", "unknown"))).execute())
-            reply = Reply.text(f"`{row.command}`: {why}.", style="success" if made else "warning")
+            reply = Reply.text(messages.SETTLED_BY_HAND.format(command=row.command, why=why),
+                               style="success" if made else "warning")
             self._audit(trace, "executed" if made else "failed", why)
             finish = (row.context or {}).get("finish") or {}
             if made:
@@ -667,8 +665,8 @@ class Router:
                 if verb not in ("confirm", "cancel"):
                     raise ActionUnavailable(messages.ACTION_UNKNOWN)
                 if action.requester_id != trace.actor.person.id:
-                    raise PermissionDenied(f"only the person who asked ({action.requester.name}) can {verb} this",
-                                           "Run the command yourself if you need the change.")
+                    raise PermissionDenied(messages.ACTION_NOT_YOURS.format(owner=action.requester.name, verb=verb),
+                                           messages.RUN_IT_YOURSELF)
                 if action.state == "running" and verb == "confirm":
                     stopped = _stopped_run(f"confirm:{token}")
                     if stopped is not None:
@@ -784,7 +782,7 @@ class Router:
                             correlation_id=action.correlation_id, now=self.clock(), router=self,
                             unit=unit, trace=trace, work_key=work_key)
         result = handler(press)
-        reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text("Done."))
+        reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text(messages.DONE))
         reply = reply.with_(correlation_id=action.correlation_id)
         self._deliver_posts(reply)
         if not press.recorded:

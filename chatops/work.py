@@ -37,6 +37,7 @@ from typing import Any, Iterable
 
 import peewee
 
+from chatops import messages
 from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite, writing
 from chatops.models import WorkItem
 from chatops.text import clip
@@ -270,14 +271,14 @@ def gave_up_what(work_key: str) -> str:
         runs = [r.id for r in CommandRun.select(CommandRun.id).where(CommandRun.work_key == work_key)]
         sent = list(ExternalCall.select().where(ExternalCall.run.in_(runs) & ExternalCall.mutating)) if runs else []
     except DatabaseErrors:
-        return "Whether it changed anything could not be checked (the database is unavailable)."
+        return messages.GAVE_UP_UNCHECKED
     if not sent:
-        return "Nothing was done."
+        return messages.GAVE_UP_NOTHING_DONE
     if all(c.state == "failed" for c in sent):
-        return "Nothing was changed."
+        return messages.GAVE_UP_NOTHING_CHANGED
     if all(c.state == "ok" for c in sent):
-        return "Its change was made; only the answer could not be given."
-    return "A change it sent is checked again automatically; you will be told the result."
+        return messages.GAVE_UP_CHANGE_MADE
+    return messages.GAVE_UP_BEING_CHECKED
 
 
 def late_reason(item: WorkItem, now: datetime) -> str:

@@ -103,3 +103,18 @@ def test_importing_any_module_creates_no_file_and_reads_no_environment(tmp_path)
                          cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_sentence_in_messages_is_used():
+    """chatops.messages holds the core's user-facing sentences; one nobody uses is a sentence that drifted."""
+    import re
+    from pathlib import Path
+
+    from chatops import messages
+
+    root = Path(__file__).resolve().parents[2]
+    names = [n for n in vars(messages) if n.isupper() and isinstance(getattr(messages, n), str)]
+    sources = "\n".join(p.read_text(encoding="utf-8") for d in ("chatops", "adapters", "admin")
+                        for p in (root / d).rglob("*.py") if p.name != "messages.py")
+    unused = [n for n in names if not re.search(rf"\b{n}\b", sources)]
+    assert not unused, f"sentences in chatops/messages.py that nothing uses: {unused}"
