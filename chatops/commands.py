@@ -38,20 +38,27 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME = 32  # Slack and Discord both cap command names at 32 characters
 
 
-class Category(str, enum.Enum):
-    """The five ticket types of the dev-support seed, plus support and meta commands."""
+class _Taxonomy(str, enum.Enum):
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class TicketType(_Taxonomy):
+    """The five ticket types of the dev-support seed: what a support ticket is about."""
 
     INTERNAL_TASK = "internal_task"
     INTERNAL_OPS_PROBLEM = "internal_ops_problem"
     EXTERNAL_OPS_PROBLEM = "external_ops_problem"
     EXTERNAL_DEV_INQUIRY = "external_dev_inquiry"
     EXTERNAL_DEV_PROBLEM = "external_dev_problem"
-    SUPPORT = "support"
-    META = "meta"
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
+
+# A command's category: the ticket type it serves (one taxonomy: these values *are* the TicketType ones),
+# plus SUPPORT (the support desk's own commands) and META (help, whoami, ping).
+Category = _Taxonomy("Category", [(t.name, t.value) for t in TicketType] + [("SUPPORT", "support"), ("META", "meta")],
+                     module=__name__, qualname="Category")
+Category.__doc__ = "The five ticket types (TicketType), plus support and meta commands."
 
 
 @dataclass(frozen=True)

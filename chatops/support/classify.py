@@ -9,26 +9,12 @@ can run.
 """
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass
 from typing import Callable
 
+from chatops.commands import TicketType  # the one taxonomy (chatops.commands.Category shares its values)
 from chatops.support.models import DeflectionRule, KeywordRule
-
-
-class TicketType(str, enum.Enum):
-    """The five ticket types of the dev-support seed."""
-
-    INTERNAL_TASK = "internal_task"
-    INTERNAL_OPS_PROBLEM = "internal_ops_problem"
-    EXTERNAL_OPS_PROBLEM = "external_ops_problem"
-    EXTERNAL_DEV_INQUIRY = "external_dev_inquiry"
-    EXTERNAL_DEV_PROBLEM = "external_dev_problem"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 TYPES = tuple(t.value for t in TicketType)

@@ -75,3 +75,12 @@ def test_allows_and_may_run_are_the_policy_with_stored_overrides(make_runner):
     CommandPolicy.create(command="rules-staff", roles="customer")
     assert r.router.may_run(cmd, cora) and not r.router.may_run(cmd, sam)
     assert not r.router.allows(None, resolve(cora, r.app.settings))  # no such command: nobody may
+
+
+def test_one_taxonomy_command_categories_are_the_ticket_types_plus_support_and_meta():
+    from chatops import TicketType
+    from chatops.support.classify import TYPES
+
+    assert [c.value for c in Category] == [t.value for t in TicketType] + ["support", "meta"]
+    assert TYPES == tuple(t.value for t in TicketType)
+    assert Category("external_dev_problem").label == TicketType.EXTERNAL_DEV_PROBLEM.label == "external dev problem"
