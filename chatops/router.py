@@ -523,6 +523,8 @@ class Router:
                 trace.runs.append(run)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
+                if command.private_first and not reply.ephemeral:
+                    reply = reply.with_(ephemeral=True)  # a resumed first answer is as private as the first run's
                 if run.unreached():
                     raise ReplayDiverged(f"{len(run.unreached())} change(s) of the journal were not reached")
                 outcome = ctx.audit_outcome or ("executed" if command.mutates else "allowed")

@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Iterable
 
 import peewee
@@ -157,7 +158,13 @@ class ChatOpsRunner:
         if not builtins:
             for g in groups:
                 registry.include(g)
-        self.app = App(settings or Settings(), db=self.db, registry=registry, clock=self.clock)
+        settings = settings or Settings()
+        self._spooldir: Path | None = None
+        if not settings.work.audit_spool:  # audit events spooled while "the database is down" stay in a temp dir
+            self._spooldir = Path(tempfile.mkdtemp(prefix="chatops-spool-"))
+            settings = settings.replace(env=MappingProxyType(
+                {**settings.env, "CHATOPS_AUDIT_SPOOL": str(self._spooldir / "audit-spool.jsonl")}))
+        self.app = App(settings, db=self.db, registry=registry, clock=self.clock)
         self.router = self.app.router
         self.last: Result | None = None
 
@@ -231,8 +238,9 @@ class ChatOpsRunner:
 
     def close(self) -> None:
         self.db.close()
-        if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+        for folder in (self._workdir, self._spooldir):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self) -> "ChatOpsRunner":
         return self

@@ -70,8 +70,9 @@ def skip_or_fail(reason: str, env: Mapping[str, str]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _audit_spool_outside_the_checkout(tmp_path_factory) -> None:
-    """The audit spool of a PostgreSQL or in-memory database defaults to the working directory: keep the
-    tests' spooled events in a temporary folder (a test that wants its own sets CHATOPS_AUDIT_SPOOL)."""
+    """The audit spool of a PostgreSQL or in-memory database defaults to the working directory. Runners
+    keep theirs in a temporary folder (chatops.testing); this covers what reads the environment: the
+    processes the fault tests start, Settings.from_env() without a mapping."""
     if "CHATOPS_AUDIT_SPOOL" not in os.environ:
         os.environ["CHATOPS_AUDIT_SPOOL"] = str(tmp_path_factory.mktemp("spool") / "audit-spool.jsonl")
 

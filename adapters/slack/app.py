@@ -45,6 +45,8 @@ import dataclasses
 import logging
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Mapping
@@ -78,6 +80,7 @@ KIND = "slack"  # the work items this adapter runs
 BUSY = messages.BUSY
 NOT_ACCEPTED = messages.NOT_ACCEPTED
 UI_WORKERS = 4  # views.open must happen within 3 s of the trigger: its own small pool, never behind slow work
+PERMISSION_PEEK_SECONDS = 1.5  # the policy check before a form gets this long, then the form opens anyway
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)  # Slack: 30 minutes (and 5 uses); a margin for the clock
 LAST_EVENT_RETRY = 3  # Slack delivers an event at most 4 times (retries 1-3)
 
@@ -117,6 +120,9 @@ class SlackAdapter:
         self.pool = chatops_app.work_pool(gate=self.acks)
         self.pool.add_handler(KIND, SlackWork(self))
         self.ui = BoundedExecutor(UI_WORKERS, 200, name="slack-ui")
+        # The policy check before a form (may need a first-contact write or a user-group lookup): bounded, so
+        # the trigger (valid 3 s) is never used up waiting for it.
+        self.peek = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-peek")
         self.sender = OutboxSender(chatops_app, self.client)
         self.usergroups = UserGroups(self.client, config.usergroups_cache_seconds)
         self.bolt = self._build(socket_mode)
@@ -137,6 +143,7 @@ class SlackAdapter:
         """Finish running work (up to ``deadline`` seconds, CHATOPS_DRAIN_SECONDS), then stop sending."""
         self.pool.stop(deadline)
         self.ui.shutdown(wait=True)
+        self.peek.shutdown(wait=False, cancel_futures=True)
         self.sender.stop()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -341,20 +348,16 @@ class SlackAdapter:
 
     def _open_modal(self, command: Command, prefill: dict[str, str], trigger_id: str, origin: modals.Origin,
                     target: Target, inv: Invocation | None = None) -> None:
-        if inv is not None:
+        if inv is not None and not self._may_open_form(command, inv):
+            # No form for someone who may not run it: accepted as the command, the router answers its denial.
             try:
-                allowed = self.chatops.router.may_run(command, self._with_roles(inv))
-            except Exception:  # noqa: BLE001 - the database is away: show the form; the run decides later
-                log.warning("policy check before the form of %s failed; showing the form", command.name)
-                allowed = True
+                refusal = self._accept(inv.idempotency_key, _payload("command", inv, target), inv)
             finally:
                 if not self.chatops.db.is_closed():
                     self.chatops.db.close()
-            if not allowed:  # no form for someone who may not run it: the router answers with its denial
-                refusal = self._accept(inv.idempotency_key, _payload("command", inv, target), inv)
-                if refusal:
-                    self.answer(Reply.text(refusal, style="warning", ephemeral=True), target)
-                return
+            if refusal:
+                self.answer(Reply.text(refusal, style="warning", ephemeral=True), target)
+            return
         view = modals.build_modal(command, prefill=prefill, origin=origin)
         try:
             self.client.views_open(trigger_id=trigger_id, view=view)
@@ -362,6 +365,25 @@ class SlackAdapter:
             log.warning("views.open for %s failed: %s", command.name, exc)
             self.answer(Reply.text(f"Could not open the form for `{command.name}`. Type the arguments instead: "
                                    f"`/{command.usage}`", style="warning", ephemeral=True), target)
+
+    def _may_open_form(self, command: Command, inv: Invocation) -> bool:
+        """The core's policy, asked before a form opens; when it cannot tell within PERMISSION_PEEK_SECONDS
+        (or fails: the database is away), the form opens and the run decides."""
+        def check() -> bool:
+            try:
+                return self.chatops.router.may_run(command, self._with_roles(inv))
+            finally:
+                if not self.chatops.db.is_closed():
+                    self.chatops.db.close()
+
+        try:
+            return self.peek.submit(check).result(timeout=PERMISSION_PEEK_SECONDS)
+        except FutureTimeout:
+            log.warning("policy check before the form of %s took over %.1f s; showing the form", command.name,
+                        PERMISSION_PEEK_SECONDS)
+        except Exception:  # noqa: BLE001 - the database is away, or a bug: the run answers it properly
+            log.exception("policy check before the form of %s failed; showing the form", command.name)
+        return True
 
     def _submit_notice(self, target: Target, reply: Reply) -> None:
         try:

@@ -136,3 +136,19 @@ def test_result_exception_is_what_the_boundary_caught(make_runner):
     assert r.invoke("picky").exception is None            # a user error is an answer, not an exception
     assert r.invoke("ping").exception is None
     assert r.router.on_error is None                       # the harness put the router back as it was
+
+
+def test_a_runner_keeps_its_audit_spool_out_of_the_working_directory(make_runner, tmp_path):
+    from pathlib import Path
+
+    from chatops import spool
+    from chatops.settings import Settings
+
+    r = make_runner()
+    where = spool.path(r.app.settings)
+    assert where.parent != Path.cwd() and where.parent.exists()
+    spool.append(r.app.settings, {"correlation_id": "c1", "actor": "x", "command": "ping", "outcome": "failed"})
+    assert where.exists() and spool.flush(r.app.settings) == 1
+    mine = tmp_path / "mine.jsonl"
+    own = make_runner(settings=Settings.from_env({"CHATOPS_AUDIT_SPOOL": str(mine)}))
+    assert spool.path(own.app.settings) == mine  # a spool you set is kept

@@ -192,3 +192,25 @@ def test_views_open_failure_tells_the_user_how_to_type_it(slack, fake):
     response, rid = slack.command("slk-invite")
     answer = fake.wait_for("response:" + rid)[0].body
     assert "Could not open the form" in answer["text"] and "/slk-invite EMAIL" in answer["text"]
+
+
+def test_a_slow_policy_check_does_not_use_up_the_form_trigger(slack, fake, monkeypatch):
+    """The trigger_id is valid 3 s: a policy check that hangs gets PERMISSION_PEEK_SECONDS, then the form opens."""
+    import threading
+
+    release = threading.Event()
+
+    def stuck(command, inv):
+        release.wait(10)
+        return False
+
+    monkeypatch.setattr(slack.runner.router, "may_run", stuck)
+    opened = len(fake.called("views.open"))
+    try:
+        response, _ = slack.command("support", "", trigger="trig-slow")
+        assert response.status_code == 200
+        call = fake.wait_for("views.open", opened + 1)[-1]
+        assert call.body["trigger_id"] == "trig-slow"
+        assert not release.is_set()  # the form opened while the check was still stuck (it waits 10 s)
+    finally:
+        release.set()
