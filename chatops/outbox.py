@@ -1,7 +1,7 @@
 """The transactional outbox: the core never sends; it records what to send, in the same
 transaction as the change that caused it, and the adapters deliver.
 
-    outbox.enqueue(Destination("slack", "C_APPROVALS"), reply, dedupe_key=f"approval:{request_id}")
+    outbox.enqueue(Destination("slack", "C_APPROVALS"), reply, now=now, dedupe_key=f"approval:{request_id}")
 
     # an adapter's sender loop
     for msg in outbox.claim("slack", now=clock()):

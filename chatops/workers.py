@@ -1,6 +1,6 @@
 """Workers for the durable work queue (chatops.work): threads that lease accepted requests and run them.
 
-    pool = WorkerPool(app, {"slack": slack_handler, "discord": discord_handler}, threads=16).start()
+    pool = WorkerPool(app, {"slack": slack_handler, "discord": discord_handler}, PoolConfig(threads=16)).start()
     pool.accept("slack", key, payload)       # on the ack path: persist, then hand to a local thread
     ...
     report = pool.stop(deadline=25)          # SIGTERM: finish running work up to the deadline

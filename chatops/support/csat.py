@@ -1,7 +1,7 @@
 """CSAT: after a resolution the requester is asked for a 1–5 rating (buttons), stored once per cycle.
 
     csat.ask(ticket, now=now, correlation_id=cid)        # posts the question where they asked
-    csat.rate(ticket, who, 5, now=now, correlation_id=cid)
+    csat.rate(ticket, who, 5, ticket.cycle, now=now, correlation_id=cid)
 """
 from __future__ import annotations
 
