@@ -75,7 +75,7 @@ def _convert_str(raw: str, inv: Invocation | None) -> str:
 def _convert_int(raw: str, inv: Invocation | None) -> int:
     text = raw.strip().replace("_", "").replace(",", "")
     if not re.fullmatch(r"[+-]?\d{1,18}", text):
-        raise ValueError(f"must be a whole number, not `{_short(raw)}`.")
+        raise ValueError(f"must be a whole number, not `{clip(raw, 40, quoted=True)}`.")
     return int(text)
 
 
@@ -83,7 +83,7 @@ def _convert_float(raw: str, inv: Invocation | None) -> float:
     try:
         value = float(raw.strip().replace(",", ""))
     except ValueError:
-        raise ValueError(f"must be a number, not `{_short(raw)}`.") from None
+        raise ValueError(f"must be a number, not `{clip(raw, 40, quoted=True)}`.") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError("must be a finite number.")
     return value
@@ -95,7 +95,7 @@ def _convert_bool(raw: str, inv: Invocation | None) -> bool:
         return True
     if low in _FALSE:
         return False
-    raise ValueError(f"must be yes or no, not `{_short(raw)}`.")
+    raise ValueError(f"must be yes or no, not `{clip(raw, 40, quoted=True)}`.")
 
 
 def _convert_email(raw: str, inv: Invocation | None) -> Email:
@@ -123,11 +123,7 @@ def _convert_user(raw: str, inv: Invocation | None) -> UserRef:
         return UserRef(m.group(1), m.group(2))
     if inv is not None and re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", text.lstrip("@")):
         return UserRef(inv.platform, text.lstrip("@"))
-    raise ValueError(f"must mention a user (like @someone), not `{_short(raw)}`.")
-
-
-def _short(raw: str, limit: int = 40) -> str:
-    return clip(raw, limit, quoted=True)
+    raise ValueError(f"must mention a user (like @someone), not `{clip(raw, 40, quoted=True)}`.")
 
 
 def _choice(values: tuple[str, ...], to_value: Callable[[str], Any]) -> Callable[[str, Invocation | None], Any]:
@@ -139,7 +135,7 @@ def _choice(values: tuple[str, ...], to_value: Callable[[str], Any]) -> Callable
     def convert(raw: str, inv: Invocation | None) -> Any:
         key = norm(raw)
         if key not in lowered:
-            raise ValueError(f"must be one of {', '.join(values)}; `{_short(raw)}` is not.")
+            raise ValueError(f"must be one of {', '.join(values)}; `{clip(raw, 40, quoted=True)}` is not.")
         return to_value(lowered[key])
 
     return convert

@@ -138,7 +138,7 @@ def parse_raw(command: Command, rest: str) -> dict[str, str]:
         while pos_index < len(positional) and positional[pos_index].name in raw:
             pos_index += 1
         if pos_index >= len(positional):
-            raise TooManyArguments(_clip(rest[token.start:]), usage=command.usage)
+            raise TooManyArguments(clip(rest[token.start:], 60, quoted=True), usage=command.usage)
         raw[positional[pos_index].name] = token.value
         pos_index += 1
     return raw

@@ -37,6 +37,7 @@ from chatops.invocation import Invocation, utcnow
 from chatops.models import CommandPolicy, CommandRun, ExternalCall, IdempotencyRecord, PendingAction
 from chatops.policy import Predicate, policy_from_row
 from chatops.reply import Button, Buttons, Destination, Fields, Reply, Text
+from chatops.text import clip
 from chatops.settings import Settings
 
 log = logging.getLogger("chatops.router")
@@ -255,10 +256,10 @@ class Router:
             name, rest = parser.split_command(inv.text)
             command = self.registry.get(name)
         if command is None:
-            trace.command = parser._clip(name, 64)
+            trace.command = clip(name, 64, quoted=True)
             trace.actor = identity.resolve(inv, self.settings)
             allowed = [s for s in self.registry.suggest(name, n=6) if self.allows(self.registry.get(s), trace.actor)]
-            raise UnknownCommand(parser._clip(name, 40), allowed[:3])
+            raise UnknownCommand(clip(name, 40, quoted=True), allowed[:3])
         trace.command = command.name
         trace.actor = identity.resolve(inv, self.settings)
         self._check_policy(command, trace.actor)
@@ -355,8 +356,7 @@ class Router:
                                 finish={"key": key, "digest": digest} if key else {}, work_key=work_key)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
-                if command.private_first and not reply.ephemeral:
-                    reply = reply.with_(ephemeral=True)  # the same on every platform (Command.private_first)
+                reply = _first_answer(command, reply)
                 self._audit(trace, ctx.audit_outcome or ("executed" if command.mutates else "allowed"),
                             ctx.audit_detail)
                 if key:
@@ -493,7 +493,7 @@ class Router:
         command = self.registry.get(row.command)
         if command is None:
             return self._settle_calls(row, trace, why="its command is not installed any more")
-        original = _invocation_from_fields(c.get("invocation") or {}, inv)
+        original = Invocation.from_origin(c.get("invocation") or {}, inv.received_at)
         requester = identity.resolve(original, self.settings)
         trace.actor = requester
         raw = dict(c.get("arguments") or {})
@@ -523,8 +523,7 @@ class Router:
                 trace.runs.append(run)
                 with effects.running(run):
                     reply = self._call(command, ctx, values)
-                if command.private_first and not reply.ephemeral:
-                    reply = reply.with_(ephemeral=True)  # a resumed first answer is as private as the first run's
+                reply = _first_answer(command, reply)  # a resumed first answer is as private as the first run's
                 if run.unreached():
                     raise ReplayDiverged(f"{len(run.unreached())} change(s) of the journal were not reached")
                 outcome = ctx.audit_outcome or ("executed" if command.mutates else "allowed")
@@ -692,7 +691,7 @@ class Router:
                 if command is None:
                     raise ActionUnavailable(messages.ACTION_UNKNOWN)
                 self._check_policy(command, trace.actor)  # roles may have changed since the preview
-                original = _invocation_from_fields(action.invocation, inv)
+                original = Invocation.from_origin(action.invocation, inv.received_at)
                 values = parser.convert_all(command, dict(action.arguments), original)
                 trace.arguments = _masked(command, values)
                 ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
@@ -724,7 +723,7 @@ class Router:
         command = self.registry.get(command_name)
         if command is None:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
-        original = _invocation_from_fields(invocation_fields, press.invocation)
+        original = Invocation.from_origin(invocation_fields, press.invocation.received_at)
         requester = identity.resolve(original, self.settings)
         trace = _Trace(press.correlation_id, original, command=command.name, actor=requester)
         self._check_policy(command, requester)  # the requester must still be allowed
@@ -845,5 +844,6 @@ def _masked(command: Command, values: dict[str, Any]) -> dict[str, Any]:
     return audit.mask_arguments(values, secret=secret, pii=pii)
 
 
-def _invocation_from_fields(data: dict[str, Any], clicked: Invocation) -> Invocation:
-    return Invocation.from_origin(data, clicked.received_at)
+def _first_answer(command: Command, reply: Reply) -> Reply:
+    """The first answer of a command, private when ``Command.private_first`` says so (on every platform)."""
+    return reply.with_(ephemeral=True) if command.private_first and not reply.ephemeral else reply

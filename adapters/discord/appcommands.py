@@ -31,10 +31,6 @@ CHAT_INPUT = 1
 CONTEXTS = [0, 1]
 
 
-def _clip(text: str, limit: int) -> str:
-    return clip(text, limit, one_line=True)
-
-
 def option_type(param: Parameter) -> int:
     python_type = param.type.python_type
     if param.choices and python_type is not bool:
@@ -60,11 +56,11 @@ def option_payload(param: Parameter) -> dict[str, Any]:
     option: dict[str, Any] = {
         "type": kind,
         "name": param.display,
-        "description": _clip(param.help or param.type.arg_type.describe(), MAX_DESCRIPTION) or param.display,
+        "description": clip(param.help or param.type.arg_type.describe(), MAX_DESCRIPTION, one_line=True) or param.display,
         "required": discord_required(param),
     }
     if kind == STRING and param.choices and len(param.choices) <= MAX_CHOICES:
-        option["choices"] = [{"name": _clip(c, 100), "value": c} for c in param.choices]
+        option["choices"] = [{"name": clip(c, 100, one_line=True), "value": c} for c in param.choices]
     if kind == STRING:
         option["max_length"] = 6000 if param.is_tail else 2000
     return option
@@ -79,7 +75,7 @@ def command_payload(command: Command) -> dict[str, Any]:
     return {
         "type": CHAT_INPUT,
         "name": command.name,
-        "description": _clip(command.summary, MAX_DESCRIPTION),
+        "description": clip(command.summary, MAX_DESCRIPTION, one_line=True),
         "options": options,
         "contexts": CONTEXTS,
         "integration_types": [0],
@@ -115,12 +111,3 @@ def options_to_arguments(options: list[dict[str, Any]] | None) -> dict[str, str]
         raw[option["name"]] = option_value(option.get("type"), option["value"])
     return raw
 
-
-def form_params(command: Command, raw: dict[str, str], limit: int = 5) -> list[Parameter] | None:
-    """What a Discord modal asks for: the core's ``Command.form_fields`` with Discord's five inputs."""
-    return command.form_fields(raw, limit=limit)
-
-
-def missing_required(command: Command, raw: dict[str, str]) -> list[Parameter]:
-    """The parameters a form must still ask for (``Command.missing``)."""
-    return command.missing(raw)

@@ -49,8 +49,8 @@ import discord
 import yarl
 
 from adapters.discord import messages
-from adapters.discord.appcommands import form_params, options_to_arguments
-from adapters.discord.modals import build_modal, parse_form_id, submitted_values
+from adapters.discord.appcommands import options_to_arguments
+from adapters.discord.modals import MAX_INPUTS, build_modal, parse_form_id, submitted_values
 from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
@@ -325,7 +325,7 @@ class DiscordBot:
             return
         command = self.app.registry.get(name)
         if command is not None:
-            params = form_params(command, raw)
+            params = command.form_fields(raw, limit=MAX_INPUTS)
             if params and await self._open_form(interaction, command, params, raw):
                 return
         await self._route(interaction, command, name, raw)

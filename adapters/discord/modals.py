@@ -1,12 +1,12 @@
 """Forms for commands run without their required arguments (Discord modals: at most five inputs).
 
-    missing = missing_required(command, raw)            # adapters.discord.appcommands
-    modal = build_modal(command, missing, form_id)      # None when more than five are missing
+    fields = command.form_fields(raw, limit=MAX_INPUTS) # the core decides (None: more than five)
+    modal = build_modal(command, fields, form_id)       # None when there is nothing it can ask
     await interaction.response.send_modal(modal)
     ...
     values = submitted_values(interaction.data)         # {"description": "my payout is late"}
 
-When a form opens (``appcommands.form_params``): required arguments left out
+When a form opens (``Command.form_fields``, the same rule as Slack's): required arguments left out
 (free text is optional on Discord, so ``/ticket reply 12`` without the text), or
 a command with a free-text parameter run with no options at all (``/support``
 alone: its category, urgency, summary and details in one form).
