@@ -277,7 +277,7 @@ class HttpBackend:
         account = self._post(Account, "account", account_id, ("accounts", account_id, "email"),
                              {"email": new_email}, change)
         if account.email.lower() != new_email.lower():
-            raise BackendError(f"The payments system answered, but `{account_id}` still has {account.email}; "
+            raise BackendUnavailable(f"The payments system answered, but `{account_id}` still has {account.email}; "
                                "the e-mail address was not changed.")
         return account
 
@@ -285,7 +285,7 @@ class HttpBackend:
         seller = self._post(Seller, "seller", seller_id, ("sellers", seller_id, "fee-removal"),
                             {"reason": reason}, change)
         if seller.fee_bps != 0:
-            raise BackendError(f"The payments system answered, but seller `{seller_id}` still pays "
+            raise BackendUnavailable(f"The payments system answered, but seller `{seller_id}` still pays "
                                f"{seller.fee_bps / 100:g}%; the fee was not removed.")
         return seller
 
@@ -293,7 +293,7 @@ class HttpBackend:
         account = self._post(Account, "account", account_id, ("accounts", account_id, "unlock"),
                              {"reason": reason}, change)
         if account.status == "locked":
-            raise BackendError(f"The payments system answered, but `{account_id}` is still locked.")
+            raise BackendUnavailable(f"The payments system answered, but `{account_id}` is still locked.")
         return account
 
     def resend_verification(self, account_id: str, *, change: ChangeRequest) -> Account:

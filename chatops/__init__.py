@@ -7,8 +7,8 @@ core decides (see chatops/README.md).
 from chatops.commands import Category, Command, CommandGroup, Registry, TicketType
 from chatops.context import Context
 from chatops.converters import Email, FreeText, Secret, UserRef
-from chatops.errors import (BadArgument, ChatOpsError, Conflict, NotFound, PermissionDenied, UsageError,
-                            UserError)
+from chatops.errors import (BadArgument, ChatOpsError, Conflict, NotFound, PermissionDenied, ServiceUnavailable,
+                            UsageError, UserError)
 from chatops.invocation import Invocation
 from chatops.policy import Predicate, admins, anyone, direct_message, has_role, in_channel, in_community, staff, tier_at_least
 from chatops.reply import Button, Buttons, Destination, Fields, Post, Reply, Step, Text, Timeline
@@ -16,7 +16,7 @@ from chatops.reply import Button, Buttons, Destination, Fields, Post, Reply, Ste
 __all__ = [
     "BadArgument", "Button", "Buttons", "Category", "ChatOpsError", "Command", "CommandGroup", "Conflict",
     "Context", "Destination", "Email", "Fields", "FreeText", "Invocation", "NotFound", "PermissionDenied",
-    "Post", "Predicate", "Registry", "Reply", "Secret", "Step", "Text", "TicketType", "Timeline", "UsageError",
+    "Post", "Predicate", "Registry", "Reply", "Secret", "ServiceUnavailable", "Step", "Text", "TicketType", "Timeline", "UsageError",
     "UserError",
     "UserRef", "admins", "anyone", "direct_message", "has_role", "in_channel", "in_community", "staff",
     "tier_at_least",

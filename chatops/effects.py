@@ -30,8 +30,9 @@ handler run):
 Outside a router run ``call`` simply calls.
 
 Which exceptions of a changing call mean "nothing changed"? A :class:`~chatops.errors.UserError`
-(the backend seam's refusals: not found, rejected, bad credentials, refused connection), unless it
-has ``outcome_unknown = True``. Anything else — a timeout after the request went out, a 5xx, an
+(the backend seam's refusals: not found, rejected) or a :class:`~chatops.errors.ServiceUnavailable`
+that says so (the seam's bad credentials, refused connection: ``outcome_unknown = False``). Anything
+else — a timeout after the request went out, a 5xx, a ServiceUnavailable that does not know, an
 exception the seam did not expect — is ``unknown``: the safe reading.
 """
 from __future__ import annotations
@@ -52,7 +53,7 @@ import peewee
 
 from chatops import messages
 from chatops.db import acquire_write, atomic, database, release_write, writes
-from chatops.errors import ChatOpsError, UserError
+from chatops.errors import ChatOpsError, ServiceUnavailable, UserError
 from chatops.models import CommandRun, ExternalCall
 
 log = logging.getLogger("chatops.effects")
@@ -126,6 +127,8 @@ def outcome_unknown(exc: BaseException) -> bool:
     """Does ``exc``, raised by a changing call, leave its outcome unknown? (module docstring)"""
     if isinstance(exc, UserError):
         return bool(getattr(exc, "outcome_unknown", False))
+    if isinstance(exc, ServiceUnavailable):
+        return bool(exc.outcome_unknown)
     return True
 
 

@@ -16,7 +16,9 @@ logs it with a correlation id and shows the user a short apology quoting it.
     │   ├── NotFound
     │   ├── Conflict               e.g. an idempotency key reused with other arguments
     │   └── ActionUnavailable      a button that expired or was used (audited "refused")
-    ├── ServiceUnavailable         the database (or a backend) is down
+    ├── ServiceUnavailable         a part chatops depends on failed or is not set up: shown, audited "failed"
+    │   ├── DatabaseUnavailable    chatops's own database: a queued request is retried later
+    │   └── (chatops.ops.backend)  BackendUnavailable, BackendMalformed: the ops backend
     └── RegistryError              a programming mistake while declaring commands
 """
 from __future__ import annotations
@@ -113,7 +115,30 @@ class ActionUnavailable(UserError):
 
 
 class ServiceUnavailable(ChatOpsError):
-    """A dependency (the database, a backend) is down; the user should retry later."""
+    """A part chatops depends on is down, failing or not set up (the ops backend, an approvals channel,
+    the database): not the user's mistake, and not a bug. The router shows ``message`` (what failed, and
+    whether anything was changed when that is known) with the reference, logs it and audits it ``failed``.
+
+    ``outcome_unknown``: raised by a *changing* call, may the other system have applied the change all the
+    same? True unless the raiser knows the request never took effect (chatops.effects then checks it again).
+    """
+
+    outcome = "failed"
+    outcome_unknown = True
+
+    def __init__(self, message: str = "", *, hint: str | None = None, outcome_unknown: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message or messages.SERVICE_FAILED
+        self.hint = hint
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
+
+    def user_message(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """chatops's own database is not answering: the work queue retries the request later."""
 
 
 class RegistryError(ChatOpsError):

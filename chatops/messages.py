@@ -16,6 +16,10 @@ DENIED = "You can't do that: {reason}."
 APOLOGY = "Sorry, something went wrong on our side. The team has been told; quote reference `{ref}` if you ask about it."
 APOLOGY_AFTER_CHANGE = ("The change was made in {system}, but something went wrong on our side while answering. "
                         "The team has been told; don't run it again. Reference `{ref}`.")
+SERVICE_FAILED = "A service this command needs is not working."
+# A service (the ops backend, an approvals channel) failed: its own sentence, then the reference.
+SERVICE_UNAVAILABLE = "{message} Reference `{ref}`."
+SERVICE_UNAVAILABLE_AFTER_CHANGE = ("{done} done in {system}; then: {message} Reference `{ref}`.")
 UNAVAILABLE = "The service is briefly unavailable (its database is not answering). Nothing was changed; please try again in a minute. Reference `{ref}`."
 # The database failed after a change had already been sent to another system: say what is known.
 UNAVAILABLE_AFTER_CALL = ("The service's database stopped answering after the change was sent to {system}. It is not "

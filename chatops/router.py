@@ -30,7 +30,8 @@ from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
 from chatops.effects import OutcomeUnknown, ReplayDiverged, Run, Unit
-from chatops.errors import (ActionUnavailable, Conflict, PermissionDenied, ServiceUnavailable, UnknownCommand,
+from chatops.errors import (ActionUnavailable, Conflict, DatabaseUnavailable, PermissionDenied, ServiceUnavailable,
+                            UnknownCommand,
                             UsageError, UserError)
 from chatops.identity import Actor
 from chatops.invocation import Invocation, utcnow
@@ -106,7 +107,7 @@ class Router:
     def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
         """Run one command invocation; always returns a Reply.
 
-        ``raise_unavailable``: when the database is down, raise :class:`ServiceUnavailable` instead of
+        ``raise_unavailable``: when the database is down, raise :class:`DatabaseUnavailable` instead of
         answering (the durable work queue retries the request later). ``work_key``: the work item
         carrying the request (a resumable run remembers it).
         """
@@ -166,11 +167,11 @@ class Router:
                           "`chatops work resolve`", trace.correlation_id, trace.command)
             return Reply((Text(exc.user_message(trace.correlation_id), "warning"),), ephemeral=True,
                          correlation_id=trace.correlation_id, checking=not exc.gave_up)
-        except (ServiceUnavailable, *DatabaseErrors) as exc:
-            log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
+        except (DatabaseUnavailable, *DatabaseErrors) as exc:
+            log.error("database unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc)
             self._tell_error(trace, exc)
             if raise_unavailable:
-                raise ServiceUnavailable(str(exc)) from exc
+                raise DatabaseUnavailable(str(exc)) from exc
             system = trace.sent_change
             if system:
                 self._audit_failure(trace, "unknown", f"service unavailable after a change was sent: {exc}")
@@ -178,6 +179,18 @@ class Router:
             else:
                 self._audit_failure(trace, "failed", f"service unavailable: {exc}")
                 text = messages.UNAVAILABLE.format(ref=trace.correlation_id)
+            return Reply((Text(text, "error"),), ephemeral=True, correlation_id=trace.correlation_id)
+        except ServiceUnavailable as exc:  # a backend, an approvals channel: its own sentence, never an apology
+            log.error("service unavailable [%s] in %s: %s", trace.correlation_id, trace.command, exc.message)
+            self._tell_error(trace, exc)
+            done = trace.changes_done
+            if done:  # an earlier change of this request went through: the audit and the answer say so
+                self._audit_failure(trace, "executed", f"{', '.join(done)} done; then {exc.message}")
+                text = messages.SERVICE_UNAVAILABLE_AFTER_CHANGE.format(
+                    done=", ".join(done), system=trace.sent_change, message=exc.user_message(), ref=trace.correlation_id)
+            else:
+                self._audit_failure(trace, exc.outcome, exc.message)
+                text = messages.SERVICE_UNAVAILABLE.format(message=exc.user_message(), ref=trace.correlation_id)
             return Reply((Text(text, "error"),), ephemeral=True, correlation_id=trace.correlation_id)
         except Exception as exc:  # noqa: BLE001 - this is the boundary
             log.exception("unexpected error [%s] in %s for %s", trace.correlation_id, trace.command,
@@ -390,7 +403,7 @@ class Router:
         error is final: the run is ``failed``, its idempotency key is released (a redelivery runs it
         again, as before it started), its Confirm button usable again, and an approval's requester told.
         """
-        if run is None or run.row is None or isinstance(exc, (OutcomeUnknown, ServiceUnavailable, *DatabaseErrors)):
+        if run is None or run.row is None or isinstance(exc, (OutcomeUnknown, DatabaseUnavailable, *DatabaseErrors)):
             return
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: the process is stopping
             return

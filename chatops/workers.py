@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator, Protocol
 from chatops import effects, work
 from chatops.connections import ThreadConnections
 from chatops.db import DatabaseErrors
-from chatops.errors import ServiceUnavailable
+from chatops.errors import DatabaseUnavailable
 from chatops.models import WorkItem
 
 log = logging.getLogger("chatops.workers")
@@ -349,7 +349,7 @@ class WorkerPool:
             self._conns.ready()
             try:
                 handler.run(item)
-            except (ServiceUnavailable, *DatabaseErrors) as exc:
+            except (DatabaseUnavailable, *DatabaseErrors) as exc:
                 self._drop_connection()
                 self._again(handler, item, f"the database was unavailable ({exc})", min(30.0, 2.0 ** item.attempts))
                 return

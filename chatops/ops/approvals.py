@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from chatops import audit, outbox
 from chatops.context import ActionPress, Context
 from chatops.db import atomic
-from chatops.errors import BadArgument, PermissionDenied, UserError
+from chatops.errors import BadArgument, PermissionDenied, ServiceUnavailable
 from chatops.models import PendingAction
 from chatops.ops.models import OpsPolicy
 from chatops.reply import Buttons, Destination, Fields, Post, Reply, Text
@@ -45,10 +45,11 @@ SETTING = {"slack": "CHATOPS_OPS_APPROVALS_SLACK_CHANNEL", "discord": "CHATOPS_O
 PLATFORM_LABEL = {"slack": "Slack", "discord": "Discord", "console": "the console", "web": "the web playground"}
 
 
-class ApprovalsNotSetUp(UserError):
-    """A command needs approval but no approvals channel is configured for the requester's platform."""
+class ApprovalsNotSetUp(ServiceUnavailable):
+    """A command needs approval but no approvals channel is configured for the requester's platform:
+    a gap in the set-up, not the user's mistake (nothing is sent anywhere, so nothing changed)."""
 
-    outcome = "failed"
+    outcome_unknown = False
 
 
 def _fits(channel: str, platform: str) -> bool:

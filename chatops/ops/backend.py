@@ -7,9 +7,12 @@
 Records are frozen dataclasses (they cross from the backend to the commands);
 :func:`parse` builds one from JSON (the http backend's wire format) and
 :func:`to_json` writes one, so the contract in docs/ops.md is exactly these
-fields. Errors are :class:`~chatops.errors.UserError` subclasses: the router
-shows their message and audits them, so a failed backend call is never a
-pretended success.
+fields. Errors say whose they are: a record that does not exist
+(:class:`BackendNotFound`) or a change the backend refused (:class:`BackendRejected`) is a
+:class:`~chatops.errors.UserError`; a backend that is down, misconfigured or answers garbage
+(:class:`BackendUnavailable`, :class:`BackendMalformed`) is a
+:class:`~chatops.errors.ServiceUnavailable`. The router shows either message and audits it
+``failed``, so a failed backend call is never a pretended success.
 """
 from __future__ import annotations
 
@@ -24,14 +27,16 @@ from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
 from chatops import effects
-from chatops.errors import NotFound, UserError
+from chatops.errors import ChatOpsError, NotFound, ServiceUnavailable, UserError
 from chatops.settings import Settings
 
 # ---- errors ------------------------------------------------------------------------
 
 
-class BackendError(UserError):
-    """A backend call failed; nothing is reported as done. Audited ``failed``.
+class BackendError(ChatOpsError):
+    """A backend call failed; nothing is reported as done. Audited ``failed``. Raise one of its kinds:
+    :class:`BackendRejected` (a UserError), :class:`BackendUnavailable` or :class:`BackendMalformed`
+    (ServiceUnavailable).
 
     ``outcome_unknown``: for a change, True when the backend may have applied it all the same (the
     request went out, the answer did not come back clearly); the run is then ``unknown`` and checked
@@ -56,8 +61,11 @@ class BackendNotFound(NotFound):
         self.record_id = record_id
 
 
-class BackendUnavailable(BackendError):
-    """Timeout, connection refused, 5xx: the company's system did not answer properly."""
+class BackendUnavailable(BackendError, ServiceUnavailable):
+    """Not configured, timeout, connection refused, 5xx, bad credentials: the company's system did not
+    answer properly. Not the user's mistake (a :class:`~chatops.errors.ServiceUnavailable`)."""
+
+    outcome_unknown = False  # as raised by the seam: it knows when the request never went out
 
 
 class BackendOutcomeUnknown(BackendUnavailable):
@@ -67,7 +75,7 @@ class BackendOutcomeUnknown(BackendUnavailable):
     outcome_unknown = True
 
 
-class BackendRejected(BackendError):
+class BackendRejected(BackendError, UserError):
     """The backend answered ``{"ok": false, "error": ...}``: it refused or failed the change."""
 
     def __init__(self, message: str, *, code: str = "", hint: str | None = None) -> None:
@@ -75,7 +83,7 @@ class BackendRejected(BackendError):
         self.code = code
 
 
-class BackendMalformed(BackendError):
+class BackendMalformed(BackendUnavailable):
     """The backend's answer was not the JSON the contract describes."""
 
 
