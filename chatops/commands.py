@@ -299,6 +299,7 @@ class CommandGroup:
         self.name = name
         self.commands: list[Command] = []
         self.action_handlers: dict[tuple[str, str], Callable[..., Any]] = {}
+        self.requester_only: set[tuple[str, str]] = set()
 
     def command(self, name: str | None = None, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated function as a command and return it unchanged."""
@@ -321,11 +322,16 @@ class CommandGroup:
         self.commands.append(cmd)
         return cmd
 
-    def action(self, kind: str, *verbs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def action(self, kind: str, *verbs: str,
+               requester_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Handle button presses ``<token>.<verb>`` on actions of ``kind`` (see Context.new_action).
 
             @group.action("ticket", "claim", "resolve")
             def ticket_button(press: ActionPress) -> Reply: ...
+
+        ``requester_only``: only the person who created the action may press these verbs (checked
+        before anything else, a stopped run's resume included). The kind ``confirm`` is the core's
+        own (a preview's Confirm and Cancel, see :meth:`Context.confirm`).
         """
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", kind) or kind == "confirm":
             raise TypeError(f"action kind {kind!r}: lower-case, 1-32 characters, and not the reserved 'confirm'")
@@ -339,12 +345,20 @@ class CommandGroup:
                 if (kind, verb) in self.action_handlers:
                     raise TypeError(f"action {kind}.{verb} is handled twice in group {self.name!r}")
                 self.action_handlers[(kind, verb)] = func
+                if requester_only:
+                    self.requester_only.add((kind, verb))
             return func
 
         return decorator
 
     def __iter__(self):
         return iter(self.commands)
+
+
+def confirm_button(press: Any) -> Any:
+    """``confirm.confirm`` / ``confirm.cancel``: the requester answers a preview (Context.confirm);
+    Confirm runs the command again, confirmed (Router.run_confirmed)."""
+    return press.router.run_confirmed(press)
 
 
 class Registry:
@@ -355,7 +369,10 @@ class Registry:
         self._aliases: dict[str, str] = {}
         self._sources: dict[str, str] = {}
         self._frozen = False
-        self.action_handlers: dict[tuple[str, str], Callable[..., Any]] = {}
+        # The core's own action kind: a preview's buttons, which only its requester may press.
+        self.action_handlers: dict[tuple[str, str], Callable[..., Any]] = {
+            ("confirm", "confirm"): confirm_button, ("confirm", "cancel"): confirm_button}
+        self.requester_only: set[tuple[str, str]] = {("confirm", "confirm"), ("confirm", "cancel")}
 
     def include(self, group: CommandGroup | Iterable[Command], *, source: str | None = None) -> None:
         for cmd in group:
@@ -366,6 +383,8 @@ class Registry:
             if key in self.action_handlers:
                 raise RegistryError(f"action {key[0]}.{key[1]} from {source} is already handled elsewhere")
             self.action_handlers[key] = handler
+            if key in getattr(group, "requester_only", ()):
+                self.requester_only.add(key)
 
     def add(self, cmd: Command, *, source: str = "?") -> None:
         if self._frozen:

@@ -90,6 +90,12 @@ class ActionPress:
         self.router.record_press(self, outcome, detail)
         self.recorded = True
 
+    def claim(self, state: str) -> bool:
+        """Move the action from ``pending`` to ``state`` unless another press got there first (False)."""
+        return (PendingAction.update(state=state)
+                .where((PendingAction.token == self.action.token) & (PendingAction.state == "pending"))
+                .execute()) == 1
+
     def finish(self, state: str = "done", reply: Reply | None = None) -> None:
         """Mark the action used up (no button of it works again)."""
         (PendingAction.update(state=state, finished_at=self.now, result=reply.to_dict() if reply else None)

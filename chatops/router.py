@@ -418,7 +418,7 @@ class Router:
                 if finish.get("key"):
                     (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
                                                       & (IdempotencyRecord.outcome == "pending")).execute())
-                if finish.get("action") and run.context_data().get("kind") == "confirm":
+                if finish.get("action"):  # the press that started it works again
                     (PendingAction.update(state="pending")
                      .where((PendingAction.token == finish["action"]) & (PendingAction.state == "running")).execute())
                 self._notify(run.context_data(), f"could not be done: {detail.rstrip('.')}.", trace)
@@ -621,7 +621,7 @@ class Router:
                 if finish.get("key"):
                     (IdempotencyRecord.delete().where((IdempotencyRecord.key == finish["key"])
                                                       & (IdempotencyRecord.outcome == "pending")).execute())
-                if finish.get("action") and (row.context or {}).get("kind") == "confirm":
+                if finish.get("action"):
                     (PendingAction.update(state="pending")
                      .where((PendingAction.token == finish["action"]) & (PendingAction.state == "running")).execute())
                 if calls and refused:
@@ -665,7 +665,6 @@ class Router:
         if not token or not verb or len(token) > 64 or len(verb) > 32:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
         trace.actor = identity.resolve(inv, self.settings)
-        run: Run | None = None
         try:
             with Unit() as unit:
                 action = for_update(PendingAction.select().where(PendingAction.token == token)).first()
@@ -674,53 +673,48 @@ class Router:
                 trace.correlation_id = action.correlation_id
                 trace.command = action.command or action.kind
                 trace.arguments = dict(action.arguments)
-                if action.kind != "confirm":
-                    return self._custom_action(unit, action, verb, inv, trace, work_key)
-                if verb not in ("confirm", "cancel"):
-                    raise ActionUnavailable(messages.ACTION_UNKNOWN)
-                if action.requester_id != trace.actor.person.id:
-                    raise PermissionDenied(messages.ACTION_NOT_YOURS.format(owner=action.requester.name, verb=verb),
-                                           messages.RUN_IT_YOURSELF)
-                if action.state == "running" and verb == "confirm":
-                    stopped = _stopped_run(f"confirm:{token}")
-                    if stopped is not None:
-                        if self._live(stopped, work_key):
-                            raise ActionUnavailable(messages.IN_PROGRESS)
-                        raise _Resume(stopped)
-                if action.state != "pending":
-                    raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state))
-                if self.clock() > action.expires_at:
-                    raise ActionUnavailable(messages.ACTION_EXPIRED)
-                claimed = (PendingAction.update(state="running")
-                           .where((PendingAction.token == token) & (PendingAction.state == "pending")).execute())
-                if claimed != 1:
-                    raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="handled"))
-                if verb == "cancel":
-                    reply = Reply((Text(messages.CANCELLED),), ephemeral=True, correlation_id=action.correlation_id)
-                    self._finish(action, "cancelled", reply)
-                    self._audit(trace, "cancelled")
-                    return reply
-                command = self.registry.get(action.command)
-                if command is None:
-                    raise ActionUnavailable(messages.ACTION_UNKNOWN)
-                self._check_policy(command, trace.actor)  # roles may have changed since the preview
-                original = Invocation.from_origin(action.invocation, inv.received_at)
-                values = parser.convert_all(command, dict(action.arguments), original)
-                trace.arguments = _masked(command, values)
-                ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
-                run = self._run(unit, trace, f"confirm:{token}", command, original, dict(action.arguments), ctx,
-                                finish={"action": token, "state": "done"}, work_key=work_key, kind="confirm")
-                with effects.running(run):
-                    reply = self._call(command, ctx, values)
-                self._finish(action, "done", reply)
-                self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
-                run.finish(reply)
-                return reply
+                return self._press(unit, action, verb, inv, trace, work_key)
         except _Resume as stopped:
             return self._resume(stopped.run, trace, inv, work_key=work_key)
         except BaseException as exc:
-            self._settle(run, exc, trace)
+            for run in trace.runs:  # after the press's transaction rolled back: what is known of each run
+                self._settle(run, exc, trace)
             raise
+
+    def run_confirmed(self, press: ActionPress) -> Reply:
+        """A preview's Confirm or Cancel (the core's ``confirm`` action kind, see Context.confirm).
+
+        Confirm runs the command again as its requester with ``ctx.confirmed``; the action is
+        ``running`` meanwhile and ``done`` after. If the run fails it is ``pending`` again (Confirm
+        works again, as before it was pressed); if it stopped half-way, pressing Confirm again, or
+        the reconcile sweep, finishes it.
+        """
+        action, trace = press.action, press.trace
+        trace.command = action.command or action.kind
+        if not press.claim("running" if press.verb == "confirm" else "cancelled"):
+            raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state="handled"))
+        if press.verb == "cancel":
+            reply = Reply((Text(messages.CANCELLED),), ephemeral=True, correlation_id=action.correlation_id)
+            press.finish("cancelled", reply)
+            press.outcome, press.detail = "cancelled", "cancelled by the requester"
+            return reply
+        command = self.registry.get(action.command)
+        if command is None:
+            raise ActionUnavailable(messages.ACTION_UNKNOWN)
+        self._check_policy(command, trace.actor)  # roles may have changed since the preview
+        original = Invocation.from_origin(action.invocation, press.invocation.received_at)
+        values = parser.convert_all(command, dict(action.arguments), original)
+        trace.arguments = _masked(command, values)
+        ctx = self._context(command, trace.actor, original, dict(action.arguments), trace, confirmed=True)
+        run = self._run(press.unit, trace, _press_key(action.token), command, original, dict(action.arguments),
+                        ctx, finish={"action": action.token, "state": "done"}, work_key=press.work_key,
+                        kind="confirm", verb=press.verb)
+        with effects.running(run):
+            reply = self._call(command, ctx, values)
+        press.finish("done", reply)
+        press.record(ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
+        run.finish(reply)
+        return reply
 
     def run_approved(self, press: ActionPress, command_name: str, raw_arguments: dict[str, str],
                      invocation_fields: dict[str, Any], *, summary: str = "") -> Reply:
@@ -749,37 +743,30 @@ class Router:
             notify = {"platform": invocation_fields["platform"], "channel_id": invocation_fields["channel_id"],
                       "summary": summary or command.name, "approver": press.actor.label}
         unit = press.unit
-        run = self._run(unit, trace, f"action:{press.action.token}", command, original, dict(raw_arguments), ctx,
+        run = self._run(unit, trace, _press_key(press.action.token), command, original, dict(raw_arguments), ctx,
                         finish={}, work_key=press.work_key, kind="approved", verb=press.verb, notify=notify)
         if press.trace is not None:
             press.trace.runs.append(run)
         if unit is not None:
             run.store()
             unit.commit()  # the decision is final before anything is sent to another system
-        try:
-            with effects.running(run):
-                reply = self._call(command, ctx, values)
-        except Exception as exc:
-            if unit is not None and run.row is not None and not unit.suspended:
-                # The press's transaction is rolled back when this propagates: what the run's end says
-                # (failed, the requester told) must be committed first, like the decision was.
-                try:
-                    self._settle(run, exc, trace)
-                    unit.commit()
-                except DatabaseErrors:
-                    log.exception("could not record the end of run %s", run.key)
-            raise
+        with effects.running(run):  # if it fails, the press settles the run (Router._handle_action)
+            reply = self._call(command, ctx, values)
         self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
         run.finish(reply)
         return reply
 
-    def _custom_action(self, unit: Unit, action: PendingAction, verb: str, inv: Invocation, trace: _Trace,
-                       work_key: str | None = None) -> Reply:
+    def _press(self, unit: Unit, action: PendingAction, verb: str, inv: Invocation, trace: _Trace,
+               work_key: str | None = None) -> Reply:
+        """One button press, answered by the ``@group.action(kind, verb)`` handler of the action's kind."""
         handler = self.registry.action_handlers.get((action.kind, verb))
         if handler is None:
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
+        if (action.kind, verb) in self.registry.requester_only and action.requester_id != trace.actor.person.id:
+            raise PermissionDenied(messages.ACTION_NOT_YOURS.format(owner=action.requester.name, verb=verb),
+                                   messages.RUN_IT_YOURSELF)
         if action.state != "pending":
-            stopped = _stopped_run(f"action:{action.token}")
+            stopped = _stopped_run(_press_key(action.token)) or _stopped_run(f"confirm:{action.token}")
             if stopped is not None:
                 if self._live(stopped, work_key):
                     raise ActionUnavailable(messages.CONFIRMED_ALREADY.format(state=action.state)
@@ -812,6 +799,12 @@ class Router:
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())
          .where(PendingAction.token == action.token).execute())
+
+
+def _press_key(token: str) -> str:
+    """The key of the run a button press starts. (Confirm runs begun before 2026-12 are ``confirm:<token>``;
+    a press looks for those too, so a run stopped across that deploy still resumes.)"""
+    return f"action:{token}"
 
 
 def _stopped_run(key: str) -> CommandRun | None:

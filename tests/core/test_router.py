@@ -304,6 +304,46 @@ def test_custom_action_permission_in_the_handler(r):
     assert r.press("Close", as_="slack:UANA", result=opened).outcome == "closed"
 
 
+def test_requester_only_verbs_are_refused_to_anyone_else_before_the_handler(make_runner):
+    g = CommandGroup("mine")
+    pressed = []
+
+    @g.command()
+    def offer(ctx: Context) -> Reply:
+        """Offer a button only the asker may press."""
+        h = ctx.new_action("keep", {})
+        from chatops import Buttons
+        return Reply.of("offer", Buttons((h.button("Take back", "withdraw"), h.button("Look", "look"))))
+
+    @g.action("keep", "withdraw", requester_only=True)
+    def withdraw(press):
+        pressed.append(press.actor.person.name)
+        press.finish("withdrawn")
+        return "withdrawn"
+
+    @g.action("keep", "look")
+    def look(press):
+        pressed.append(press.actor.person.name)
+        return "looked"
+
+    r = make_runner(g)
+    r.person("Ana", roles=["member"], identities=["slack:UANA"])
+    r.person("Bo", roles=["member"], identities=["slack:UBO"])
+    offered = r.invoke("offer", as_="slack:UANA")
+    refused = r.press("Take back", as_="slack:UBO")
+    assert refused.outcome == "denied" and "only the person who asked (Ana) can withdraw this" in refused.text
+    assert r.press("Look", as_="slack:UBO", result=offered).text == "looked"  # other verbs stay open
+    assert pressed == ["Bo"] and PendingAction.get().state == "pending"
+    assert r.press("Take back", as_="slack:UANA", result=offered).text == "withdrawn"
+    assert pressed == ["Bo", "Ana"]
+
+
+def test_a_preview_is_the_core_action_kind_confirm(r):
+    """Confirm and Cancel are answered like any action kind: the registry's handler for ``confirm``."""
+    assert {("confirm", "confirm"), ("confirm", "cancel")} <= set(r.router.registry.action_handlers)
+    assert {("confirm", "confirm"), ("confirm", "cancel")} <= r.router.registry.requester_only
+
+
 def test_custom_action_expiry(make_runner, clock):
     from datetime import timedelta
 

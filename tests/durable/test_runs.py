@@ -56,7 +56,7 @@ def test_applied_then_timed_out_is_unknown_and_confirm_again_settles_it_once(lyi
     assert unclear.reply.checking
     assert [e.outcome for e in unclear.audit] == ["attempted", "unknown"]
     assert DemoAccount.get_by_id("acct_1002").email == "new@example.org" and email_changes() == 1
-    run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    run = CommandRun.get(CommandRun.key.startswith("action:"))
     assert run.state == "unknown" and run.next_check_at is not None
     assert PendingAction.get(PendingAction.kind == "confirm").state == "running"
 
@@ -90,6 +90,37 @@ def test_a_process_killed_mid_call_is_resumed_by_the_sweep_after_its_lease(lying
     assert lying_backend.state["lookups"] == 2  # preview + first confirm: the resume replayed the lookup
 
 
+def test_only_the_requester_may_press_confirm_even_to_resume_a_stopped_run(lying):
+    r = lying.runner
+    preview = r.invoke("change-email acct_1002 mine@example.org", as_=lying.SAM)
+    lie("crash")
+    with pytest.raises(Crash):
+        r.press("Confirm", as_=lying.SAM)
+    r.clock.advance(seconds=61)  # the lease ran out: a press would resume it
+    stranger = r.press("Confirm", as_=lying.LEE, result=preview)
+    assert stranger.is_error and "only the person who asked" in stranger.text
+    assert outcomes(preview.reply.correlation_id)[-1] == "denied"
+    assert CommandRun.get(CommandRun.key.startswith("action:")).state == "running"  # not taken by the stranger
+    mine = r.press("Confirm", as_=lying.SAM, result=preview)
+    assert "mine@example.org" in mine.text and email_changes() == 1
+
+
+def test_a_confirm_run_stopped_under_its_old_key_still_resumes_by_a_press(lying):
+    """Runs begun before the confirm buttons became an ordinary action kind are keyed ``confirm:<token>``."""
+    r = lying.runner
+    preview = r.invoke("change-email acct_1002 old@example.org", as_=lying.SAM)
+    lie("crash")
+    with pytest.raises(Crash):
+        r.press("Confirm", as_=lying.SAM)
+    run = CommandRun.get(CommandRun.key.startswith("action:"))
+    CommandRun.update(key="confirm:" + run.key.split(":", 1)[1]).where(CommandRun.id == run.id).execute()
+    r.clock.advance(seconds=61)
+    resumed = r.press("Confirm", as_=lying.SAM, result=preview)
+    assert "old@example.org" in resumed.text and email_changes() == 1
+    assert CommandRun.get_by_id(run.id).state == "done"
+    assert PendingAction.get(PendingAction.kind == "confirm").state == "done"
+
+
 def test_a_refusal_is_failed_and_the_confirm_button_works_again(lying):
     r = lying.runner
     preview = r.invoke("change-email acct_1002 no@example.org", as_=lying.SAM)
@@ -98,7 +129,7 @@ def test_a_refusal_is_failed_and_the_confirm_button_works_again(lying):
     assert refused.is_error and "ledger is closed" in refused.text
     assert [e.outcome for e in refused.audit] == ["attempted", "failed"]
     assert email_changes() == 0
-    assert CommandRun.get(CommandRun.key.startswith("confirm:")).state == "failed"
+    assert CommandRun.get(CommandRun.key.startswith("action:")).state == "failed"
     done = r.press("Confirm", as_=lying.SAM, result=preview)
     assert [e.outcome for e in done.audit] == ["attempted", "executed"] and email_changes() == 1
 
@@ -208,7 +239,7 @@ def test_a_resume_that_diverges_settles_the_change_on_its_own(lying, monkeypatch
     monkeypatch.setattr(ops_commands, "_backend", other_calls)
     r.clock.advance(seconds=31)
     assert reconcile.sweep(r.router, now=r.clock()).resumed == 1
-    run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    run = CommandRun.get(CommandRun.key.startswith("action:"))
     assert run.state == "done" and "settled on its own" in run.detail
     last = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     assert last.outcome == "executed" and "ops.change_email confirmed" in last.detail
@@ -226,7 +257,7 @@ def test_checks_stop_after_the_limit_and_say_a_person_must_look(make_runner):
     assert first.reply.checking
     r.clock.advance(seconds=31)
     reconcile.sweep(r.router, now=r.clock())
-    run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    run = CommandRun.get(CommandRun.key.startswith("action:"))
     assert run.state == "unknown" and run.checks == 2 and run.next_check_at is None
     last = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     assert last.outcome == "unknown" and "a person must check it" in last.detail
@@ -328,7 +359,7 @@ def test_purge_keeps_what_an_open_run_needs_and_drops_finished_work(lying):
     report = purge(now=r.clock(), keep_days=30)
     assert report.work_items == 1 and WorkItem.select().count() == 0
     assert report.runs >= 1  # the preview's finished run
-    open_run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    open_run = CommandRun.get(CommandRun.key.startswith("action:"))
     assert open_run.state == "unknown"
     assert PendingAction.get_or_none(PendingAction.token == open_run.key.split(":", 1)[1]) is not None
     assert ExternalCall.select().where(ExternalCall.run == open_run.id).count() == 2
@@ -341,7 +372,7 @@ def test_a_run_whose_arguments_no_longer_fit_is_settled_on_its_own(lying, monkey
     r.invoke("change-email acct_1002 fit@example.org", as_=lying.SAM)
     lie("timeout")
     r.press("Confirm", as_=lying.SAM)
-    run = CommandRun.get(CommandRun.key.startswith("confirm:"))
+    run = CommandRun.get(CommandRun.key.startswith("action:"))
     context = dict(run.context)
     context["arguments"] = {**context["arguments"], "new_email": "not an address"}
     CommandRun.update(context=context).where(CommandRun.id == run.id).execute()
