@@ -5,8 +5,8 @@ quotes phones type), a backslash escapes the next character. Arguments are
 positional or ``name=value``. A :class:`~chatops.converters.FreeText` parameter
 takes the rest of the line verbatim.
 
-    >>> tokenize('change-email acct_1 "a b@c.d"')
-    [Token('change-email', 0, 12), Token('acct_1', 13, 19), Token('a b@c.d', 20, 29)]
+    >>> [(t.value, t.quoted) for t in tokenize('change-email acct_1 "a b@c.d"')]
+    [('change-email', False), ('acct_1', False), ('a b@c.d', True)]
 """
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """Every setting, its default, what it does and what it accepts: read once, parsed once, frozen.
 
-    settings = Settings.from_env()            # a bad value: ValueError naming the setting and what it takes
-    settings.work.lease_seconds               # 60.0 — typed sections, never strings parsed at the point of use
-    settings.slack.bot_token, settings.ops.approval_ttl_minutes, settings.support.at_risk_ratio
+    >>> settings = Settings.from_env({})      # os.environ when no mapping is given
+    >>> settings.work.lease_seconds, settings.ops.approval_ttl_minutes   # typed sections, parsed once
+    (60.0, 30)
+    >>> Settings.from_env({"CHATOPS_OPS_APPROVAL_TTL_MINUTES": "abc"})
+    Traceback (most recent call last):
+    ValueError: CHATOPS_OPS_APPROVAL_TTL_MINUTES must be a whole number of minutes, not 'abc'
 
 The README's settings table lists exactly these (a test keeps them in step). Each setting belongs to a
 section (a frozen dataclass below) under one attribute name, and has a parser; ``Settings.from_env``

@@ -1,14 +1,12 @@
 """A public test harness, in the spirit of click's CliRunner.
 
-    from chatops.testing import ChatOpsRunner
-
-    def test_whoami():
-        runner = ChatOpsRunner()                          # a fresh, migrated database
-        runner.person("ana", roles=["support"], identities=["slack:U1"])
-        result = runner.invoke("whoami", as_="slack:U1")
-        assert "support" in result.text
-        assert result.audit[-1].outcome == "allowed"
-        runner.close()
+    >>> from chatops.testing import ChatOpsRunner
+    >>> runner = ChatOpsRunner()                          # a fresh, migrated database
+    >>> _ = runner.person("ana", roles=["support"], identities=["slack:U1"])
+    >>> result = runner.invoke("whoami", as_="slack:U1")
+    >>> "support" in result.text, result.audit[-1].outcome
+    (True, 'allowed')
+    >>> runner.close()
 
 Everything is synchronous. ``invoke`` returns a :class:`Result` with the reply,
 its plain text, and the audit events the invocation wrote. ``press`` clicks a

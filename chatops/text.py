@@ -1,8 +1,11 @@
-"""Cutting text to a length: the one ``clip`` every part uses (chat limits, panel columns, echoed input).
+r"""Cutting text to a length: the one ``clip`` every part uses (chat limits, panel columns, echoed input).
 
-    clip("a long summary", 8)                    # 'a long …'
-    clip("`rm -rf`\x00", 40, quoted=True)        # "'rm -rf'?"  safe inside a `code span`
-    clip("two\n  lines", 40, one_line=True)      # 'two lines'
+    >>> clip("a long summary", 8)
+    'a long …'
+    >>> clip("`rm -rf`\x00", 40, quoted=True)   # safe inside a `code span`
+    "'rm -rf'?"
+    >>> clip("two\n  lines", 40, one_line=True)
+    'two lines'
 """
 from __future__ import annotations
 

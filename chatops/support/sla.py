@@ -1,6 +1,13 @@
 """SLA clocks: targets per tier, optionally counted in business hours, and the escalation ladder.
 
-    due = add_business_minutes(opened_at, 240, hours)      # 4 working hours later, DST-safe
+    >>> from datetime import datetime, time, timezone
+    >>> hours = Hours(ZoneInfo("America/New_York"), time(9), time(17), frozenset(range(5)))
+    >>> friday_4pm = datetime(2026, 12, 4, 21, 0, tzinfo=timezone.utc)   # 16:00 in New York
+    >>> add_business_minutes(friday_4pm, 240, hours)   # 4 working hours later: Monday 12:00 New York
+    datetime.datetime(2026, 12, 7, 17, 0, tzinfo=datetime.timezone.utc)
+    >>> add_business_minutes(friday_4pm, 240, None)    # no calendar: around the clock
+    datetime.datetime(2026, 12, 5, 1, 0, tzinfo=datetime.timezone.utc)
+
     steps = ladder(ticket, "resolution", settings)         # [(stage, at), ...] in time order
     when = next_due(ticket, settings)                      # the next step of either clock, or None
 
