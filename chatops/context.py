@@ -75,6 +75,8 @@ class ActionPress:
     trace: Any = None
     work_key: str | None = None
     recorded: bool = False
+    # Posts the command a press ran (Router.run_confirmed / run_approved) already put in the outbox.
+    delivered: tuple = ()
 
     @property
     def payload(self) -> dict[str, Any]:

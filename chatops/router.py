@@ -711,6 +711,7 @@ class Router:
                         kind="confirm", verb=press.verb)
         with effects.running(run):
             reply = self._call(command, ctx, values)
+        press.delivered += reply.posts
         press.finish("done", reply)
         press.record(ctx.audit_outcome or "executed", ctx.audit_detail or "confirmed")
         run.finish(reply)
@@ -752,6 +753,7 @@ class Router:
             unit.commit()  # the decision is final before anything is sent to another system
         with effects.running(run):  # if it fails, the press settles the run (Router._handle_action)
             reply = self._call(command, ctx, values)
+        press.delivered += reply.posts
         self._audit(trace, ctx.audit_outcome or "executed", ctx.audit_detail or f"approved by {press.actor.label}")
         run.finish(reply)
         return reply
@@ -785,7 +787,8 @@ class Router:
         result = handler(press)
         reply = Reply.text(result) if isinstance(result, str) else (result or Reply.text(messages.DONE))
         reply = reply.with_(correlation_id=action.correlation_id)
-        self._deliver_posts(reply)
+        self._deliver_posts(reply.with_(posts=tuple(p for p in reply.posts
+                                                    if not any(p is d for d in press.delivered))))
         if not press.recorded:
             self._audit(trace, press.outcome, press.detail or verb)
         return reply

@@ -40,7 +40,6 @@ import collections
 import logging
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
@@ -55,6 +54,8 @@ from adapters.discord.render import is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
 from adapters.discord.views import ActionButton, is_ours
+from adapters.executor import BoundedExecutor
+from adapters.executor import Busy as CallsBusy
 from chatops import audit, work
 from chatops import messages as core_messages
 from chatops.commands import Command
@@ -72,6 +73,7 @@ MAX_FORMS = 2000
 PERMISSION_PEEK_SECONDS = 1.5
 PEEK_WORKERS = 2
 ACCEPT_WORKERS = 4
+CALL_QUEUE_LIMIT = 2000  # calls waiting for those threads; beyond it a request is answered "busy"
 TOKEN_LIFETIME = timedelta(minutes=14)  # Discord: an interaction token lives 15 minutes
 ANSWER_SECONDS = 60.0  # a worker waits this long for the event loop to deliver an answer
 CLOSE_SECONDS = 10.0  # at a stop, each part of the client gets this long to end
@@ -134,9 +136,12 @@ class DiscordBot:
             self.client.event(handler)
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         # Accepting (one INSERT per interaction) and core calls the event loop needs, off the loop.
-        self.executor = ThreadPoolExecutor(max_workers=ACCEPT_WORKERS, thread_name_prefix="chatops-discord")
+        # Daemon threads (adapters.executor): a call stuck on a database that went away does not keep the
+        # process from exiting after close().
+        self.executor = BoundedExecutor(ACCEPT_WORKERS, CALL_QUEUE_LIMIT, name="chatops-discord", log_failures=False)
         # Policy peeks before a form: never queued behind anything else.
-        self.peek_executor = ThreadPoolExecutor(max_workers=PEEK_WORKERS, thread_name_prefix="chatops-discord-peek")
+        self.peek_executor = BoundedExecutor(PEEK_WORKERS, CALL_QUEUE_LIMIT, name="chatops-discord-peek",
+                                             log_failures=False)
         self.pool = app.work_pool()
         self.pool.add_handler(KIND, DiscordWork(self))
         self.sender = sender or OutboxSender(self, interval=sender_interval)
@@ -180,8 +185,8 @@ class DiscordBot:
             await self._settle(set(self._tasks), "interaction tasks")
         # Threads of these pools only run short core calls (accept, a policy peek, an outbox claim): don't
         # block the event loop waiting for them.
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.peek_executor.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=False)
+        self.peek_executor.shutdown(wait=False)
 
     async def _settle(self, tasks: set[asyncio.Task], what: str) -> None:
         done, pending = await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
@@ -204,7 +209,7 @@ class DiscordBot:
                  len(self.client.guilds))
 
     # ---- the core, off the event loop ----------------------------------------------------------
-    async def run(self, fn: Callable[..., T], *args: Any, executor: ThreadPoolExecutor | None = None,
+    async def run(self, fn: Callable[..., T], *args: Any, executor: BoundedExecutor | None = None,
                   **kwargs: Any) -> T:
         """Run a synchronous core call in the small pool (or ``executor``) with its own database connection."""
         loop = asyncio.get_running_loop()
@@ -235,8 +240,8 @@ class DiscordBot:
         the user has then been answered."""
         try:
             accepted = await self.run(self.pool.accept, KIND, key, payload, hand_off=False)
-        except (QueueFull, *DatabaseErrors) as exc:
-            busy = isinstance(exc, QueueFull)
+        except (QueueFull, CallsBusy, *DatabaseErrors) as exc:
+            busy = isinstance(exc, (QueueFull, CallsBusy))
             text = core_messages.BUSY if busy else core_messages.NOT_ACCEPTED
             log.error("discord: request %s not accepted: %s", key, exc)
             self._refused(inv, "refused" if busy else "failed",

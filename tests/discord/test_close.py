@@ -34,3 +34,51 @@ def test_close_ends_even_when_the_sender_swallowed_its_cancellation(make_runner)
         h.bot = None                               # closed here; the harness has nothing left to close
 
     run(runner.app, scenario)
+
+
+STUCK_CALL = """
+import asyncio, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from adapters.executor import BoundedExecutor
+
+async def main():
+    pool = BoundedExecutor(2, 10, name="t") if sys.argv[1] == "bounded" else ThreadPoolExecutor(2)
+    call = asyncio.get_running_loop().run_in_executor(pool, time.sleep, 60)  # a call stuck on a dead database
+    try:
+        await asyncio.wait_for(call, 0.2)
+    except asyncio.TimeoutError:
+        pass
+    pool.shutdown(wait=False)  # what the bot's close() does
+    print("closed", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_a_call_stuck_in_the_bots_threads_does_not_keep_the_process_from_exiting(make_runner, tmp_path):
+    """The bot's pools are daemon threads: after close() the interpreter exits, whatever they wait for
+    (ThreadPoolExecutor's threads are joined at exit: the control below is still there after 3 s)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    control = subprocess.Popen([sys.executable, "-c", STUCK_CALL, "stdlib"], cwd=tmp_path, env={"PYTHONPATH": root},
+                               stdout=subprocess.DEVNULL)
+    try:
+        ours = subprocess.run([sys.executable, "-c", STUCK_CALL, "bounded"], cwd=tmp_path, env={"PYTHONPATH": root},
+                              capture_output=True, text=True, timeout=20)
+        assert ours.returncode == 0 and "closed" in ours.stdout, ours.stderr
+        time.sleep(3)
+        assert control.poll() is None  # joined at exit: it would wait the whole minute
+    finally:
+        control.kill()
+        control.wait()
+
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        threads = h.bot.executor._threads + h.bot.peek_executor._threads
+        assert threads and all(t.daemon for t in threads)
+
+    run(runner.app, scenario)
