@@ -97,6 +97,11 @@ class Reply:
     # True when the reply says a change's outcome is not known yet and an automatic check follows
     # (a re-run for that check need not repeat it to the user).
     checking: bool = False
+    # The platform user ids this reply means to notify (the on-call person in an escalation, a requester
+    # told about their ticket). Nothing else in it pings anyone: not a mention typed by a user and
+    # quoted here, nor @everyone / @here / a role — adapters send each message so (Discord's
+    # allowed_mentions, Slack's escaping).
+    mentions: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, *blocks: Block | str, ephemeral: bool = False, posts: tuple[Post, ...] = ()) -> "Reply":
@@ -153,6 +158,7 @@ class Reply:
                  "thread_id": p.thread_id, "reply": p.reply.to_dict()}
                 for p in self.posts
             ],
+            "mentions": list(self.mentions),
         }
 
     @classmethod
@@ -165,6 +171,7 @@ class Reply:
                 Post(Destination(p["platform"], p["channel_id"]), cls.from_dict(p["reply"]), p.get("thread_id"))
                 for p in data.get("posts", ())
             ),
+            mentions=tuple(str(m) for m in data.get("mentions") or ()),
         )
 
 

@@ -50,7 +50,7 @@ import yarl
 from adapters.discord import messages
 from adapters.discord.appcommands import options_to_arguments
 from adapters.discord.modals import MAX_INPUTS, build_modal, parse_form_id, submitted_values
-from adapters.discord.render import is_error, render
+from adapters.discord.render import NO_PINGS, is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
 from adapters.discord.views import ActionButton, is_ours
@@ -104,7 +104,9 @@ def make_client(shard_count: int | str | None = None, *, application_id: str = "
     """A plain Client, or an AutoShardedClient when ``shard_count`` (``DISCORD_SHARD_COUNT``, parsed) is
     "auto" or a number."""
     kwargs: dict[str, Any] = {"intents": intents(), "guild_ready_timeout": guild_ready_timeout,
-                              "chunk_guilds_at_startup": False}
+                              "chunk_guilds_at_startup": False,
+                              # Nothing pings unless a message names who (render.mentions): user text is quoted.
+                              "allowed_mentions": NO_PINGS}
     if application_id:
         kwargs["application_id"] = int(application_id)
     if shard_count in (None, ""):
@@ -449,7 +451,7 @@ class DiscordBot:
                 await webhook.send(**out.send_kwargs(), ephemeral=True)
             elif payload.get("on_ephemeral"):  # a preview: it turns into the result, its buttons gone
                 await webhook.edit_message("@original", content=out.content or None, embeds=out.embeds,
-                                           view=out.view)
+                                           view=out.view, allowed_mentions=out.allowed_mentions)
             else:
                 await webhook.send(**out.send_kwargs(), ephemeral=reply.ephemeral)
             return
@@ -494,9 +496,10 @@ class DiscordBot:
         out = render(Reply.text(text, style="error", ephemeral=True))
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(content=out.content, ephemeral=True)
+                await interaction.followup.send(content=out.content, ephemeral=True, allowed_mentions=NO_PINGS)
             else:
-                await interaction.response.send_message(content=out.content, ephemeral=True)
+                await interaction.response.send_message(content=out.content, ephemeral=True,
+                                                        allowed_mentions=NO_PINGS)
         except Exception:  # noqa: BLE001 - the interaction may be gone
             log.warning("discord: could not tell interaction %s about an error", interaction.id)
 

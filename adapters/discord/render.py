@@ -8,6 +8,9 @@
 a leading mark); ``Fields`` an embed with fields; a ``Timeline`` an embed whose
 lines show Discord timestamps (``<t:…:f>``, in each reader's time zone);
 ``Buttons`` persistent :class:`~adapters.discord.views.ActionButton` rows.
+Every message carries ``allowed_mentions`` (:func:`mentions`): only the users the
+core named in ``Reply.mentions`` are notified; a mention, ``@everyone``, ``@here``
+or a role typed by a user and quoted in a message pings no one.
 Discord's limits are respected by clipping: 2,000 characters of content (more
 text continues in embeds), 25 fields per embed, 10 embeds, 6,000 embed
 characters, 25 buttons.
@@ -33,16 +36,27 @@ STEP_MARKS = {"done": "✓", "current": "→", "pending": "·", "error": "✗", 
 COLORS = {"error": discord.Colour.red(), "warning": discord.Colour.gold(), "success": discord.Colour.green()}
 
 
+NO_PINGS = discord.AllowedMentions.none()  # the client's default: every message without its own
+
+
+def mentions(reply: Reply) -> discord.AllowedMentions:
+    """Who the message may notify: the users in ``reply.mentions``, never everyone, a role or a replied user."""
+    users = [discord.Object(int(u)) for u in reply.mentions if str(u).isdigit()]
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=users or False)
+
+
 @dataclass
 class Rendered:
     content: str = ""
     embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
     ephemeral: bool = False
+    allowed_mentions: discord.AllowedMentions = field(default_factory=lambda: NO_PINGS)
 
     def send_kwargs(self) -> dict:
         """Keyword arguments for ``Messageable.send`` / ``Webhook.send`` (never an empty message)."""
-        kwargs: dict = {"content": self.content or (None if self.embeds else "Done.")}
+        kwargs: dict = {"content": self.content or (None if self.embeds else "Done."),
+                        "allowed_mentions": self.allowed_mentions}
         if self.embeds:
             kwargs["embeds"] = self.embeds
         if self.view is not None:
@@ -110,7 +124,8 @@ def render(reply: Reply) -> Rendered:
         view = discord.ui.View(timeout=None)
         for i, b in enumerate(buttons[:MAX_BUTTONS]):
             view.add_item(ActionButton(b.action_id, label=b.label, style=b.style, row=i // 5))
-    return Rendered(content=content, embeds=embeds, view=view, ephemeral=reply.ephemeral)
+    return Rendered(content=content, embeds=embeds, view=view, ephemeral=reply.ephemeral,
+                    allowed_mentions=mentions(reply))
 
 
 def _within_limits(embeds: list[discord.Embed]) -> list[discord.Embed]:

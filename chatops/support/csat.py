@@ -28,7 +28,7 @@ def ask(ticket: Ticket, *, now: datetime, correlation_id: str) -> bool:
     reply = Reply((Text(f"{oncall.handle(requester, ticket.platform)} Your ticket {ticket.ref} "
                         f"({ticket.summary[:80]}) is resolved. How did we do? 1 = poor, 5 = great."),
                    Buttons(tuple(Button(str(i), f"{handle.token}.r{i}", "primary" if i == 5 else "default")
-                                 for i in range(1, 6)))))
+                                 for i in range(1, 6)))), mentions=oncall.ping(requester, ticket.platform))
     from chatops.support.tickets import tell_requester
 
     return tell_requester(ticket, reply, now=now, dedupe_key=f"csat:{ticket.id}:{ticket.cycle}")

@@ -39,6 +39,14 @@ def add_shift(team: SupportTeam, person: Person, starts_at: datetime, ends_at: d
     return OnCallShift.create(team=team, person=person, starts_at=starts_at, ends_at=ends_at)
 
 
+def ping(person: Person | None, platform: str) -> tuple[str, ...]:
+    """The user id to put in ``Reply.mentions`` so that ``handle(person, platform)`` notifies them."""
+    if person is None or platform not in ("slack", "discord"):
+        return ()
+    ident = (Identity.select().where((Identity.person == person.id) & (Identity.platform == platform)).first())
+    return (ident.user_id,) if ident is not None else ()
+
+
 def handle(person: Person | None, platform: str) -> str:
     """A mention of ``person`` on ``platform`` (``<@ID>`` on both Slack and Discord), else their name."""
     if person is None:

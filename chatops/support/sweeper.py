@@ -94,7 +94,7 @@ def _notify(ticket: Ticket, clock: str, stage: str, now: datetime, settings: Set
     """Do one stage once: the unique SlaNotification row decides who does it."""
     team = SupportTeam.get_or_none(SupportTeam.id == ticket.team_id) if ticket.team_id else None
     team = team or oncall.default_team(settings)
-    recipient, channel, text = _message(ticket, clock, stage, team, now)
+    recipient, channel, text, mentions = _message(ticket, clock, stage, team, now)
     try:
         with atomic():
             SlaNotification.create(ticket=ticket.id, clock=clock, cycle=ticket.cycle, stage=stage,
@@ -103,7 +103,7 @@ def _notify(ticket: Ticket, clock: str, stage: str, now: datetime, settings: Set
         return False
     key = f"sla:{ticket.id}:{clock}:{ticket.cycle}:{stage}"
     if channel and ticket.platform in ("slack", "discord"):
-        outbox.enqueue(Destination(ticket.platform, channel), Reply((Text(text, "warning"),)), now=now,
+        outbox.enqueue(Destination(ticket.platform, channel), Reply((Text(text, "warning"),), mentions=mentions), now=now,
                        dedupe_key=key, correlation_id=ticket.correlation_id)
     tickets.event(ticket, f"sla_{stage}", tickets.SYSTEM_WHO, now=now, correlation_id=ticket.correlation_id,
                   body=text, internal=True, clock=clock, stage=stage, recipient=recipient, cycle=ticket.cycle,
@@ -112,28 +112,31 @@ def _notify(ticket: Ticket, clock: str, stage: str, now: datetime, settings: Set
 
 
 def _message(ticket: Ticket, clock: str, stage: str, team: SupportTeam | None, now: datetime
-             ) -> tuple[str, str, str]:
-    """(recipient label, channel id, text) for one stage."""
+             ) -> tuple[str, str, str, tuple[str, ...]]:
+    """(recipient label, channel id, text, who it notifies) for one stage."""
     what = CLOCK_LABEL[clock]
     due = ticket.first_response_due if clock == "first_response" else ticket.resolution_due
     about = f"ticket {ticket.ref} ({ticket.summary[:80]})"
     claimer = Person.get_or_none(Person.id == ticket.assignee_id) if ticket.assignee_id else None
     who = oncall.handle(claimer, ticket.platform) if claimer else "Unclaimed:"
+    pings = oncall.ping(claimer, ticket.platform)
     if stage == "at_risk":
         return (claimer.name if claimer else "channel", ticket.channel_id,
-                f"{who} {what} SLA at risk for {about}: due {due:%Y-%m-%d %H:%M} UTC.")
+                f"{who} {what} SLA at risk for {about}: due {due:%Y-%m-%d %H:%M} UTC.", pings)
     if stage == "breached":
         return (claimer.name if claimer else "channel", ticket.channel_id,
-                f"{who} {what} SLA breached for {about}: it was due {due:%Y-%m-%d %H:%M} UTC.")
+                f"{who} {what} SLA breached for {about}: it was due {due:%Y-%m-%d %H:%M} UTC.", pings)
     if stage == "oncall":
         person = oncall.current(team, now)
         return (f"on-call {person.name}" if person else "on-call: nobody", ticket.channel_id,
-                f"{oncall.handle(person, ticket.platform)} (on call) escalation: {what} SLA breached for {about}.")
+                f"{oncall.handle(person, ticket.platform)} (on call) escalation: {what} SLA breached for {about}.",
+                oncall.ping(person, ticket.platform))
     if stage == "lead":
         lead = Person.get_or_none(Person.id == team.lead_id) if team and team.lead_id else None
         return (f"lead {lead.name}" if lead else "lead: nobody", ticket.channel_id,
-                f"{oncall.handle(lead, ticket.platform)} (lead) escalation: {what} SLA still breached for {about}.")
+                f"{oncall.handle(lead, ticket.platform)} (lead) escalation: {what} SLA still breached for {about}.",
+                oncall.ping(lead, ticket.platform))
     channel = team.channel(ticket.platform) if team else ""
     return (f"internal channel {channel or '(none)'}", channel,
             f"Escalation to the team: {what} SLA breached for {about}, in <#{ticket.channel_id}>; "
-            f"claimed by {claimer.name if claimer else 'nobody'}.")
+            f"claimed by {claimer.name if claimer else 'nobody'}.", ())

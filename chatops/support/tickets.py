@@ -228,8 +228,9 @@ def reply(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id:
     _save(ticket, settings)
     event(ticket, "reply", who, now=now, correlation_id=correlation_id, body=text, first_response=first)
     requester = Person.get_by_id(ticket.requester_id)
-    tell_requester(ticket, Reply.of(f"{oncall.handle(requester, ticket.platform)} About your ticket {ticket.ref} "
-                                    f"({ticket.summary[:80]}): {text}"), now=now)
+    told = Reply.of(f"{oncall.handle(requester, ticket.platform)} About your ticket {ticket.ref} "
+                    f"({ticket.summary[:80]}): {text}").with_(mentions=oncall.ping(requester, ticket.platform))
+    tell_requester(ticket, told, now=now)
     return ticket
 
 

@@ -47,6 +47,8 @@ class Call:
 class FakeDiscord:
     guild_roles: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    # Messages sent without a safe allowed_mentions (see check_mentions); the harness fails the test on any.
+    mention_violations: list[str] = field(default_factory=list)
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
     # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
@@ -114,7 +116,26 @@ class FakeDiscord:
     def find(self, method: str, path_part: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
 
+    def check_mentions(self, call: Call) -> None:
+        """Every message the bot sends or edits says who it may ping (allowed_mentions), and that is never
+        @everyone/@here or a role: user text is quoted in messages (a ticket's summary in a staff card)."""
+        body = call.json if isinstance(call.json, dict) else {}
+        data = body.get("data", body) if "/callback" in call.path else body
+        sends = (call.method == "POST" and call.path.endswith("/messages")) or (
+            call.path.startswith("/webhooks/") and call.method in ("POST", "PATCH")) or (
+            "/callback" in call.path and body.get("type") in (4, 7))
+        if not sends or not isinstance(data, dict) or not ({"content", "embeds"} & set(data)):
+            return
+        allowed = data.get("allowed_mentions")
+        if not isinstance(allowed, dict):
+            self.mention_violations.append(f"{call.method} {call.path}: no allowed_mentions")
+        elif {"everyone", "roles"} & set(allowed.get("parse") or ()) or allowed.get("roles"):
+            self.mention_violations.append(f"{call.method} {call.path}: allowed_mentions {allowed}")
+        elif "users" in (allowed.get("parse") or ()):
+            self.mention_violations.append(f"{call.method} {call.path}: every user mention pings ({allowed})")
+
     async def _record(self, call: Call) -> None:
+        self.check_mentions(call)
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()

@@ -109,6 +109,7 @@ def run(app, scenario: Callable[[Harness], Awaitable[None]], **bot_options: Any)
         finally:
             await harness.stop_bot()
             await fake.stop()
+        assert not fake.mention_violations, fake.mention_violations
 
     asyncio.run(main())
 

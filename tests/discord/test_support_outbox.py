@@ -142,3 +142,35 @@ def test_the_running_sender_delivers_when_woken(runner):
 
     run(runner.app, scenario, sender_interval=30)
     assert OutboundMessage.get().state == "sent"
+
+
+HOSTILE = "@everyone @here <@&555000000000000001> <@940000000000000050> my payout is late"
+
+
+def test_user_text_in_a_ticket_card_pings_no_one_and_an_intended_mention_pings_only_that_person(runner):
+    """The requester's text is quoted verbatim in the staff card and on Claim; Discord is told to notify
+    nobody for it. A reply that names who to notify (Reply.mentions: the on-call person) pings them only."""
+    _partner_setup(runner)
+
+    async def scenario(h):
+        await h.command("support", {"summary": HOSTILE[:90], "details": HOSTILE + " zzz"}, roles=(PARTNER_ROLE,))
+        await h.bot.sender.drain_once()
+        card = await h.fake.wait_for("POST", f"/channels/{SUPPORT_CHANNEL_ID}/messages")
+        assert "@everyone" in content(card) and "<@&555000000000000001>" in content(card)
+        assert card.json["allowed_mentions"] == {"parse": []}
+        claim = next(i for i in custom_ids(card) if i.endswith(".claim"))
+        payload = h.fake.button(claim, user_id="940000000000000099")
+        payload["message"]["components"] = card.json["components"]
+        await h.fake.interaction(payload)
+        claimed = await h.followup(payload)
+        assert claimed.json["allowed_mentions"] == {"parse": []}
+        outbox.enqueue(Destination("discord", SUPPORT_CHANNEL_ID),
+                       Reply((Text(f"<@940000000000000099> (on call) escalation about: {HOSTILE}", "warning"),),
+                             mentions=("940000000000000099",)), now=utcnow())
+        await h.bot.sender.drain_once()
+        escalation = await h.fake.wait_for("POST", f"/channels/{SUPPORT_CHANNEL_ID}/messages",
+                                           where=lambda c: "escalation" in content(c))
+        allowed = escalation.json["allowed_mentions"]
+        assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == ["940000000000000099"]
+
+    run(runner.app, scenario, run_sender=False)

@@ -51,6 +51,7 @@ class FakeDiscordThread:
     def close(self) -> None:
         try:
             self.call(self.fake.stop())
+            assert not self.fake.mention_violations, self.fake.mention_violations
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)

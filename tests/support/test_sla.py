@@ -79,6 +79,11 @@ def test_ladder_at_risk_breach_oncall_lead_internal_each_once(sup, clock):
     assert any("at risk" in x and "<@U0SAMSUPP>" in x for x in texts)
     assert any("(on call)" in x and "<@U0SAMSUPP>" in x for x in texts)  # the demo on-call is Sam
     assert any("(lead)" in x and "<@U0LEELEAD>" in x for x in texts)
+    pings = {m.reply["blocks"][0]["text"].split(" ", 2)[1]: tuple(m.reply.get("mentions") or ())
+             for m in outbox_to("C0TECHSUP")}
+    assert pings["(on"] == ("U0SAMSUPP",) and pings["(lead)"] == ("U0LEELEAD",)  # meant to notify them
+    assert pings["first"] == ("U0SAMSUPP",)  # the claimer, told the SLA is at risk / breached
+    assert [m.reply.get("mentions") for m in outbox_to("C0INTERNAL")] == [[]]  # the team channel: nobody
     assert len(outbox_to("C0INTERNAL")) == 1
     sweeps = AuditEvent.select().where(AuditEvent.actor == "system:sla-sweeper")
     assert sorted(e.command for e in sweeps) == sorted(f"ticket:sla_{s}" for s in
