@@ -33,9 +33,11 @@ from typing import Any, Callable, Iterable, Mapping
 from chatops.converters import ResolvedType, resolve_annotation
 from chatops.errors import RegistryError
 from chatops.policy import Predicate, anyone
+from chatops.text import clip
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME = 32  # Slack and Discord both cap command names at 32 characters
+FORM_TITLE_MAX = 24  # the shortest platform limit on a form's title (Slack's modal title)
 
 
 class _Taxonomy(str, enum.Enum):
@@ -123,6 +125,7 @@ class Command:
     context_param: str | None = None
     hidden: bool = False
     aliases: tuple[str, ...] = ()
+    title: str = ""  # a form's title, declared (``title=``); else derived from the summary (form_title)
 
     @property
     def usage(self) -> str:
@@ -178,6 +181,19 @@ class Command:
             return [p for p in self.params if p in chosen]
         return []
 
+    def form_title(self, limit: int) -> str:
+        """The title of this command's form in at most ``limit`` characters (Slack 24, Discord 45): the
+        declared ``title``, else the summary's first clause ("Ask for help: …" → "Ask for help"), cut at a
+        word, else the command's name."""
+        if self.title:
+            return clip(self.title, limit, at_word=True)
+        clause = re.split(r"[:;.(—]|\s-\s", self.summary, maxsplit=1)[0].strip()
+        if clause and len(clause) <= limit:
+            return clause
+        if clause and len(clause.split()) > 2:
+            return clip(clause, limit, at_word=True)
+        return clip(self.name, limit)
+
     def schema(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -232,6 +248,7 @@ def build_command(
     policy: Predicate = anyone,
     hidden: bool = False,
     aliases: Iterable[str] = (),
+    title: str = "",
 ) -> Command:
     """Read ``func``'s signature once and describe it as a :class:`Command` (TypeError if unsupported)."""
     from chatops.context import Context  # local: context imports models, which is heavier
@@ -249,6 +266,10 @@ def build_command(
         raise TypeError(f"{where}: category must be one of {[c.value for c in Category]}") from None
     if not isinstance(policy, Predicate):
         raise TypeError(f"{where}: policy must be a chatops.policy.Predicate, not {policy!r}")
+    if not isinstance(title, str) or len(title.strip()) > FORM_TITLE_MAX:
+        raise TypeError(f"{where}: title is a form's title: text of at most {FORM_TITLE_MAX} characters "
+                        "(Slack's limit; Discord allows 45)")
+    title = title.strip()
     summary, help_text, param_help = _parse_docstring(func.__doc__)
     if not summary:
         raise TypeError(f"{where}: write a docstring; its first line is the command's help")
@@ -285,7 +306,7 @@ def build_command(
     return Command(
         name=cmd_name, func=func, summary=summary, help=help_text, params=tuple(params),
         category=category, mutates=mutates, policy=policy, context_param=context_param,
-        hidden=hidden, aliases=tuple(aliases),
+        hidden=hidden, aliases=tuple(aliases), title=title,
     )
 
 

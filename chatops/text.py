@@ -6,18 +6,21 @@ r"""Cutting text to a length: the one ``clip`` every part uses (chat limits, pan
     "'rm -rf'?"
     >>> clip("two\n  lines", 40, one_line=True)
     'two lines'
+    >>> clip("Remove the seller fee of one seller", 24, at_word=True)
+    'Remove the seller fee …'
 """
 from __future__ import annotations
 
 ELLIPSIS = "…"
 
 
-def clip(text: str, limit: int, *, quoted: bool = False, one_line: bool = False) -> str:
+def clip(text: str, limit: int, *, quoted: bool = False, one_line: bool = False, at_word: bool = False) -> str:
     """``text`` cut to at most ``limit`` characters, ending with "…" when it was cut.
 
     ``quoted``: for echoing user input inside a `code span`: unprintable characters become "?" and
     backticks "'", so the input cannot end the span or hide text. ``one_line``: runs of whitespace,
-    line breaks included, become one space.
+    line breaks included, become one space. ``at_word``: cut between words (a title), unless that
+    would keep less than half of ``limit``.
     """
     if quoted:
         text = "".join(ch if ch.isprintable() else "?" for ch in text).replace("`", "'")
@@ -25,4 +28,11 @@ def clip(text: str, limit: int, *, quoted: bool = False, one_line: bool = False)
         text = " ".join(text.split())
     if limit <= 0:
         return ""
-    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if at_word and text[limit - 1] != " ":
+        space = cut.rfind(" ")
+        if space >= limit // 2:
+            cut = cut[: space + 1]
+    return cut + ELLIPSIS

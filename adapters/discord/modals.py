@@ -60,7 +60,7 @@ class CommandForm(discord.ui.Modal):
     """
 
     def __init__(self, command: Command, params: Iterable[Parameter], form_id: int | str) -> None:
-        super().__init__(title=command.summary[:45] or command.name, timeout=900,
+        super().__init__(title=command.form_title(45), timeout=900,
                          custom_id=form_custom_id(command, form_id))
         for param in params:
             long_text = param.is_tail

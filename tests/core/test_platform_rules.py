@@ -84,3 +84,26 @@ def test_one_taxonomy_command_categories_are_the_ticket_types_plus_support_and_m
     assert [c.value for c in Category] == [t.value for t in TicketType] + ["support", "meta"]
     assert TYPES == tuple(t.value for t in TicketType)
     assert Category("external_dev_problem").label == TicketType.EXTERNAL_DEV_PROBLEM.label == "external dev problem"
+
+
+def test_a_forms_title_is_declared_or_the_summarys_first_clause_cut_at_a_word():
+    import pytest
+
+    from chatops.commands import build_command
+
+    def ask(ctx: Context, text: FreeText | None = None) -> Reply:
+        """Ask for help: you get a self-serve answer or a ticket, routed by your community and tier."""
+
+    def long_one(ctx: Context) -> Reply:
+        """Remove the seller fee of one seller after checking the payout schedule."""
+
+    def short(ctx: Context) -> Reply:
+        """Ping."""
+
+    assert build_command(ask).form_title(45) == "Ask for help"
+    assert build_command(ask, title="Get help").form_title(24) == "Get help"
+    assert build_command(long_one).form_title(24) == "Remove the seller fee …"
+    assert len(build_command(long_one).form_title(45)) <= 45 and not build_command(long_one).form_title(45)[-2].isalpha()
+    assert build_command(short, name="ping-it").form_title(24) == "Ping"
+    with pytest.raises(TypeError, match="at most 24"):
+        build_command(ask, title="A title far too long for a Slack modal")

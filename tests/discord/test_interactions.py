@@ -105,6 +105,7 @@ def test_support_alone_opens_its_form(runner):
         payload = await h.fake.interaction(h.fake.command("support"))
         callback = await h.callback(payload)
         assert callback.json["type"] == 9
+        assert callback.json["data"]["title"] == "Ask for help"  # the summary's first clause, not 45 characters of it
         inputs = {c["custom_id"]: c for row in callback.json["data"]["components"] for c in row["components"]}
         assert set(inputs) == {"category", "urgency", "summary", "details"}
         assert inputs["details"]["style"] == 2 and inputs["details"]["required"]
