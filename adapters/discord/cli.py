@@ -29,8 +29,41 @@ def discord() -> None:
     """Discord: sync app commands, run the bot."""
 
 
+def explain(exc: BaseException, api_url: str) -> click.ClickException | None:
+    """One line saying what to check, for a failure talking to Discord (None: not one of those)."""
+    import aiohttp
+    import discord as dpy
+
+    if isinstance(exc, dpy.LoginFailure):
+        return click.ClickException("Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot's token "
+                                    "again from the Developer Portal (Bot → Reset Token)")
+    if isinstance(exc, dpy.Forbidden):
+        return click.ClickException(f"Discord answered 403 ({exc.text or 'Forbidden'}): check DISCORD_APPLICATION_ID "
+                                    "and that the bot was invited with the applications.commands scope")
+    if isinstance(exc, dpy.HTTPException):
+        return click.ClickException(f"Discord answered {exc.status} ({exc.text or 'no detail'}); try again later")
+    if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        return click.ClickException(f"could not reach Discord at {api_url or 'discord.com'} ({exc or type(exc).__name__}); "
+                                    "check the network and DISCORD_API_URL")
+    return None
+
+
 async def sync_commands(app, token: str, *, guild_id: int | None = None) -> list[dict]:
-    """Replace the application's commands with the registry's; returns Discord's answer."""
+    """Replace the application's commands with the registry's; returns Discord's answer.
+
+    A refused token, a Discord error or an unreachable API is a ``click.ClickException`` saying what to check."""
+    try:
+        return await _sync(app, token, guild_id)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - turned into one line when we know what it means
+        explained = explain(exc, app.settings.discord.api_url)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+async def _sync(app, token: str, guild_id: int | None) -> list[dict]:
     import discord as dpy
 
     from adapters.discord.bot import apply_endpoints
@@ -99,5 +132,11 @@ def run(ctx: click.Context) -> None:
         click.echo("chatops: Discord bot starting; Ctrl-C or SIGTERM stops it.")
         await run_bot(bot, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except Exception as exc:  # noqa: BLE001 - a refused token or unreachable Discord: one line, exit 1
+        explained = explain(exc, app.settings.discord.api_url)
+        if explained is None:
+            raise
+        raise explained from None
     click.echo("chatops: Discord bot stopped.")

@@ -49,6 +49,8 @@ class FakeDiscord:
     calls: list[Call] = field(default_factory=list)
     # Messages sent without a safe allowed_mentions (see check_mentions); the harness fails the test on any.
     mention_violations: list[str] = field(default_factory=list)
+    # A token this fake refuses with 401, as Discord does for a wrong or reset bot token.
+    refused_token: str = ""
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
     # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
@@ -150,6 +152,10 @@ class FakeDiscord:
             if raw:
                 body = json.loads(raw)
         call = Call(request.method, path, dict(request.query), body, at)
+        if self.refused_token and request.headers.get("Authorization") == f"Bot {self.refused_token}":
+            await self._record(call)
+            return web.Response(status=401, body=b'{"message": "401: Unauthorized", "code": 0}',
+                                headers={"Content-Type": "application/json"})
         status, payload = self._answer(call)
         await self._record(call)
         if status == 204:

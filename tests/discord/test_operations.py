@@ -91,3 +91,27 @@ def test_sharding_uses_the_auto_sharded_client(runner):
     asyncio.run(main())
     plain = Harness(_app(runner), None)
     assert plain.app.settings.discord.shard_count is None
+
+
+def test_sync_with_a_refused_token_or_no_discord_says_what_to_check_in_one_line(runner):
+    import click
+    import pytest
+
+    from tests.faults.procs import free_port
+
+    async def main():
+        fake = FakeDiscord(refused_token="reset-token")
+        await fake.start()
+        try:
+            with pytest.raises(click.ClickException) as refused:
+                await sync_commands(_app(runner, discord_api_url=fake.api_url), "reset-token")
+            assert "refused DISCORD_TOKEN" in refused.value.message and "\n" not in refused.value.message
+            assert not fake.find("PUT")
+        finally:
+            await fake.stop()
+        nowhere = f"http://127.0.0.1:{free_port()}/api/v10"
+        with pytest.raises(click.ClickException) as unreachable:
+            await sync_commands(_app(runner, discord_api_url=nowhere), "test-token")
+        assert f"could not reach Discord at {nowhere}" in unreachable.value.message
+
+    asyncio.run(main())
