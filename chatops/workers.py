@@ -5,8 +5,9 @@
     ...
     report = pool.stop(deadline=25)          # SIGTERM: finish running work up to the deadline
 
-A handler is an object with ``run(item)`` (do the work and answer the user; raise to retry later)
-and ``dead(item, reason)`` (the item will not be tried again: tell the user). The pool:
+A handler is an object with ``run(item)`` (do the work and answer the user; raise to retry later,
+:class:`RetryLater` to say when) and ``dead(item, reason)`` (the item will not be tried again: tell
+the user). The pool:
 
 - claims items with a lease (``CHATOPS_WORK_LEASE_SECONDS``), renews it every third of it while
   an item runs, and takes over items whose worker's lease ran out (another process died);
@@ -153,6 +154,15 @@ def new_owner() -> str:
 
 class Busy(RuntimeError):
     """Too much accepted work is waiting (CHATOPS_WORK_QUEUE_LIMIT)."""
+
+
+class RetryLater(RuntimeError):
+    """Raised by a handler: not now, try this item again after ``after_seconds`` (a platform said how long
+    to wait, e.g. a 429's Retry-After). Counts as an attempt, like any failure; logged without a traceback."""
+
+    def __init__(self, message: str, after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.after_seconds = after_seconds
 
 
 class WorkerPool:
@@ -352,6 +362,12 @@ class WorkerPool:
             except (DatabaseUnavailable, *DatabaseErrors) as exc:
                 self._drop_connection()
                 self._again(handler, item, f"the database was unavailable ({exc})", min(30.0, 2.0 ** item.attempts))
+                return
+            except RetryLater as exc:
+                backoff = min(300.0, 5.0 * 2 ** item.attempts)
+                after = backoff if exc.after_seconds is None else min(300.0, max(0.5, exc.after_seconds))
+                log.warning("work item %s (%s): %s; trying again in %.1f s", item.id, item.key, exc, after)
+                self._again(handler, item, str(exc), after)
                 return
             except Exception as exc:  # noqa: BLE001 - a handler error: retried, then dead-lettered
                 log.exception("work item %s (%s) failed", item.id, item.key)

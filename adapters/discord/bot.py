@@ -63,6 +63,7 @@ from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation, utcnow
 from chatops.reply import Reply
 from chatops.workers import Busy as QueueFull
+from chatops.workers import RetryLater
 
 log = logging.getLogger("adapters.discord")
 
@@ -79,8 +80,19 @@ ANSWER_SECONDS = 60.0  # a worker waits this long for the event loop to deliver 
 CLOSE_SECONDS = 10.0  # at a stop, each part of the client gets this long to end
 
 
-class AnswerFailed(RuntimeError):
-    """Discord could not take the answer for now: the work item is tried again."""
+class AnswerFailed(RetryLater):
+    """Discord could not take the answer for now: the work item is tried again (after Discord's
+    Retry-After when it gave one — a 429 from Cloudflare, without the ``Via`` header, is not retried by
+    discord.py itself)."""
+
+    @classmethod
+    def of(cls, exc: discord.HTTPException) -> "AnswerFailed":
+        after = None
+        try:
+            after = float(exc.response.headers.get("Retry-After") or "")
+        except (AttributeError, TypeError, ValueError):
+            pass
+        return cls(f"Discord answered {exc.status}", after)
 
 
 def apply_endpoints(api_url: str = "", gateway_url: str = "") -> None:
@@ -433,7 +445,7 @@ class DiscordBot:
                             payload.get("interaction_id"), exc)
             except discord.HTTPException as exc:
                 if exc.status == 429 or exc.status >= 500:
-                    raise AnswerFailed(f"Discord answered {exc.status}") from exc
+                    raise AnswerFailed.of(exc) from exc
                 log.warning("discord: follow-up refused (%s %s): a direct message instead", exc.status, exc.text)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
@@ -476,7 +488,7 @@ class DiscordBot:
             log.error("discord: could not DM %s reply %s: %s", user_id, reply.correlation_id, exc)
         except discord.HTTPException as exc:
             if exc.status == 429 or exc.status >= 500:
-                raise AnswerFailed(f"Discord answered {exc.status}") from exc
+                raise AnswerFailed.of(exc) from exc
             log.error("discord: could not DM %s reply %s: %s", user_id, reply.correlation_id, exc)
 
     async def _send_dm_channel(self, channel_id: str | None, reply: Reply, *, user_id: str | None = None) -> None:
@@ -487,7 +499,7 @@ class DiscordBot:
             await self.client.get_partial_messageable(int(channel_id)).send(**render(reply).send_kwargs())
         except discord.HTTPException as exc:
             if exc.status == 429 or exc.status >= 500:
-                raise AnswerFailed(f"Discord answered {exc.status}") from exc
+                raise AnswerFailed.of(exc) from exc
             log.error("discord: could not answer in DM channel %s: %s", channel_id, exc)
 
     # ---- errors --------------------------------------------------------------------------------

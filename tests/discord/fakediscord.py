@@ -51,6 +51,9 @@ class FakeDiscord:
     mention_violations: list[str] = field(default_factory=list)
     # A token this fake refuses with 401, as Discord does for a wrong or reset bot token.
     refused_token: str = ""
+    # Answers for the next follow-ups (POST /webhooks/…), in order: (status, headers), e.g. Cloudflare's
+    # 429 without a ``Via`` header, which discord.py does not retry itself.
+    webhook_answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
     # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
@@ -156,6 +159,10 @@ class FakeDiscord:
             await self._record(call)
             return web.Response(status=401, body=b'{"message": "401: Unauthorized", "code": 0}',
                                 headers={"Content-Type": "application/json"})
+        if self.webhook_answers and call.method == "POST" and path.startswith("/webhooks/"):
+            status, headers = self.webhook_answers.pop(0)
+            await self._record(call)
+            return web.Response(status=status, text="error code: 1015", headers=headers)
         status, payload = self._answer(call)
         await self._record(call)
         if status == 204:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from adapters.discord.appcommands import BOOLEAN, INTEGER, NUMBER, STRING, USER, commands_payload
-from chatops.models import AuditEvent, CommunityLink, PlatformRoleMapping
+from chatops.models import AuditEvent, CommunityLink, PlatformRoleMapping, WorkItem
 from tests.discord import sample
 from tests.discord.fakediscord import GUILD_ID
 from tests.discord.harness import content, run
@@ -188,3 +188,25 @@ def test_an_interaction_whose_defer_discord_refuses_is_cancelled_not_run(make_ru
     assert WorkItem.get().state == "cancelled"
     events = list(AuditEvent.select())
     assert [e.outcome for e in events] == ["failed"] and "refused the first response" in events[0].detail
+
+
+def test_a_cloudflare_429_on_the_answer_is_retried_after_its_retry_after_and_answered_once(runner):
+    """Cloudflare's own 429 has no ``Via`` header, so discord.py raises at once instead of waiting: the
+    work item is tried again after the Retry-After, and the user gets the answer (once), not "thinking…"."""
+    async def scenario(h):
+        h.fake.webhook_answers.append((429, {"Retry-After": "1", "Content-Type": "text/plain"}))
+        payload = await h.fake.interaction(h.fake.command("ping"))
+        await h.callback(payload)
+        first = await h.followup(payload)  # the refused attempt
+        await asyncio.sleep(0.3)
+        item = WorkItem.get(WorkItem.key.contains(payload["id"]))
+        assert item.state == "queued" and "429" in item.error
+        assert 0.5 <= (item.not_before - runner.clock()).total_seconds() <= 1.0  # Discord's Retry-After, not 10 s
+        runner.clock.advance(seconds=1)
+        answered = await h.fake.wait_for("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}", timeout=20,
+                                         where=lambda c: c is not first)
+        assert "pong" in content(answered).lower()
+        await asyncio.sleep(1.5)
+        assert len(h.fake.find("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}")) == 2  # refused + answered
+
+    run(runner.app, scenario)
