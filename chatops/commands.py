@@ -126,6 +126,7 @@ class Command:
     hidden: bool = False
     aliases: tuple[str, ...] = ()
     title: str = ""  # a form's title, declared (``title=``); else derived from the summary (form_title)
+    private: bool = False  # its answers are for the asker only (diagnostics, their tickets): see private_first
 
     @property
     def usage(self) -> str:
@@ -153,9 +154,11 @@ class Command:
     # ---- platform decisions: made here once, every adapter follows them ---------------------------
     @property
     def private_first(self) -> bool:
-        """The first answer is private (ephemeral) on every platform: META commands (help, whoami, ping)
-        and commands that change data (their first answer is a preview or a personal result)."""
-        return self.category == Category.META or self.mutates
+        """The first answer is private (ephemeral) on every platform: META commands (help, whoami, ping),
+        commands that change data (their first answer is a preview or a personal result) and commands
+        declared ``private=True`` (a diagnosis of one's own payment, one's tickets). Discord defers
+        privately for these, so no public "thinking…" shows first."""
+        return self.category == Category.META or self.mutates or self.private
 
     def missing(self, raw: Mapping[str, str]) -> list[Parameter]:
         """Required parameters absent or blank in ``raw`` (by name or by their displayed name)."""
@@ -249,6 +252,7 @@ def build_command(
     hidden: bool = False,
     aliases: Iterable[str] = (),
     title: str = "",
+    private: bool = False,
 ) -> Command:
     """Read ``func``'s signature once and describe it as a :class:`Command` (TypeError if unsupported)."""
     from chatops.context import Context  # local: context imports models, which is heavier
@@ -306,7 +310,7 @@ def build_command(
     return Command(
         name=cmd_name, func=func, summary=summary, help=help_text, params=tuple(params),
         category=category, mutates=mutates, policy=policy, context_param=context_param,
-        hidden=hidden, aliases=tuple(aliases), title=title,
+        hidden=hidden, aliases=tuple(aliases), title=title, private=bool(private),
     )
 
 

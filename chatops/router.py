@@ -853,6 +853,13 @@ def _masked(command: Command, values: dict[str, Any]) -> dict[str, Any]:
     return audit.mask_arguments(values, secret=secret, pii=pii)
 
 
+_UNDECLARED_PRIVATE: set[str] = set()
+
+
 def _first_answer(command: Command, reply: Reply) -> Reply:
     """The first answer of a command, private when ``Command.private_first`` says so (on every platform)."""
+    if reply.ephemeral and not command.private_first and command.name not in _UNDECLARED_PRIVATE:
+        _UNDECLARED_PRIVATE.add(command.name)  # said once per command and process
+        log.warning("command %s answered privately but is not declared private=True: on Discord its answer is "
+                    "preceded by a public \"thinking…\" that is then deleted", command.name)
     return reply.with_(ephemeral=True) if command.private_first and not reply.ephemeral else reply

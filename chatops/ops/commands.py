@@ -148,7 +148,7 @@ def resend_verification(ctx: Context, account: str) -> Reply:
 # ---- internal ops lookups ----------------------------------------------------------------
 
 
-@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=staff)
+@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=staff, private=True)
 def batch_status(ctx: Context, batch: str) -> Reply:
     """Why has a payout batch not been processed? State, timeline, reason and next step.
 
@@ -159,7 +159,7 @@ def batch_status(ctx: Context, batch: str) -> Reply:
     return explain.batch(backend.batch(_id(ctx, backend, "batch", "batch", batch)), now=ctx.now)
 
 
-@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=customers_and_staff)
+@commands.command(category=Category.INTERNAL_OPS_PROBLEM, policy=customers_and_staff, private=True)
 def disbursement_status(ctx: Context, account: str) -> Reply:
     """Why have an account's funds not been disbursed? State, timeline, reason and next step.
 
@@ -176,7 +176,7 @@ def disbursement_status(ctx: Context, account: str) -> Reply:
 # ---- external ops lookups --------------------------------------------------------------------
 
 
-@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone)
+@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone, private=True)
 def card_decline(ctx: Context, payment: str) -> Reply:
     """Why is my card declined? The issuer's reason in plain language and what to do.
 
@@ -189,7 +189,7 @@ def card_decline(ctx: Context, payment: str) -> Reply:
     return explain.card_decline(p, staff=is_staff(ctx.actor))
 
 
-@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone)
+@commands.command(category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone, private=True)
 def payment_status(ctx: Context, item: str) -> Reply:
     """Why is my item in payment_pending? Where its payment is and what happens next.
 

@@ -33,7 +33,7 @@ def _staff(actor: Actor, what: str, settings) -> None:
     entitlement.require_staff(actor, what, _partner_info(settings))
 
 
-@commands.command(category=Category.SUPPORT)
+@commands.command(category=Category.SUPPORT, private=True)
 def support(ctx: Context, details: FreeText | None = None, *, category: TicketType | None = None,
             urgency: Literal["low", "normal", "high", "urgent"] = "normal", summary: str | None = None) -> Reply:
     """Ask for help: you get a self-serve answer or a ticket routed to the right people.
@@ -143,7 +143,7 @@ VERBS = Literal["show", "claim", "unclaim", "wait", "reply", "note", "resolve", 
 REQUESTER_VERBS = ("show", "reply", "resolve", "reopen")  # on their own tickets; the rest is for staff
 
 
-@commands.command(category=Category.SUPPORT)
+@commands.command(category=Category.SUPPORT, private=True)
 def ticket(ctx: Context, verb: VERBS, ticket_id: int, text: FreeText | None = None) -> Reply:
     """Work on a ticket: show, claim, unclaim, wait, reply, note, resolve, close, reopen or type.
 
@@ -188,7 +188,7 @@ def ticket(ctx: Context, verb: VERBS, ticket_id: int, text: FreeText | None = No
                       style="success", ephemeral=True)
 
 
-@commands.command(name="ticket-transfer", category=Category.SUPPORT, policy=staff)
+@commands.command(name="ticket-transfer", category=Category.SUPPORT, policy=staff, private=True)
 def ticket_transfer(ctx: Context, ticket_id: int, to: UserRef) -> Reply:
     """Hand a ticket to another support person.
 
@@ -233,13 +233,13 @@ def csat_button(press: ActionPress) -> Reply:
     return Reply.text(f"Thank you for rating ticket {t.ref}: {rating}/5.", style="success", ephemeral=True)
 
 
-@commands.command(name="support-digest", category=Category.SUPPORT, policy=staff)
+@commands.command(name="support-digest", category=Category.SUPPORT, policy=staff, private=True)
 def support_digest(ctx: Context) -> Reply:
     """The standup digest: open tickets by tier and type, at risk, breached, oldest, times, load, CSAT."""
     return digest.build(now=ctx.now).with_(ephemeral=True)
 
 
-@commands.command(category=Category.SUPPORT, policy=staff)
+@commands.command(category=Category.SUPPORT, policy=staff, private=True)
 def oncall_(ctx: Context, verb: Literal["show", "add"] = "show", who: UserRef | None = None,
             hours: int = 8) -> Reply:
     """Who is on call now, and who leads; `oncall add @someone 8` puts someone on call from now.
@@ -273,7 +273,7 @@ def oncall_(ctx: Context, verb: Literal["show", "add"] = "show", who: UserRef | 
                           ("Lead", lead.name if lead else "nobody"))),), ephemeral=True)
 
 
-@commands.command(name="cred", category=Category.SUPPORT)
+@commands.command(name="cred", category=Category.SUPPORT, private=True)
 def cred_(ctx: Context) -> Reply:
     """Cred earned by helping on support tickets: the top helpers and your own total."""
     rows = cred.ledger()

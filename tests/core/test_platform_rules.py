@@ -107,3 +107,30 @@ def test_a_forms_title_is_declared_or_the_summarys_first_clause_cut_at_a_word():
     assert build_command(short, name="ping-it").form_title(24) == "Ping"
     with pytest.raises(TypeError, match="at most 24"):
         build_command(ask, title="A title far too long for a Slack modal")
+
+
+def test_a_private_command_is_private_first_and_an_undeclared_private_answer_is_warned_about(make_runner, caplog):
+    from chatops import Category, CommandGroup, Context, Reply
+    from chatops.commands import build_command
+
+    def diagnose(ctx: Context) -> Reply:
+        """Diagnose my payment."""
+        return Reply.text("yours only", ephemeral=True)
+
+    assert build_command(diagnose, category=Category.SUPPORT, private=True).private_first
+    assert not build_command(diagnose, category=Category.SUPPORT).private_first
+
+    g = CommandGroup("undeclared")
+    g.add_command(diagnose, name="diagnose-undeclared", category=Category.SUPPORT)
+    r = make_runner(g)
+    r.invoke("diagnose-undeclared")
+    r.invoke("diagnose-undeclared")
+    warned = [m for m in caplog.messages if "diagnose-undeclared answered privately" in m]
+    assert len(warned) == 1 and "private=True" in warned[0]
+
+
+def test_the_shipped_read_only_commands_that_answer_privately_are_declared_private(runner):
+    registry = runner.router.registry
+    for name in ("payment-status", "card-decline", "batch-status", "disbursement-status", "support", "ticket",
+                 "ticket-transfer", "support-digest", "oncall", "cred"):
+        assert registry.get(name).private_first, name

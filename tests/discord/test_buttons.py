@@ -231,9 +231,9 @@ def test_claim_resolve_and_csat_on_a_ticket(runner):
 async def _ask_for_email_change(h):
     payload, callback, offer = await h.command("support", {"details": "I need to change my email"},
                                                user_id=CORA, roles=(PARTNER_ROLE,))
-    assert not callback.json.get("data", {}).get("flags")  # /support defers publicly...
-    assert h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
-    assert _ephemeral(offer)  # ...and the offer is shown to the asker only
+    assert callback.json["data"]["flags"] & 64  # /support is private: it defers privately...
+    assert not h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
+    assert _ephemeral(offer)  # ...and the offer is shown to the asker only, with no public "thinking…" first
     assert "You may be able to do this yourself" in content(offer) and "change-email" in content(offer)
     assert set(button_ids(offer)) == {"That solved it", "I still need help"}
     return offer

@@ -33,8 +33,8 @@ def test_a_ticket_lands_in_its_channel_with_buttons_and_the_requester_is_told(ru
         _, callback, opened = await h.command(
             "support", {"summary": "SDK init fails", "details": "the widget explodes on init zzz"},
             roles=(PARTNER_ROLE,))
-        assert not callback.json.get("data", {}).get("flags")  # support defers publicly...
-        assert opened.json["flags"] & EPHEMERAL  # ...and the core's ephemeral answer stays private
+        assert callback.json["data"]["flags"] & EPHEMERAL  # support is private: it defers privately...
+        assert opened.json["flags"] & EPHEMERAL  # ...and its answer stays private
         assert "is open" in content(opened) and f"<#{SUPPORT_CHANNEL_ID}>" in content(opened)
         await h.bot.sender.drain_once()
         card = await h.fake.wait_for("POST", f"/channels/{SUPPORT_CHANNEL_ID}/messages")
@@ -59,8 +59,8 @@ def test_the_redirect_is_ephemeral(runner):
     async def scenario(h):
         payload, callback, followup = await h.command("support", {"details": "help me please zzz"},
                                                       user_id="940000000000000050")
-        assert not callback.json.get("data", {}).get("flags")
-        assert h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
+        assert callback.json["data"]["flags"] & EPHEMERAL  # deferred privately: nothing public to delete
+        assert not h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
         assert followup.json["flags"] & EPHEMERAL
         assert "You can't do that: #partners is for the premium tier" in content(followup)
         assert "direct message" in content(followup)
