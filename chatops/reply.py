@@ -48,6 +48,19 @@ class Timeline:
     steps: tuple[Step, ...]
     title: str | None = None
 
+    SHOWN = 20  # steps a chat message shows: the latest ones (a 400-event history would bury the news)
+
+    def latest(self, limit: int | None = None) -> tuple[tuple[Step, ...], int]:
+        """The newest ``limit`` (default ``SHOWN``) steps, oldest first, and how many earlier ones they leave
+        out (shown as "N earlier steps")."""
+        limit = self.SHOWN if limit is None else max(0, limit)
+        kept = self.steps[-limit:] if limit else ()
+        return tuple(kept), len(self.steps) - len(kept)
+
+    @staticmethod
+    def earlier(count: int) -> str:
+        return f"… {count} earlier step{'s' if count != 1 else ''}"
+
 
 @dataclass(frozen=True)
 class Button:

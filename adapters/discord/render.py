@@ -98,14 +98,21 @@ def render(reply: Reply) -> Rendered:
                     embed.add_field(name=clip(str(name) or "—", 256), value=clip(value, 1024), inline=len(value) <= 40)
                 embeds.append(embed)
         elif isinstance(block, Timeline):
+            steps, earlier = block.latest()
             lines = []
-            for step in block.steps:
+            for step in steps:
                 line = f"{STEP_MARKS.get(step.status, '•')} {_timestamp(step)}{step.label}"
                 if step.detail:
                     line += f" — {step.detail}"
-                lines.append(line)
+                lines.append(clip(line, 1000))
+            # the newest steps are the news: when even these are too long, the oldest of them go first
+            while lines and len("\n".join([Timeline.earlier(earlier), *lines])) > MAX_DESCRIPTION:
+                lines.pop(0)
+                earlier += 1
+            if earlier:
+                lines.insert(0, Timeline.earlier(earlier))
             embeds.append(discord.Embed(title=clip(block.title, 256) if block.title else None,
-                                        description=clip("\n".join(lines), MAX_DESCRIPTION), colour=colour))
+                                        description="\n".join(lines), colour=colour))
         elif isinstance(block, Buttons):
             buttons.extend(block.buttons)
     content = "\n\n".join(texts)
