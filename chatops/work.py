@@ -156,6 +156,12 @@ def claim(kinds: Iterable[str], *, owner: str, now: datetime, lease_seconds: flo
     return rows
 
 
+def payload_of(key: str) -> dict[str, Any] | None:
+    """The stored payload of the request accepted under ``key`` (None: no such request, or pruned)."""
+    row = WorkItem.select(WorkItem.payload).where(WorkItem.key == key).first()
+    return dict(row.payload or {}) if row is not None else None
+
+
 def heartbeat(ids: Iterable[int], *, owner: str, now: datetime, lease_seconds: float) -> int:
     """Renew the leases ``owner`` holds on ``ids``; returns how many it still held."""
     ids = list(ids)

@@ -49,7 +49,8 @@ import yarl
 
 from adapters.discord import messages
 from adapters.discord.appcommands import options_to_arguments
-from adapters.discord.modals import MAX_INPUTS, build_modal, parse_form_id, submitted_values
+from adapters.discord.modals import (MAX_INPUTS, build_modal, parse_form_id, parse_refill_id, refill_custom_id,
+                                     submitted_fields, submitted_values)
 from adapters.discord.render import NO_PINGS, is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
@@ -305,7 +306,9 @@ class DiscordBot:
                 await self.handle_command(interaction)
             elif interaction.type is discord.InteractionType.component:
                 custom_id = (interaction.data or {}).get("custom_id", "")
-                if not is_ours(custom_id):  # ours are answered by ActionButton
+                if parse_refill_id(custom_id) is not None:
+                    await self.handle_refill(interaction, parse_refill_id(custom_id))
+                elif not is_ours(custom_id):  # ours are answered by ActionButton
                     log.warning("discord: press with an unknown custom_id %r from %s", str(custom_id)[:100],
                                 interaction.user.id)
                     await self._error(interaction, core_messages.ACTION_UNKNOWN)
@@ -350,11 +353,13 @@ class DiscordBot:
         await self._route(interaction, command, name, raw)
 
     async def _route(self, interaction: discord.Interaction, command: Command | None, name: str,
-                     raw: dict[str, str], *, key_suffix: str = "") -> None:
+                     raw: dict[str, str], *, key_suffix: str = "", form: dict[str, Any] | None = None) -> None:
         ephemeral = defer_ephemeral(command)
         inv = from_interaction(interaction, command=name, arguments=raw, key_suffix=key_suffix)
+        extra: dict[str, Any] = {"form": form} if form else {}
         accepted = await self._accept(inv.idempotency_key, self._payload("command", inv, interaction,
-                                                                          ephemeral=ephemeral), inv, interaction)
+                                                                          ephemeral=ephemeral, **extra),
+                                      inv, interaction)
         if accepted is not None:
             await self._started(accepted, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
 
@@ -403,8 +408,37 @@ class DiscordBot:
         entry = self._forms.pop(form_id, None)
         if entry is not None and entry[1] == name and entry[0] >= time.monotonic():
             given = entry[2]
-        raw = {**given, **submitted_values(interaction.data)}
-        await self._route(interaction, self.app.registry.get(name), name, raw)
+        submitted = submitted_values(interaction.data)
+        raw = {**given, **submitted}
+        # What the form held, kept with the request: an error answer can reopen it as it was filled in.
+        form = {"fields": submitted_fields(interaction.data), "given": given, "values": submitted}
+        await self._route(interaction, self.app.registry.get(name), name, raw, form=form)
+
+    async def handle_refill(self, interaction: discord.Interaction, interaction_id: str) -> None:
+        """"Edit and send again" under an error: the same form, with what the user entered in it."""
+        def stored() -> dict[str, Any] | None:
+            return work.payload_of(f"discord:interaction:{interaction_id}")
+
+        try:
+            payload = await asyncio.wait_for(self.run(stored, executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
+        except (asyncio.TimeoutError, *DatabaseErrors):
+            payload = None
+        form = (payload or {}).get("form") or {}
+        inv = (payload or {}).get("inv") or {}
+        command = self.app.registry.get(inv.get("command") or "")
+        if command is None or not form.get("fields"):
+            await self._error(interaction, messages.REFILL_GONE)
+            return
+        if str(inv.get("user_id")) != str(interaction.user.id):
+            await self._error(interaction, messages.REFILL_NOT_YOURS)
+            return
+        params = [p for p in (command.param(f) for f in form["fields"]) if p is not None]
+        modal = build_modal(command, params, interaction.id, values=form.get("values") or {})
+        if modal is None:
+            await self._error(interaction, messages.REFILL_GONE)
+            return
+        self._remember_form(str(interaction.id), command.name, dict(form.get("given") or {}))
+        await interaction.response.send_modal(modal)
 
     # ---- buttons ---------------------------------------------------------------------------------
     async def handle_press(self, interaction: discord.Interaction, ref: str) -> None:
@@ -457,6 +491,10 @@ class DiscordBot:
 
     async def _follow_up(self, payload: dict[str, Any], reply: Reply) -> None:
         out = render(reply)
+        if payload.get("form") and is_error(reply) and out.view is None:  # a refused form: offer to edit it
+            out.view = discord.ui.View(timeout=None)
+            out.view.add_item(discord.ui.Button(label=messages.REFILL, style=discord.ButtonStyle.primary,
+                                                custom_id=refill_custom_id(payload["interaction_id"])))
         webhook = self._followup(payload)
         if payload.get("op") == "press":
             if is_error(reply):

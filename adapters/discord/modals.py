@@ -18,24 +18,49 @@ modal: it goes to the core as it is, which answers (ephemerally) with the
 missing argument and the command's usage. A free-text command with more than
 five parameters gets a form with its required ones and the free text first.
 
+Choices are picked, not typed (Discord's modal components, each in a ``Label``):
+an Enum, ``Literal`` or ``bool`` argument is a select menu, a ``UserRef`` a user
+select; everything else a text input. So a typo cannot throw away a long text.
+
 A modal's ``custom_id`` is ``chatops-form:<command>:<form id>``. The options the
 user did give are kept in memory under the form id (15 minutes) and merged
 with the submitted fields; after a restart the submitted fields alone go to the
 core, which asks for anything still missing.
+
+When the core still refuses what was submitted (an e-mail address that is not
+one), the error comes with an "Edit and send again" button
+(``chatops-refill:<interaction id>``): it reopens the form with everything the
+user entered, read back from the submission's stored work item (so it works
+after a restart too), for the same user only.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import discord
 
 from chatops.commands import Command, Parameter
+from chatops.converters import UserRef
+from chatops.text import clip
 
 MAX_INPUTS = 5
 FORM_PREFIX = "chatops-form:"
 FORM_ID = re.compile(r"chatops-form:(?P<command>[a-z][a-z0-9-]{0,31}):(?P<form>[0-9]{1,20})")
 MAX_INPUT_LENGTH = 4000  # Discord's cap for a text input
+MAX_OPTIONS = 25  # Discord's cap for a select menu's options
+REFILL_PREFIX = "chatops-refill:"
+REFILL_ID = re.compile(r"chatops-refill:(?P<interaction>[0-9]{1,20})")
+SELECT, USER_SELECT, TEXT_INPUT = 3, 5, 4
+
+
+def refill_custom_id(interaction_id: int | str) -> str:
+    return f"{REFILL_PREFIX}{interaction_id}"
+
+
+def parse_refill_id(custom_id: str) -> str | None:
+    match = REFILL_ID.fullmatch(custom_id or "")
+    return match["interaction"] if match else None
 
 
 def form_custom_id(command: Command, form_id: int | str) -> str:
@@ -59,45 +84,85 @@ class CommandForm(discord.ui.Modal):
     after a restart); ``on_submit`` does nothing.
     """
 
-    def __init__(self, command: Command, params: Iterable[Parameter], form_id: int | str) -> None:
+    def __init__(self, command: Command, params: Iterable[Parameter], form_id: int | str,
+                 values: Mapping[str, str] | None = None) -> None:
         super().__init__(title=command.form_title(45), timeout=900,
                          custom_id=form_custom_id(command, form_id))
+        values = values or {}
         for param in params:
-            long_text = param.is_tail
-            hint = param.help or param.type.arg_type.describe()
-            if param.choices:
-                hint = "one of: " + ", ".join(param.choices)
-            self.add_item(discord.ui.TextInput(
-                label=_label(param), custom_id=param.display, required=param.required or param.is_tail,
-                style=discord.TextStyle.paragraph if long_text else discord.TextStyle.short,
-                placeholder=hint[:100] if hint else None,
-                max_length=MAX_INPUT_LENGTH if long_text else 2000,
-            ))
+            value = str(values.get(param.display) or values.get(param.name) or "")
+            self.add_item(discord.ui.Label(text=_label(param), component=_input(param, value),
+                                           description=(param.help or None) and clip(param.help, 100)))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # handled in on_interaction
         return None
 
 
-def build_modal(command: Command, params: list[Parameter] | None, form_id: int | str) -> CommandForm | None:
-    """A form asking for ``params``, or None when there is nothing to ask or more than five (module doc)."""
+def _input(param: Parameter, value: str) -> discord.ui.Item:
+    """The component asking for ``param``: picked when it is a choice or a user, typed otherwise."""
+    required = param.required or param.is_tail
+    if param.choices and len(param.choices) <= MAX_OPTIONS:
+        return discord.ui.Select(
+            custom_id=param.display, required=required, min_values=1 if required else 0, max_values=1,
+            placeholder=None if required else "(leave empty for the default)",
+            options=[discord.SelectOption(label=clip(c, 100), value=c[:100], default=c == value)
+                     for c in param.choices])
+    if param.type.python_type is UserRef:
+        picked = re.fullmatch(r"<@!?(\d{5,22})>|discord:(\d{5,22})", value)
+        default = [discord.Object(int(picked[1] or picked[2]))] if picked else []
+        return discord.ui.UserSelect(custom_id=param.display, required=required, min_values=1 if required else 0,
+                                     max_values=1, default_values=default)
+    long_text = param.is_tail
+    hint = param.help or param.type.arg_type.describe()
+    if param.choices:  # more than a select menu holds
+        hint = "one of: " + ", ".join(param.choices)
+    limit = MAX_INPUT_LENGTH if long_text else 2000
+    return discord.ui.TextInput(
+        custom_id=param.display, required=required,
+        style=discord.TextStyle.paragraph if long_text else discord.TextStyle.short,
+        placeholder=clip(hint, 100) if hint else None, default=value[:limit] or None, max_length=limit)
+
+
+def build_modal(command: Command, params: list[Parameter] | None, form_id: int | str,
+                values: Mapping[str, str] | None = None) -> CommandForm | None:
+    """A form asking for ``params`` (filled in with ``values``), or None when there is nothing to ask or
+    more than five (module doc)."""
     if not params or len(params) > MAX_INPUTS:
         return None
-    return CommandForm(command, params, form_id)
+    return CommandForm(command, params, form_id, values)
 
 
-def submitted_values(data: dict[str, Any] | None) -> dict[str, str]:
-    """Text input values by custom id, from a modal submission (action rows or labels, any depth)."""
-    values: dict[str, str] = {}
+def _components(data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every input of a modal submission (in action rows or labels, any depth)."""
+    found: list[dict[str, Any]] = []
 
     def walk(components: Any) -> None:
         for component in components or ():
             if not isinstance(component, dict):
                 continue
-            if isinstance(component.get("custom_id"), str) and isinstance(component.get("value"), str):
-                values[component["custom_id"]] = component["value"]
+            if isinstance(component.get("custom_id"), str) and ("value" in component or "values" in component):
+                found.append(component)
             walk(component.get("components"))
             if isinstance(component.get("component"), dict):
                 walk([component["component"]])
 
     walk((data or {}).get("components"))
+    return found
+
+
+def submitted_values(data: dict[str, Any] | None) -> dict[str, str]:
+    """What was entered, by custom id: a text input's value, a select's option, a picked user as
+    ``<@id>``. An optional select left empty is absent (the command's default applies)."""
+    values: dict[str, str] = {}
+    for component in _components(data):
+        if isinstance(component.get("value"), str):
+            values[component["custom_id"]] = component["value"]
+        elif isinstance(component.get("values"), list) and component["values"]:
+            picked = str(component["values"][0])
+            values[component["custom_id"]] = f"<@{picked}>" if component.get("type") == USER_SELECT else picked
     return values
+
+
+def submitted_fields(data: dict[str, Any] | None) -> list[str]:
+    """The custom ids of every input the form had, empty ones included (to reopen the same form)."""
+    return [c["custom_id"] for c in _components(data)]

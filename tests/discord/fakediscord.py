@@ -308,8 +308,16 @@ class FakeDiscord:
         message = self.message_payload(CHANNEL_ID, {"content": "original", "flags": 64 if ephemeral_message else 0})
         return self.interaction_payload(3, {"custom_id": custom_id, "component_type": 2}, message=message, **kw)
 
-    def modal_submit(self, custom_id: str, values: dict[str, str], **kw) -> dict[str, Any]:
-        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+    def modal_submit(self, custom_id: str, values: dict[str, str], *, picked: dict[str, list[str]] | None = None,
+                     users: dict[str, list[str]] | None = None, **kw) -> dict[str, Any]:
+        """A modal submission: text inputs (``values``, in action rows as older clients send them), and select
+        menus / user selects (``picked`` / ``users``: chosen values, in labels as Discord sends them)."""
+        rows: list[dict[str, Any]] = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+                                      for k, v in values.items()]
+        rows += [{"type": 18, "id": 1, "component": {"type": 3, "custom_id": k, "values": v}}
+                 for k, v in (picked or {}).items()]
+        rows += [{"type": 18, "id": 2, "component": {"type": 5, "custom_id": k, "values": v}}
+                 for k, v in (users or {}).items()]
         return self.interaction_payload(5, {"custom_id": custom_id, "components": rows}, **kw)
 
     async def interaction(self, payload: dict[str, Any]) -> dict[str, Any]:

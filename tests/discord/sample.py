@@ -8,7 +8,7 @@ from typing import Literal
 
 from chatops.commands import Category, CommandGroup
 from chatops.context import ActionPress, Context
-from chatops.converters import FreeText, UserRef
+from chatops.converters import Email, FreeText, UserRef
 from chatops.policy import staff
 from chatops.reply import Buttons, Fields, Reply, Step, Text, Timeline
 
@@ -69,6 +69,12 @@ def set_flag(ctx: Context, name: str) -> Reply:
 def six(ctx: Context, a: str, b: str, c: str, d: str, e: str, f: str) -> Reply:
     """Six required arguments."""
     return Reply.text("".join((a, b, c, d, e, f)))
+
+
+@group.command(category=Category.SUPPORT)
+def contact(ctx: Context, email: Email, urgency: Literal["low", "high"], text: FreeText) -> Reply:
+    """Leave a message for a call back (a form with a choice and a checked address)."""
+    return Reply.text(f"We will write to {email} ({urgency}): {text}")
 
 
 @group.command(category=Category.SUPPORT)

@@ -89,7 +89,7 @@ def test_a_missing_free_text_opens_a_form_and_the_submission_runs(make_runner):
         callback = await h.callback(payload)
         assert callback.json["type"] == 9  # a modal
         modal = callback.json["data"]
-        inputs = [c for row in modal["components"] for c in row["components"]]
+        inputs = [label["component"] for label in modal["components"]]
         assert [i["custom_id"] for i in inputs] == ["text"] and inputs[0]["style"] == 2 and inputs[0]["required"]
         submit = await h.fake.interaction(h.fake.modal_submit(modal["custom_id"], {"text": "why two fees?"}))
         sub_callback = await h.callback(submit)
@@ -106,8 +106,9 @@ def test_support_alone_opens_its_form(runner):
         callback = await h.callback(payload)
         assert callback.json["type"] == 9
         assert callback.json["data"]["title"] == "Ask for help"  # the summary's first clause, not 45 characters of it
-        inputs = {c["custom_id"]: c for row in callback.json["data"]["components"] for c in row["components"]}
+        inputs = _inputs(callback.json["data"])
         assert set(inputs) == {"category", "urgency", "summary", "details"}
+        assert inputs["category"]["type"] == 3 and inputs["urgency"]["type"] == 3  # picked, not typed
         assert inputs["details"]["style"] == 2 and inputs["details"]["required"]
         assert not inputs["category"]["required"]
 
@@ -186,3 +187,65 @@ def test_malformed_interactions_are_logged_and_answered_without_a_change(make_ru
     assert PendingAction.select().count() == 0
     assert not AuditEvent.select().where(AuditEvent.outcome.in_(["executed", "previewed"])).exists()
     assert "unknown custom_id" in caplog.text and "malformed command interaction" in caplog.text
+
+
+def _inputs(modal: dict) -> dict[str, dict]:
+    """custom_id → component, for a modal built of labels."""
+    return {c["component"]["custom_id"]: c["component"] for c in modal["components"] if c.get("type") == 18}
+
+
+def test_choices_are_picked_in_the_form_and_a_refused_form_reopens_with_what_was_typed(make_runner):
+    runner = make_runner(sample.group)
+    long_text = "my order arrived broken, " * 100  # 2,500 characters the user must not lose
+
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("contact", user_id="940000000000000001"))
+        modal = (await h.callback(payload)).json["data"]
+        inputs = _inputs(modal)
+        assert inputs["urgency"]["type"] == 3 and [o["value"] for o in inputs["urgency"]["options"]] == ["low", "high"]
+        assert inputs["email"]["type"] == 4 and inputs["text"]["style"] == 2
+        submit = await h.fake.interaction(h.fake.modal_submit(
+            modal["custom_id"], {"email": "not-an-address", "text": long_text}, picked={"urgency": ["high"]},
+            user_id="940000000000000001"))
+        refused = await h.followup(submit)
+        assert "is not a valid e-mail address" in content(refused)
+        (row,) = refused.json["components"]
+        (edit,) = row["components"]
+        assert edit["label"] == "Edit and send again" and edit["custom_id"] == f"chatops-refill:{submit['id']}"
+
+        stranger = await h.fake.interaction(h.fake.button(edit["custom_id"], user_id="940000000000000077"))
+        assert "Only the person who filled in this form" in content(await h.callback(stranger))
+
+        again = await h.fake.interaction(h.fake.button(edit["custom_id"], user_id="940000000000000001"))
+        reopened = (await h.callback(again)).json
+        assert reopened["type"] == 9
+        refilled = _inputs(reopened["data"])
+        assert refilled["email"]["value"] == "not-an-address" and refilled["text"]["value"] == long_text
+        assert [o["value"] for o in refilled["urgency"]["options"] if o.get("default")] == ["high"]
+        fixed = await h.fake.interaction(h.fake.modal_submit(
+            reopened["data"]["custom_id"], {"email": "ana@example.org", "text": long_text},
+            picked={"urgency": ["high"]}, user_id="940000000000000001"))
+        done = await h.followup(fixed)
+        assert "We will write to ana@example.org (high): my order arrived broken" in content(done)
+
+    run(runner.app, scenario)
+
+
+def test_a_user_and_a_yes_no_argument_are_picked_in_the_form(make_runner):
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("typed"))
+        modal = (await h.callback(payload)).json["data"]
+        inputs = _inputs(modal)
+        assert set(inputs) == {"count", "loud", "colour", "who"}
+        assert inputs["who"]["type"] == 5 and inputs["loud"]["type"] == 3
+        assert [o["value"] for o in inputs["loud"]["options"]] == ["yes", "no"]
+        submit = await h.fake.interaction(h.fake.modal_submit(
+            modal["custom_id"], {"count": "3"}, picked={"loud": ["yes"], "colour": ["red"]},
+            users={"who": ["940000000000000005"]}))
+        answer = content(await h.followup(submit))
+        assert "count: 4" in answer and "loud: True" in answer and "colour: red" in answer
+        assert "940000000000000005" in answer
+
+    run(runner.app, scenario)
