@@ -115,6 +115,10 @@ class Reply:
     # quoted here, nor @everyone / @here / a role — adapters send each message so (Discord's
     # allowed_mentions, Slack's escaping).
     mentions: tuple[str, ...] = ()
+    # An answer to a button press that is the new state of the message the button was on (a ticket card
+    # after Claim, an approval request after Approve): adapters edit that message in place — its text,
+    # who acted, its buttons retired or changed — instead of posting another one.
+    in_place: bool = False
 
     @classmethod
     def of(cls, *blocks: Block | str, ephemeral: bool = False, posts: tuple[Post, ...] = ()) -> "Reply":
@@ -172,6 +176,7 @@ class Reply:
                 for p in self.posts
             ],
             "mentions": list(self.mentions),
+            "in_place": self.in_place,
         }
 
     @classmethod
@@ -185,6 +190,7 @@ class Reply:
                 for p in data.get("posts", ())
             ),
             mentions=tuple(str(m) for m in data.get("mentions") or ()),
+            in_place=bool(data.get("in_place")),
         )
 
 

@@ -499,7 +499,7 @@ class DiscordBot:
         if payload.get("op") == "press":
             if is_error(reply):
                 await webhook.send(**out.send_kwargs(), ephemeral=True)
-            elif payload.get("on_ephemeral"):  # a preview: it turns into the result, its buttons gone
+            elif payload.get("on_ephemeral") or reply.in_place:  # the message the button was on shows the result
                 await webhook.edit_message("@original", content=out.content or None, embeds=out.embeds,
                                            view=out.view, allowed_mentions=out.allowed_mentions)
             else:

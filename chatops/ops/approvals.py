@@ -249,13 +249,13 @@ def approval_button(press: ActionPress) -> Reply:
         press.outcome = "rejected"
         press.detail = f"rejected by {press.actor.label}"
         return Reply((Text(f"Rejected by {press.actor.label}: {summary} (asked by {requester}). "
-                           "Nothing was changed."),), posts=notify)
+                           "Nothing was changed."),), posts=notify, in_place=True)
     press.finish("approved")
     press.record("approved", f"approved by {press.actor.label}")  # on record before the change is sent
     result = press.router.run_approved(press, command, dict(payload.get("arguments") or {}), invocation,
                                        summary=summary)
     head = Text(f"Approved by {press.actor.label}: {summary} (asked by {requester}).", "success")
-    return Reply((head, *result.blocks), posts=notify)
+    return Reply((head, *result.blocks), posts=notify, in_place=True)
 
 
 # ---- expiry ---------------------------------------------------------------------------------

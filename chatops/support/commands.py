@@ -217,7 +217,7 @@ def ticket_button(press: ActionPress) -> Reply:
     getattr(tickets, {"claim": "claim", "unclaim": "unclaim", "wait": "wait", "resolve": "resolve",
                       "close": "close", "reopen": "reopen"}[press.verb])(t, who, **kw)
     press.detail = f"ticket {t.ref} {press.verb}"
-    return tickets.card(t)
+    return tickets.card(t).with_(in_place=True)  # the card the button was on shows the new state
 
 
 @commands.action("csat", *csat.VERBS)

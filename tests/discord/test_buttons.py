@@ -134,8 +134,10 @@ def test_approve_by_a_second_lead_runs_the_change_exactly_once(runner):
         assert _ephemeral(own) and "a second person must approve" in content(own)
         assert _fee() == 300
         approved = await h.press_result(request, "Approve", user_id=LEE)
-        assert approved.method == "POST" and not _ephemeral(approved)  # the approvals channel sees it
+        # the request itself now says what happened, its Approve/Reject retired (no second message)
+        assert approved.method == "PATCH" and approved.path.endswith("/messages/@original")
         assert "Approved by" in content(approved) and "now pays 0%" in content(approved)
+        assert approved.json["components"] == []
         twice = await h.press_result(request, "Approve", user_id=LIV)
         assert _ephemeral(twice) and "already approved" in content(twice)
         # the requester is told where they asked

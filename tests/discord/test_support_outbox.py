@@ -47,8 +47,12 @@ def test_a_ticket_lands_in_its_channel_with_buttons_and_the_requester_is_told(ru
         payload = h.fake.button(claim, user_id="940000000000000099")
         payload["message"]["components"] = card.json["components"]
         await h.fake.interaction(payload)
-        followup = await h.followup(payload)
-        assert "You can't do that" not in content(followup)
+        updated = await h.fake.wait_for("PATCH", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
+        assert "You can't do that" not in content(updated)
+        # the card itself changed: its state and buttons, and no second card was posted
+        assert "State: claimed — sam" in content(updated)
+        assert [i.rsplit(".", 1)[1] for i in custom_ids(updated)] == ["wait", "resolve", "unclaim"]
+        assert not h.fake.find("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}")
 
     run(runner.app, scenario, run_sender=False)
 
@@ -162,8 +166,8 @@ def test_user_text_in_a_ticket_card_pings_no_one_and_an_intended_mention_pings_o
         payload = h.fake.button(claim, user_id="940000000000000099")
         payload["message"]["components"] = card.json["components"]
         await h.fake.interaction(payload)
-        claimed = await h.followup(payload)
-        assert claimed.json["allowed_mentions"] == {"parse": []}
+        claimed = await h.fake.wait_for("PATCH", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
+        assert "@everyone" in content(claimed) and claimed.json["allowed_mentions"] == {"parse": []}
         outbox.enqueue(Destination("discord", SUPPORT_CHANNEL_ID),
                        Reply((Text(f"<@940000000000000099> (on call) escalation about: {HOSTILE}", "warning"),),
                              mentions=("940000000000000099",)), now=utcnow())
