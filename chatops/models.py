@@ -234,6 +234,8 @@ class OutboundMessage(BaseModel):
     sent_at = UTCDateTimeField(null=True)
     external_id = peewee.CharField(max_length=128, null=True, help_text="The platform's id of the sent message.")
     error = peewee.TextField(default="")
+    # An edit: the dedupe key of the earlier message whose platform message this replaces (outbox.edit_target).
+    edits = peewee.CharField(max_length=200, null=True)
 
     class Meta:
         indexes = ((("platform", "state", "not_before"), False),)

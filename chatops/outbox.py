@@ -11,6 +11,12 @@ transaction as the change that caused it, and the adapters deliver.
         except RateLimited as e:
             outbox.retry(msg, after_seconds=e.retry_after, error="429", now=clock())
 
+``edits`` makes a message an update of an earlier one (named by its dedupe key): a
+ticket card that shows its new state, an approval request that says it was
+withdrawn. The sender edits the platform message the earlier one became
+(:func:`edit_target`); while that one is not sent yet the edit waits; if it was
+never delivered, the edit is posted as a message of its own.
+
 ``dedupe_key`` makes a notification exactly-once: a second enqueue with the
 same key is ignored (two SLA sweepers, a restart). ``claim`` leases messages so
 two senders never deliver the same one; a lease that runs out (a sender that
@@ -47,19 +53,41 @@ def lease_of(settings) -> timedelta:
 
 
 def enqueue(destination: Destination, reply: Reply, *, now: datetime, dedupe_key: str | None = None,
-            correlation_id: str = "", thread_id: str | None = None) -> OutboundMessage | None:
-    """Record a message to deliver; None when ``dedupe_key`` was already used (nothing is added)."""
+            correlation_id: str = "", thread_id: str | None = None, edits: str | None = None) -> OutboundMessage | None:
+    """Record a message to deliver; None when ``dedupe_key`` was already used (nothing is added).
+    ``edits``: the dedupe key of an earlier message this one replaces on the platform (module doc)."""
     try:
         with atomic():  # a savepoint inside the caller's transaction
             return OutboundMessage.create(
                 platform=destination.platform, channel_id=destination.channel_id, thread_id=thread_id,
                 reply=reply.to_dict(), dedupe_key=dedupe_key, correlation_id=correlation_id or reply.correlation_id or "",
-                not_before=now, created_at=now,
+                not_before=now, created_at=now, edits=edits,
             )
     except peewee.IntegrityError:
         if dedupe_key and OutboundMessage.get_or_none(OutboundMessage.dedupe_key == dedupe_key):
             return None
         raise
+
+
+EDIT_WAIT_SECONDS = 2.0  # an edit whose message is not sent yet looks again this much later
+
+
+def edit_target(message: OutboundMessage) -> tuple[str, str | None, str | None]:
+    """What an edit (``message.edits``) should do: ``("edit", channel_id, external_id)`` of the platform
+    message to change; ``("wait", None, None)`` while that message is still to be sent; ``("post", None,
+    None)`` when there is nothing to edit (never sent, failed, or not an edit): send it as a new message."""
+    if not message.edits:
+        return "post", None, None
+    earlier = OutboundMessage.get_or_none(OutboundMessage.dedupe_key == message.edits)
+    if earlier is None or earlier.state == "failed":
+        return "post", None, None
+    if earlier.state != "sent" or not earlier.external_id:
+        return ("wait", None, None) if earlier.state in ("pending", "sending") else ("post", None, None)
+    # Slack edits by channel + ts, thread replies included. On Discord a message posted into a thread lives in
+    # the thread (a channel); a message a thread was started from (same id) lives in its parent channel.
+    in_thread = (earlier.platform == "discord" and bool(earlier.thread_id) and earlier.thread_id.isdigit()
+                 and earlier.thread_id != earlier.external_id)
+    return "edit", earlier.thread_id if in_thread else earlier.channel_id, earlier.external_id
 
 
 def claim(platform: str, *, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)) -> list[OutboundMessage]:

@@ -92,11 +92,15 @@ class Post:
     """A message the core wants delivered somewhere else than the reply (an approvals channel, a queue).
 
     ``thread_id``: post into that thread; ``"new"`` asks the adapter to start a thread on the message.
+    ``key``: names it (once only, see ``outbox.enqueue``'s dedupe_key), so a later post can ``edits`` it:
+    replace that message on the platform with its own content (a request that was withdrawn).
     """
 
     destination: Destination
     reply: "Reply"
     thread_id: str | None = None
+    key: str | None = None
+    edits: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class Reply:
             "correlation_id": self.correlation_id,
             "posts": [
                 {"platform": p.destination.platform, "channel_id": p.destination.channel_id,
-                 "thread_id": p.thread_id, "reply": p.reply.to_dict()}
+                 "thread_id": p.thread_id, "reply": p.reply.to_dict(), "key": p.key, "edits": p.edits}
                 for p in self.posts
             ],
             "mentions": list(self.mentions),
@@ -186,7 +190,8 @@ class Reply:
             ephemeral=bool(data.get("ephemeral")),
             correlation_id=data.get("correlation_id"),
             posts=tuple(
-                Post(Destination(p["platform"], p["channel_id"]), cls.from_dict(p["reply"]), p.get("thread_id"))
+                Post(Destination(p["platform"], p["channel_id"]), cls.from_dict(p["reply"]), p.get("thread_id"),
+                     p.get("key"), p.get("edits"))
                 for p in data.get("posts", ())
             ),
             mentions=tuple(str(m) for m in data.get("mentions") or ()),

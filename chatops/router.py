@@ -339,7 +339,8 @@ class Router:
         that caused them committed (delivery is at least once: docs/execution.md)."""
         for post in reply.posts:
             outbox.enqueue(post.destination, post.reply.with_(correlation_id=reply.correlation_id),
-                           now=self.clock(), correlation_id=reply.correlation_id or "", thread_id=post.thread_id)
+                           now=self.clock(), correlation_id=reply.correlation_id or "", thread_id=post.thread_id,
+                           dedupe_key=post.key, edits=post.edits)
 
     def _call(self, command: Command, ctx: Context, values: dict[str, Any]) -> Reply:
         kwargs = dict(values)

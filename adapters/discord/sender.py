@@ -127,6 +127,15 @@ class OutboxSender:
         except (ValueError, KeyError, TypeError) as exc:
             await self.bot.run(outbox.mark_failed, row, error=f"unreadable message: {exc}")
             return
+        if row.edits:
+            what, edit_channel, message_id = await self.bot.run(outbox.edit_target, row)
+            if what == "wait":
+                await self.bot.run(outbox.retry, row, now=self.now(), after_seconds=outbox.EDIT_WAIT_SECONDS,
+                                   error="waiting for the message it edits to be sent", rate_limited=True)
+                return
+            if what == "edit":
+                await self._edit(row, reply, int(edit_channel), int(message_id))
+                return
         await self._pace(str(channel_id))
         channel = self.bot.client.get_channel(channel_id) or self.bot.client.get_partial_messageable(channel_id)
         try:
@@ -145,6 +154,25 @@ class OutboxSender:
         if row.thread_id == NEW_THREAD:
             await self._start_thread(row, message, reply)
         await self.bot.run(outbox.mark_sent, row, now=self.now(), external_id=str(message.id))
+
+    async def _edit(self, row: OutboundMessage, reply: Reply, channel_id: int, message_id: int) -> None:
+        """Change the message an earlier row became (a card's new state); a deleted one is not posted again."""
+        await self._pace(str(channel_id))
+        out = render(reply)
+        message = self.bot.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(content=out.content or None, embeds=out.embeds, view=out.view,
+                               allowed_mentions=out.allowed_mentions)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.warning("discord outbox: message %s could not edit %s in %s: %s", row.id, message_id, channel_id, exc)
+            await self.bot.run(outbox.mark_failed, row, error=f"edit: {exc.status} {exc.text}"[:2000])
+            return
+        except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("discord outbox: edit %s of %s will be retried: %s", row.id, message_id, exc)
+            await self.bot.run(outbox.retry, row, now=self.now(), after_seconds=backoff(row.attempts),
+                               error=str(exc)[:2000])
+            return
+        await self.bot.run(outbox.mark_sent, row, now=self.now(), external_id=str(message_id))
 
     async def _start_thread(self, row: OutboundMessage, message: discord.Message, reply: Reply) -> None:
         try:

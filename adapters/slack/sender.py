@@ -150,6 +150,14 @@ class OutboxSender:
         except (KeyError, TypeError, ValueError) as exc:
             outbox.mark_failed(message, error=f"unrenderable reply: {exc}")
             return False
+        if message.edits:
+            what, edit_channel, ts = outbox.edit_target(message)
+            if what == "wait":
+                outbox.retry(message, now=now, after_seconds=outbox.EDIT_WAIT_SECONDS, rate_limited=True,
+                             error="waiting for the message it edits to be sent")
+                return False
+            if what == "edit":
+                return self._update(message, payload, edit_channel, ts, now)
         if getattr(message, "uncertain", False):
             found = self._posted_before(message)
             if found:
@@ -183,6 +191,32 @@ class OutboxSender:
         finally:
             self._next_ok[channel] = max(self._next_ok.get(channel, 0.0), self.monotonic() + self.interval)
         outbox.mark_sent(message, now=now, external_id=response.get("ts"))
+        return True
+
+    def _update(self, message: OutboundMessage, payload: dict, channel: str, ts: str, now) -> bool:
+        """chat.update of the message an earlier outbox row became (a card's new state)."""
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=payload.get("text", ""),
+                                    blocks=payload.get("blocks", []))
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", None)
+            error = (exc.response.get("error") if hasattr(exc.response, "get") else None) or str(status)
+            if status == 429 or error == "ratelimited":
+                outbox.retry(message, now=now, after_seconds=retry_after_seconds(exc), error="429 rate limited",
+                             rate_limited=True)
+            elif error in PERMANENT_ERRORS or error in ("message_not_found", "cant_update_message", "edit_window_closed"):
+                outbox.mark_failed(message, error=f"edit: {error}")
+                log.warning("Slack could not update message %s (%s) for outbox row %s: %s", ts, channel,
+                            message.id, error)
+            else:
+                self._backoff(message, now, f"slack error: {error}")
+            return False
+        except Exception as exc:  # noqa: BLE001 - network trouble: try again later
+            self._backoff(message, now, f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            self._next_ok[channel] = max(self._next_ok.get(channel, 0.0), self.monotonic() + self.interval)
+        outbox.mark_sent(message, now=now, external_id=ts)
         return True
 
     def _posted_before(self, message: OutboundMessage) -> str | None:

@@ -26,7 +26,7 @@ from chatops import audit, outbox
 from chatops.context import ActionPress, Context
 from chatops.db import atomic
 from chatops.errors import BadArgument, PermissionDenied, ServiceUnavailable
-from chatops.models import PendingAction
+from chatops.models import OutboundMessage, PendingAction
 from chatops.ops.models import OpsPolicy
 from chatops.reply import Buttons, Destination, Fields, Post, Reply, Text
 from chatops.settings import Settings
@@ -194,7 +194,12 @@ def request_approval(ctx: Context, policy: EffectivePolicy, summary: str,
                   f"role must approve before it runs (by {expires:%H:%M} UTC). Nothing has changed yet. "
                   "Changed your mind? Withdraw it.")
     return Reply((answer, Buttons((handle.button("Withdraw", "withdraw", "danger"),))), ephemeral=True,
-                 posts=(Post(destination, Reply(tuple(blocks))),))
+                 posts=(Post(destination, Reply(tuple(blocks)), key=request_key(handle.token)),))
+
+
+def request_key(token: str) -> str:
+    """The outbox key of an approval request's message in the approvals channel (edited when it ends)."""
+    return f"approval:{token}:request"
 
 
 def _approvals_channel(payload: dict[str, Any]) -> Destination | None:
@@ -213,8 +218,10 @@ def withdraw(press: ActionPress) -> Reply:
     press.outcome = "withdrawn"
     press.detail = f"withdrawn by {press.actor.label}"
     channel = _approvals_channel(payload)
+    # the request in the approvals channel says so, its Approve/Reject gone
     posts = (Post(channel, Reply.text(f"Withdrawn by {press.actor.label}: {summary}. Nothing was changed; "
-                                      "no approval is needed any more.")),) if channel else ()
+                                      "no approval is needed any more."), edits=request_key(press.action.token)),
+             ) if channel else ()
     return Reply((Text(f"You withdrew your request “{summary}”. Nothing was changed.", "success"),),
                  ephemeral=True, posts=posts)
 
@@ -309,6 +316,12 @@ def _expire_one(token: str, now: datetime, report: ExpiryReport) -> None:
                               correlation_id=row.correlation_id) is not None:
                 report.notified += 1
                 told = f"; requester told in {platform}:{channel}"
+        request = OutboundMessage.get_or_none(OutboundMessage.dedupe_key == request_key(token))
+        if request is not None:  # the request in the approvals channel: expired, its buttons gone
+            outbox.enqueue(Destination(request.platform, request.channel_id),
+                           Reply.text(f"Expired at {row.expires_at:%H:%M} UTC unapproved: {summary}. Nothing was "
+                                      "changed."), now=now, correlation_id=row.correlation_id,
+                           edits=request_key(token), dedupe_key=f"approval:{token}:expired-request")
         audit.record(correlation_id=row.correlation_id, actor=EXPIRY_ACTOR, command=f"{row.command}:expire",
                      outcome="expired", arguments={"summary": summary}, platform=platform,
                      detail=f"approval request expired at {row.expires_at:%Y-%m-%d %H:%M} UTC unapproved{told}",

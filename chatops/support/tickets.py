@@ -128,6 +128,14 @@ def post_card(ticket: Ticket, *, now: datetime, headline: str | None = None, ded
                        dedupe_key=dedupe_key, correlation_id=ticket.correlation_id, thread_id=thread)
 
 
+def refresh_card(ticket: Ticket, *, now: datetime) -> None:
+    """Show the ticket's new state on the card posted when it opened (edited in place by the sender:
+    state, assignee, buttons for what can happen next)."""
+    if ticket.platform in ("slack", "discord") and ticket.channel_id:
+        outbox.enqueue(Destination(ticket.platform, ticket.channel_id), card(ticket), now=now,
+                       correlation_id=ticket.correlation_id, edits=f"ticket:{ticket.id}:opened")
+
+
 def tell_requester(ticket: Ticket, reply: Reply, *, now: datetime, dedupe_key: str | None = None) -> bool:
     """Post to the channel (or DM) the requester asked from, mentioning them."""
     if ticket.platform not in ("slack", "discord") or not ticket.origin_channel_id:
@@ -178,6 +186,7 @@ def claim(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, setti
     ticket.waiting_since = None
     _save(ticket, settings)
     event(ticket, "claimed", who, now=now, correlation_id=correlation_id)
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -186,6 +195,7 @@ def unclaim(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, set
     ticket.state, ticket.assignee = "open", None
     _save(ticket, settings)
     event(ticket, "unclaimed", who, now=now, correlation_id=correlation_id)
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -198,6 +208,7 @@ def transfer(ticket: Ticket, who: Who, to: Person, *, now: datetime, correlation
     _save(ticket, settings)
     event(ticket, "transferred", who, now=now, correlation_id=correlation_id, to=to.id, previous=previous,
           detail=f"to {to.name}")
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -208,6 +219,7 @@ def wait(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settin
     ticket.state, ticket.waiting_since = "waiting", now
     _save(ticket, settings)
     event(ticket, "waiting", who, now=now, correlation_id=correlation_id)
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -247,6 +259,7 @@ def resolve(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, set
     ticket.state, ticket.resolved_at, ticket.waiting_since = "resolved", now, None
     _save(ticket, settings)
     event(ticket, "resolved", who, now=now, correlation_id=correlation_id, body=text)
+    refresh_card(ticket, now=now)
     from chatops.support import cred, csat
 
     cred.award(ticket, now=now, correlation_id=correlation_id, who=who)
@@ -259,6 +272,7 @@ def close(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, setti
     ticket.state, ticket.closed_at = "closed", now
     _save(ticket, settings)
     event(ticket, "closed", who, now=now, correlation_id=correlation_id)
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -272,6 +286,7 @@ def reopen(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, sett
     ticket.res_stage, ticket.sla_status = 0, "ok"
     ticket.save()
     event(ticket, "reopened", who, now=now, correlation_id=correlation_id)  # clock_start reads this event
+    refresh_card(ticket, now=now)
     _save(ticket, settings)
     post_card(ticket, now=now, headline=f"Ticket {ticket.ref} was reopened: {ticket.summary}",
               dedupe_key=f"ticket:{ticket.id}:reopened:{ticket.cycle}")
@@ -284,6 +299,7 @@ def set_type(ticket: Ticket, who: Who, category: str, *, now: datetime, correlat
     ticket.category, ticket.classified_by, ticket.needs_triage = category, "staff", False
     ticket.save()
     event(ticket, "typed", who, now=now, correlation_id=correlation_id, category=category, previous=previous)
+    refresh_card(ticket, now=now)
     return ticket
 
 
@@ -292,5 +308,5 @@ def type_weight(category: str | None) -> float:
     return row.weight if row is not None else 1.0
 
 
-__all__ = ["Opening", "Who", "SYSTEM", "SYSTEM_WHO", "card", "claim", "close", "event", "note", "open_ticket",
+__all__ = ["Opening", "Who", "SYSTEM", "SYSTEM_WHO", "card", "refresh_card", "claim", "close", "event", "note", "open_ticket",
            "reopen", "reply", "resolve", "set_type", "transfer", "unclaim", "wait"]

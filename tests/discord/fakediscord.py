@@ -127,6 +127,7 @@ class FakeDiscord:
         body = call.json if isinstance(call.json, dict) else {}
         data = body.get("data", body) if "/callback" in call.path else body
         sends = (call.method == "POST" and call.path.endswith("/messages")) or (
+            call.method == "PATCH" and call.path.startswith("/channels/") and "/messages/" in call.path) or (
             call.path.startswith("/webhooks/") and call.method in ("POST", "PATCH")) or (
             "/callback" in call.path and body.get("type") in (4, 7))
         if not sends or not isinstance(data, dict) or not ({"content", "embeds"} & set(data)):
@@ -204,7 +205,9 @@ class FakeDiscord:
                 return status, {"message": "Missing Access", "code": 50001}
             return 200, self.message_payload(parts[1], call.json or {})
         if parts[0] == "channels" and m == "POST" and parts[-1] == "threads":
-            return 201, {"id": str(next(self._ids)), "type": 11, "guild_id": GUILD_ID, "parent_id": parts[1],
+            # A thread started from a message has that message's id (as on Discord).
+            thread_id = parts[3] if len(parts) == 5 and parts[2] == "messages" else str(next(self._ids))
+            return 201, {"id": thread_id, "type": 11, "guild_id": GUILD_ID, "parent_id": parts[1],
                          "name": (call.json or {}).get("name", ""), "owner_id": BOT_ID,
                          "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
                                              "archive_timestamp": "2026-01-05T09:00:00+00:00", "locked": False}}

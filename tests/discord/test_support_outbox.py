@@ -178,3 +178,31 @@ def test_user_text_in_a_ticket_card_pings_no_one_and_an_intended_mention_pings_o
         assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == ["940000000000000099"]
 
     run(runner.app, scenario, run_sender=False)
+
+
+def test_a_ticket_claimed_by_command_updates_its_card_in_the_channel(runner):
+    """The card posted when the ticket opened is edited (state, buttons) when it changes elsewhere."""
+    from chatops.support.models import Ticket
+
+    _partner_setup(runner)
+
+    async def scenario(h):
+        await h.command("support", {"summary": "SDK init fails", "details": "the widget explodes zzz"},
+                        roles=(PARTNER_ROLE,))
+        await h.bot.sender.drain_once()
+        card = await h.fake.wait_for("POST", f"/channels/{SUPPORT_CHANNEL_ID}/messages")
+        message_id = OutboundMessage.get(OutboundMessage.channel_id == SUPPORT_CHANNEL_ID).external_id
+        ticket = Ticket.get()
+        _, _, claimed = await h.command("ticket", {"verb": "claim", "ticket-id": ticket.id},
+                                        types={"ticket-id": 4}, user_id="940000000000000099")
+        assert "claimed" in content(claimed).lower() or "yours" in content(claimed).lower()
+        h.use_instant_sender(runner.clock)
+        await h.bot.sender.drain_once()
+        edited = await h.fake.wait_for("PATCH", f"/channels/{SUPPORT_CHANNEL_ID}/messages/{message_id}")
+        assert "State: claimed — sam" in content(edited)
+        assert [i.rsplit(".", 1)[1] for i in custom_ids(edited)] == ["wait", "resolve", "unclaim"]
+        posts = [c for c in h.fake.find("POST") if c.path == f"/channels/{SUPPORT_CHANNEL_ID}/messages"]
+        assert len(posts) == 1  # no second card
+        assert card.json["components"] != edited.json["components"]
+
+    run(runner.app, scenario, run_sender=False)

@@ -30,6 +30,10 @@ def test_an_expired_request_is_retired_and_the_requester_told_once(ops, clock):
     assert action.state == "expired" and action.finished_at == clock()
     [note] = _requester_notes()
     assert "expired at 09:30 UTC before anyone approved it" in note and "Nothing was changed" in note
+    request = OutboundMessage.get(OutboundMessage.dedupe_key == f"approval:{action.token}:request")
+    [edit] = OutboundMessage.select().where(OutboundMessage.edits == request.dedupe_key)
+    assert edit.channel_id == APPROVALS_SLACK and "Expired at 09:30 UTC unapproved" in Reply.from_dict(edit.reply).plain_text()
+    assert not Reply.from_dict(edit.reply).button_ids()  # the request's Approve/Reject are retired
     assert OutboundMessage.get(OutboundMessage.channel_id == "C_SUPPORT").dedupe_key == f"approval-expired:{action.token}"
     # a second pass, or another sweeper, does nothing more
     clock.advance(minutes=1)
@@ -70,6 +74,10 @@ def test_the_requester_withdraws_a_pending_request(ops):
     assert PendingAction.get(PendingAction.kind == "approval").state == "cancelled"
     (notice,) = done.reply.posts
     assert notice.destination.channel_id == APPROVALS_SLACK and "Withdrawn by slack:U_SAM" in notice.reply.plain_text()
+    # it replaces the request's message in the approvals channel (no Approve/Reject left there)
+    request = OutboundMessage.get(OutboundMessage.dedupe_key.endswith(":request"))
+    edit = OutboundMessage.get(OutboundMessage.edits == request.dedupe_key)
+    assert edit.channel_id == APPROVALS_SLACK and not Reply.from_dict(edit.reply).button_ids()
     late = ops.runner.press(post.reply.button_ids()["Approve"], as_=ops.LEE)
     assert late.is_error and fee() == 300
     assert ops.runner.press(sent.buttons["Withdraw"], as_=ops.SAM).is_error  # once

@@ -146,3 +146,31 @@ def test_a_fresh_message_is_not_looked_up_first(runner, fake):
     _enqueue(runner, "CAPPROVALS", "hello")
     assert _sender(runner, fake, FakeTime()).drain() == 1
     assert fake.called("conversations.history") == [] and len(fake.called("chat.postMessage")) == 1
+
+
+def test_an_edit_updates_the_message_its_earlier_row_became_and_waits_for_it(runner, fake):
+    clock = FakeTime()
+    card = _enqueue(runner, "CTICKETS", "Ticket #1: open", dedupe_key="ticket:1:opened")
+    edit = _enqueue(runner, "CTICKETS", "Ticket #1: claimed by Sam", edits="ticket:1:opened")
+    sender = _sender(runner, fake, clock)
+    rows = {r.id: r for r in outbox.claim("slack", now=runner.clock())}
+    assert not sender.deliver(rows[edit.id])  # the edit comes first: it waits for the card
+    assert OutboundMessage.get_by_id(edit.id).state == "pending" and not fake.called("chat.update")
+    assert sender.deliver(rows[card.id])  # the card is posted
+    runner.clock.advance(seconds=3)
+    assert sender.drain() == 1
+    (update,) = fake.called("chat.update")
+    posted = OutboundMessage.get_by_id(card.id)
+    assert update.body["ts"] == posted.external_id and update.body["channel"] == "CTICKETS"
+    assert "claimed by Sam" in update.body["text"]
+    assert len(fake.called("chat.postMessage")) == 1  # edited, not posted again
+
+
+def test_an_edit_of_a_message_never_delivered_is_posted_instead(runner, fake):
+    clock = FakeTime()
+    card = _enqueue(runner, "CGONE", "Ticket #2: open", dedupe_key="ticket:2:opened")
+    outbox.mark_failed(card, error="channel_not_found")
+    _enqueue(runner, "CTICKETS", "Ticket #2: claimed", edits="ticket:2:opened")
+    assert _sender(runner, fake, clock).drain() == 1
+    assert not fake.called("chat.update")
+    assert [c.body["text"] for c in fake.called("chat.postMessage")] == ["Ticket #2: claimed"]
