@@ -49,6 +49,8 @@ class FakeDiscord:
     calls: list[Call] = field(default_factory=list)
     # Messages sent without a safe allowed_mentions (see check_mentions); the harness fails the test on any.
     mention_violations: list[str] = field(default_factory=list)
+    # Payloads over Discord's documented limits (see check_limits); the harness fails the test on any.
+    limit_violations: list[str] = field(default_factory=list)
     # A token this fake refuses with 401, as Discord does for a wrong or reset bot token.
     refused_token: str = ""
     # Answers for the next follow-ups (POST /webhooks/…), in order: (status, headers), e.g. Cloudflare's
@@ -121,6 +123,101 @@ class FakeDiscord:
     def find(self, method: str, path_part: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
 
+    def check_limits(self, call: Call) -> None:
+        """Discord's documented limits on what the bot sends: messages (content, embeds, components) and
+        modals. A violation is recorded; the harness fails the test that produced it."""
+        body = call.json if isinstance(call.json, dict) else {}
+        if "/callback" in call.path:
+            kind, data = body.get("type"), body.get("data") or {}
+            if kind == 9:
+                self._check_modal(call, data)
+                return
+            if kind not in (4, 7):
+                return
+        elif not ((call.path.startswith("/webhooks/") and call.method in ("POST", "PATCH"))
+                  or (call.path.startswith("/channels/") and "/messages" in call.path
+                      and call.method in ("POST", "PATCH") and not call.path.endswith("/threads"))):
+            return
+        else:
+            data = body
+        where = f"{call.method} {call.path}"
+        bad = self.limit_violations.append
+        if len(data.get("content") or "") > 2000:
+            bad(f"{where}: content of {len(data['content'])} characters (max 2000)")
+        embeds = data.get("embeds") or []
+        if len(embeds) > 10:
+            bad(f"{where}: {len(embeds)} embeds (max 10)")
+        total = 0
+        for e in embeds:
+            for key, cap in (("title", 256), ("description", 4096)):
+                if len(e.get(key) or "") > cap:
+                    bad(f"{where}: embed {key} of {len(e[key])} characters (max {cap})")
+                total += len(e.get(key) or "")
+            fields = e.get("fields") or []
+            if len(fields) > 25:
+                bad(f"{where}: {len(fields)} embed fields (max 25)")
+            for f in fields:
+                if not f.get("name") or not f.get("value"):
+                    bad(f"{where}: an embed field without a name or value")
+                if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
+                    bad(f"{where}: an embed field over 256/1024 characters")
+                total += len(f.get("name") or "") + len(f.get("value") or "")
+        if total > 6000:
+            bad(f"{where}: embeds of {total} characters in all (max 6000)")
+        rows = data.get("components") or []
+        if len(rows) > 5:
+            bad(f"{where}: {len(rows)} component rows (max 5)")
+        ids = []
+        for row in rows:
+            items = row.get("components") or []
+            if len(items) > 5:
+                bad(f"{where}: a row of {len(items)} components (max 5)")
+            for item in items:
+                if len(item.get("label") or "") > 80:
+                    bad(f"{where}: a button label of {len(item['label'])} characters (max 80)")
+                if item.get("custom_id") is not None:
+                    ids.append(item["custom_id"])
+        self._check_ids(where, ids)
+
+    def _check_ids(self, where: str, ids: list[str]) -> None:
+        for custom_id in ids:
+            if not custom_id or len(custom_id) > 100:
+                self.limit_violations.append(f"{where}: custom_id {custom_id!r} (1-100 characters)")
+        if len(ids) != len(set(ids)):
+            self.limit_violations.append(f"{where}: custom_ids are not unique: {ids}")
+
+    def _check_modal(self, call: Call, data: dict) -> None:
+        where, bad = f"modal {call.path}", self.limit_violations.append
+        if not 1 <= len(data.get("title") or "") <= 45:
+            bad(f"{where}: title {data.get('title')!r} (1-45 characters)")
+        if len(data.get("custom_id") or "") > 100:
+            bad(f"{where}: custom_id over 100 characters")
+        parts = data.get("components") or []
+        if not 1 <= len(parts) <= 5:
+            bad(f"{where}: {len(parts)} components (1-5)")
+        ids = []
+        for part in parts:
+            if part.get("type") == 18:  # a label around one input
+                if not 1 <= len(part.get("label") or "") <= 45 or len(part.get("description") or "") > 100:
+                    bad(f"{where}: label {part.get('label')!r} (1-45) or its description (max 100)")
+                inner = [part.get("component") or {}]
+            else:
+                inner = part.get("components") or []
+            for item in inner:
+                ids.append(item.get("custom_id"))
+                if len(item.get("placeholder") or "") > 150:
+                    bad(f"{where}: a placeholder over 150 characters")
+                options = item.get("options") or []
+                if item.get("type") == 3 and not 1 <= len(options) <= 25:
+                    bad(f"{where}: a select with {len(options)} options (1-25)")
+                for o in options:
+                    if not 1 <= len(o.get("label") or "") <= 100 or not 1 <= len(o.get("value") or "") <= 100:
+                        bad(f"{where}: a select option over 100 characters")
+                if item.get("type") == 4 and item.get("value") is not None and \
+                        len(item["value"]) > (item.get("max_length") or 4000):
+                    bad(f"{where}: a text input's value longer than its max_length")
+        self._check_ids(where, ids)
+
     def check_mentions(self, call: Call) -> None:
         """Every message the bot sends or edits says who it may ping (allowed_mentions), and that is never
         @everyone/@here or a role: user text is quoted in messages (a ticket's summary in a staff card)."""
@@ -142,6 +239,7 @@ class FakeDiscord:
 
     async def _record(self, call: Call) -> None:
         self.check_mentions(call)
+        self.check_limits(call)
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()

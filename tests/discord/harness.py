@@ -110,6 +110,7 @@ def run(app, scenario: Callable[[Harness], Awaitable[None]], **bot_options: Any)
             await harness.stop_bot()
             await fake.stop()
         assert not fake.mention_violations, fake.mention_violations
+        assert not fake.limit_violations, fake.limit_violations
 
     asyncio.run(main())
 

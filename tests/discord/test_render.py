@@ -36,3 +36,25 @@ def test_timeline_latest_in_the_core():
     kept, earlier = timeline.latest()
     assert [s.label for s in kept] == [str(i) for i in range(5, 25)] and earlier == 5
     assert timeline.latest(0) == ((), 25) and Timeline.earlier(1) == "… 1 earlier step"
+
+
+def test_the_fakes_limit_check_catches_what_discord_would_refuse():
+    """The check every Discord test runs (tests/discord/harness.py) is not a check that cannot fail."""
+    from tests.discord.fakediscord import Call, FakeDiscord
+
+    fake = FakeDiscord()
+    fake.check_limits(Call("POST", "/channels/1/messages", {}, {
+        "content": "x" * 2001, "embeds": [{"description": "d" * 4097, "fields": [{"name": "n", "value": ""}]}],
+        "components": [{"type": 1, "components": [{"type": 2, "custom_id": "a", "label": "l" * 81},
+                                                  {"type": 2, "custom_id": "a", "label": "ok"}]}]}, 0.0))
+    fake.check_limits(Call("POST", "/interactions/1/tok/callback", {}, {"type": 9, "data": {
+        "title": "t" * 46, "custom_id": "f", "components": [
+            {"type": 18, "label": "L", "component": {"type": 3, "custom_id": "s", "options": []}}]}}, 0.0))
+    text = "\n".join(fake.limit_violations)
+    for expected in ("content of 2001", "embed description of 4097", "without a name or value",
+                     "button label of 81", "not unique", "title 'tttt", "select with 0 options"):
+        assert expected in text, expected
+    ok = FakeDiscord()
+    ok.check_limits(Call("POST", "/channels/1/messages", {}, {"content": "fine", "embeds": [{"description": "d" * 4000}]},
+                         0.0))
+    assert ok.limit_violations == []

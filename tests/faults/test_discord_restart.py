@@ -52,6 +52,7 @@ class FakeDiscordThread:
         try:
             self.call(self.fake.stop())
             assert not self.fake.mention_violations, self.fake.mention_violations
+            assert not self.fake.limit_violations, self.fake.limit_violations
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
