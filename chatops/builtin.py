@@ -1,8 +1,14 @@
-"""The built-in commands: help, whoami, ping. Registered through the ``chatops.commands``
-entry point like any plugin's (see pyproject.toml)."""
+"""The built-in commands: help, whoami, ping, my. Registered through the ``chatops.commands``
+entry point like any plugin's (see pyproject.toml).
+
+``my`` is what a user looks for first (Slack's App Home shows the same): their open tickets, their
+pending approvals, what they may run. Each optional part contributes its section through the
+``chatops.home`` entry point group: a function ``section(ctx) -> list of blocks`` (empty: nothing
+to show), like ``chatops.support.commands:home_section``; a section named like a plugin in
+``CHATOPS_DISABLED_PLUGINS`` is left out with it."""
 from __future__ import annotations
 
-from chatops import messages
+from chatops import messages, plugins
 from chatops.commands import Category, CommandGroup
 from chatops.context import Context
 from chatops.errors import NotFound
@@ -73,3 +79,27 @@ def whoami(ctx: Context) -> Reply:
 def ping(ctx: Context) -> Reply:
     """Check that the bot is alive."""
     return Reply.text(f"pong ({ctx.now:%Y-%m-%d %H:%M:%S} UTC)", ephemeral=True)
+
+
+HOME_GROUP = "chatops.home"
+MAX_RUNNABLE = 40  # commands listed by name under "What you may run" (help has them all, with usage)
+
+
+def home(ctx: Context) -> Reply:
+    """The sections of ``my`` (and Slack's App Home) for ``ctx.actor``: each part's, then what they may run."""
+    blocks: list = [Text(f"*{ctx.actor.person.name}* — what is yours right now")]
+    for name, section in plugins.load_all(HOME_GROUP):
+        if name in ctx.settings.disabled_plugins:  # CHATOPS_DISABLED_PLUGINS turns its section off too
+            continue
+        blocks.extend(section(ctx) or ())
+    runnable = [c.name for c in ctx.router.visible_commands(ctx.actor)]
+    shown = ", ".join(f"`{n}`" for n in runnable[:MAX_RUNNABLE])
+    more = f" and {len(runnable) - MAX_RUNNABLE} more" if len(runnable) > MAX_RUNNABLE else ""
+    blocks.append(Text(f"*What you may run*\n{shown}{more}. `help COMMAND` explains one."))
+    return Reply(tuple(blocks), ephemeral=True)
+
+
+@commands.command(category=Category.META)
+def my(ctx: Context) -> Reply:
+    """Your open tickets, your pending approvals and the commands you may run."""
+    return home(ctx)

@@ -326,3 +326,20 @@ def _expire_one(token: str, now: datetime, report: ExpiryReport) -> None:
                      outcome="expired", arguments={"summary": summary}, platform=platform,
                      detail=f"approval request expired at {row.expires_at:%Y-%m-%d %H:%M} UTC unapproved{told}",
                      at=now)
+
+
+def home_section(ctx: Context) -> list:
+    """``my``: your approval requests still waiting, and how many you may approve."""
+    pending = (PendingAction.kind == "approval") & (PendingAction.state == "pending") & (
+        PendingAction.expires_at > ctx.now)
+    mine = list(PendingAction.select().where(pending & (PendingAction.requester == ctx.actor.person.id))
+                .order_by(PendingAction.expires_at).limit(10))
+    if not mine and not ctx.actor.is_staff:
+        return []
+    lines = [f"{(a.arguments or {}).get('summary', a.command)} — expires {a.expires_at:%H:%M} UTC" for a in mine]
+    blocks: list = [Text("*Your approval requests*\n" + ("\n".join(lines) if lines else "None waiting."))]
+    theirs = [a for a in PendingAction.select().where(pending & (PendingAction.requester != ctx.actor.person.id))
+              if set(policy_for(a.command, ctx.router.settings).approver_roles) & ctx.actor.roles]
+    if theirs:
+        blocks.append(Text(f"*Waiting for an approver like you*\n{len(theirs)} request(s) in the approvals channel."))
+    return blocks

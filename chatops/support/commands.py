@@ -283,3 +283,17 @@ def cred_(ctx: Context) -> Reply:
     if items:
         blocks.append(Fields(items, title="Top helpers"))
     return Reply(tuple(blocks), ephemeral=True)
+
+
+def home_section(ctx: Context) -> list:
+    """``my``: the tickets you opened that are not done, and (staff) the ones you hold."""
+    person = ctx.actor.person
+    live = Ticket.state.in_(("open", "claimed", "waiting"))
+    mine = list(Ticket.select().where((Ticket.requester == person.id) & live).order_by(Ticket.id.desc()).limit(10))
+    lines = [f"{t.ref} {t.state}: {t.summary[:80]}" for t in mine]
+    blocks: list = [Text("*Your tickets*\n" + ("\n".join(lines) if lines else "None open. `support` asks for help."))]
+    if ctx.actor.is_staff:
+        held = list(Ticket.select().where((Ticket.assignee == person.id) & live).order_by(Ticket.id).limit(10))
+        lines = [f"{t.ref} {t.state}: {t.summary[:80]}" for t in held]
+        blocks.append(Text("*Tickets you hold*\n" + ("\n".join(lines) if lines else "None.")))
+    return blocks

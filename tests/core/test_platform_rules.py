@@ -134,3 +134,28 @@ def test_the_shipped_read_only_commands_that_answer_privately_are_declared_priva
     for name in ("payment-status", "card-decline", "batch-status", "disbursement-status", "support", "ticket",
                  "ticket-transfer", "support-digest", "oncall", "cred"):
         assert registry.get(name).private_first, name
+
+
+def test_my_shows_your_tickets_your_approval_requests_and_what_you_may_run(make_runner):
+    from chatops.settings import Settings
+    from tests.ops.conftest import cast, ops_settings
+    from tests.ops.test_approvals import request_approval
+
+    ops = cast(make_runner(settings=ops_settings()))
+    r = ops.runner
+    asked = r.invoke("support the widget explodes on init in our staging app", as_=ops.CORA, channel_id="C_SUPPORT")
+    if "I still need help" in asked.buttons:  # a self-serve offer first
+        r.press("I still need help", as_=ops.CORA)
+    cora = r.invoke("my", as_=ops.CORA)
+    assert cora.reply.ephemeral and "*Your tickets*" in cora.text and "the widget explodes" in cora.text
+    assert "`support`" in cora.text and "`remove-seller-fee`" not in cora.text  # only what Cora may run
+    assert "Tickets you hold" not in cora.text and "approval" not in cora.text.lower()
+    request_approval(ops)
+    sam = r.invoke("my", as_=ops.SAM)
+    assert "*Your approval requests*" in sam.text and "Remove the seller fee of sel_2001" in sam.text
+    lee = r.invoke("my", as_=ops.LEE)
+    assert "1 request(s) in the approvals channel" in lee.text  # Lee may approve Sam's request
+
+    off = make_runner(settings=Settings.from_env({"CHATOPS_DISABLED_PLUGINS": "support"}))
+    off.person("Ana", roles=["member"], identities=["slack:UANA"])
+    assert "Your tickets" not in off.invoke("my", as_="slack:UANA").text
