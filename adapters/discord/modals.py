@@ -89,18 +89,22 @@ class CommandForm(discord.ui.Modal):
         super().__init__(title=command.form_title(45), timeout=900,
                          custom_id=form_custom_id(command, form_id))
         values = values or {}
+        params = list(params)
+        # An optional free text is required only when it is what the form is for (``/support`` alone: nothing
+        # else in it is required); beside required arguments (change-email's reason) it stays optional.
+        text_needed = not any(p.required for p in params)
         for param in params:
             value = str(values.get(param.display) or values.get(param.name) or "")
-            self.add_item(discord.ui.Label(text=_label(param), component=_input(param, value),
+            self.add_item(discord.ui.Label(text=_label(param), component=_input(param, value, text_needed),
                                            description=(param.help or None) and clip(param.help, 100)))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # handled in on_interaction
         return None
 
 
-def _input(param: Parameter, value: str) -> discord.ui.Item:
+def _input(param: Parameter, value: str, text_needed: bool = True) -> discord.ui.Item:
     """The component asking for ``param``: picked when it is a choice or a user, typed otherwise."""
-    required = param.required or param.is_tail
+    required = param.required or (param.is_tail and text_needed)
     if param.choices and len(param.choices) <= MAX_OPTIONS:
         return discord.ui.Select(
             custom_id=param.display, required=required, min_values=1 if required else 0, max_values=1,

@@ -78,6 +78,12 @@ def contact(ctx: Context, email: Email, urgency: Literal["low", "high"], text: F
 
 
 @group.command(category=Category.SUPPORT)
+def flag_account(ctx: Context, account: str, reason: FreeText | None = None) -> Reply:
+    """Flag an account (a required argument and an optional reason)."""
+    return Reply.text(f"flagged {account}: {reason or 'no reason given'}")
+
+
+@group.command(category=Category.SUPPORT)
 def ask(ctx: Context, topic: str, text: FreeText) -> Reply:
     """Ask something (a free-text form)."""
     handle = ctx.new_action("question", {"topic": topic})

@@ -249,3 +249,17 @@ def test_a_user_and_a_yes_no_argument_are_picked_in_the_form(make_runner):
         assert "940000000000000005" in answer
 
     run(runner.app, scenario)
+
+
+def test_an_optional_reason_beside_required_arguments_is_optional_in_the_form(make_runner):
+    """Only the free text a form is *for* is required (``/support`` alone); beside a required argument an
+    optional reason stays optional (a form never forces what the command does not)."""
+    from adapters.discord.modals import build_modal
+
+    command = make_runner(sample.group).app.registry.get("flag-account")
+    modal = build_modal(command, [command.param("account"), command.param("reason")], 1).to_dict()
+    inputs = _inputs(modal)
+    assert inputs["account"]["required"] is True and inputs["reason"]["required"] is False
+    support = make_runner().app.registry.get("support")
+    only_text = build_modal(support, [support.param("summary"), support.param("details")], 2).to_dict()
+    assert _inputs(only_text)["details"]["required"] is True
