@@ -72,8 +72,18 @@ class MissingArgument(UsageError):
 
 
 class BadArgument(UsageError):
-    def __init__(self, param: str, problem: str, *, usage: str | None = None) -> None:
-        super().__init__(messages.BAD_ARGUMENT.format(param=param, problem=problem), usage=usage)
+    """An argument that does not fit. With ``value`` (what the user typed), the message names the value —
+    "`item_51` is not a valid payment id" — not only the parameter."""
+
+    def __init__(self, param: str, problem: str, *, usage: str | None = None, value: str | None = None) -> None:
+        if value is not None and value.strip() and f"`{value.strip()}`" not in problem:  # else it names it already
+            from chatops.text import clip
+
+            text = messages.BAD_VALUE.format(value=clip(value.strip(), 60, quoted=True, one_line=True),
+                                             problem=problem.rstrip("."), param=param) + "."
+        else:
+            text = messages.BAD_ARGUMENT.format(param=param, problem=problem)
+        super().__init__(text, usage=usage)
         self.param = param
         self.problem = problem
 

@@ -7,6 +7,7 @@ UNKNOWN_COMMAND = "There is no command called `{name}`."
 EMPTY_INPUT = "Type a command, for example `help`."
 MISSING_ARGUMENT = "`{param}` is missing."
 BAD_ARGUMENT = "`{param}` {problem}"
+BAD_VALUE = "`{value}` {problem} (that was the `{param}` argument)"  # names what the user typed
 TOO_MANY_ARGUMENTS = "There is more than this command takes: `{extra}`."
 INPUT_TOO_LONG = "That message is {length} characters long; commands take at most {limit}."
 UNBALANCED_QUOTES = "A quote is opened and never closed."

@@ -185,7 +185,8 @@ def convert_all(command: Command, raw: dict[str, str], invocation: Invocation | 
         try:
             values[key] = param.type.arg_type.convert(value, invocation)
         except ValueError as exc:
-            raise BadArgument(param.display, str(exc), usage=command.usage) from None
+            raise BadArgument(param.display, str(exc), usage=command.usage,
+                              value=None if param.secret else value) from None
     return values
 
 

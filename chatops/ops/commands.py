@@ -38,7 +38,7 @@ def _id(ctx: Context, backend: Backend, kind: str, param: str, value: str) -> st
     try:
         return check_id(backend, kind, value)
     except ValueError as exc:
-        raise BadArgument(param, str(exc), usage=ctx.command.usage) from None
+        raise BadArgument(param, str(exc), usage=ctx.command.usage, value=value) from None
 
 
 def _done(text: str, items: list[tuple[str, str]]) -> Reply:

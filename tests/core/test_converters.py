@@ -100,7 +100,8 @@ def test_bad_argument_uses_kebab_display_name():
     with pytest.raises(BadArgument) as info:
         bind(cmd, "1 2.0 yes red s nope slack:U1", SLACK)
     assert info.value.param == "email"
-    assert "`email` is not a valid e-mail address" in info.value.message
+    assert "`nope` is not a valid e-mail address" in info.value.message  # what was typed, first
+    assert "(that was the `email` argument)" in info.value.message  # and which argument, by its kebab name
     assert isinstance(info.value, UsageError)
 
 

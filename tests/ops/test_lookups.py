@@ -159,10 +159,12 @@ def test_staff_get_a_plain_not_found(ops):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("batch-status 1042", "`batch` is not a valid batch id; batch ids look like `B-1042`."),
+    ("batch-status 1042", "`1042` is not a valid batch id; batch ids look like `B-1042` (that was the `batch` argument)."),
     ("payment-status 42", "item ids look like `item_42`"),
     ("disbursement-status ACCT-1", "account ids look like `acct_1001`"),
     ("card-decline pay_x1", "payment ids look like `pay_3042`"),
+    # names what was typed, not the parameter: "`payment` is not a valid payment id" read as nonsense
+    ("card-decline item_51", "`item_51` is not a valid payment id"),
 ])
 def test_ids_are_validated_with_an_example(ops, text, message):
     result = ops.runner.invoke(text, as_=ops.SAM)

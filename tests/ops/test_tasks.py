@@ -44,7 +44,7 @@ def test_cancel_changes_nothing_and_only_the_requester_can_confirm(ops):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("change-email acct_1002 not-an-email", "`new-email` is not a valid e-mail address"),
+    ("change-email acct_1002 not-an-email", "`not-an-email` is not a valid e-mail address"),
     ("change-email acct_1002 bob@example.org", "already uses that e-mail address"),
     ("change-email 1002 bob@example.org", "account ids look like `acct_1001`"),
     ("change-email acct_1002 cora@example.com", "Another account already uses that e-mail address"),
