@@ -15,7 +15,7 @@ pending reasons). An unknown code is shown as it is, never guessed at.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from chatops.invocation import utcnow
@@ -70,6 +70,9 @@ def when(at: datetime | None) -> str:
 
 def day(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "—"
+
+
+THREE_DS_WINDOW = timedelta(minutes=30)  # a 3-D Secure challenge lapses this long after the card attempt
 
 
 def is_past(at: datetime | None, now: datetime) -> bool:
@@ -186,8 +189,8 @@ def batch(b: PayoutBatch, now: datetime | None = None) -> Reply:
         fields.append(("Bank return code", b.failure_code))
     if b.failure_account_id:
         fields.append(("Rejected account", b.failure_account_id))
-    if b.retry_at:
-        fields.append(("Next attempt", day(b.retry_at)))
+    if b.retry_at:  # a time already past is not "next"
+        fields.append(("Was due to retry" if is_past(b.retry_at, now or utcnow()) else "Next attempt", day(b.retry_at)))
     return _reply(headline, style, fields, b.events, next_step)
 
 
@@ -296,8 +299,17 @@ def payment_status(item: Item, p: Payment | None, batch_: PayoutBatch | None, no
     why = PENDING.get(p.pending_reason, f"the payment is {p.status} ({p.pending_reason or 'no reason given'})")
     head = f"Item {item.id} is in payment_pending because {why}."
     if p.pending_reason == "three_ds":
-        next_step = ("The buyer completes the check in their bank's app or page; if not finished within "
-                     "30 minutes of the attempt the payment lapses and the buyer can pay again.")
+        started = max((a.at for a in p.attempts), default=None)
+        lapses = started + THREE_DS_WINDOW if started else None
+        if lapses is not None and is_past(lapses, now):
+            head = (f"Item {item.id} is in payment_pending because {why}, but that check started at "
+                    f"{at_time(started, now)} and its 30 minutes ran out at {at_time(lapses, now)}.")
+            next_step = ("The payment should have lapsed and still shows pending: ask the payments team to release "
+                         "it; the buyer can pay again meanwhile.")
+        else:
+            until = f" (by {at_time(lapses, now)})" if lapses else ""
+            next_step = ("The buyer completes the check in their bank's app or page; if not finished within "
+                         f"30 minutes of the attempt{until} the payment lapses and the buyer can pay again.")
     elif p.pending_reason == "risk_review":
         fields.append(("Review due", day(p.review_due_at)))
         next_step = (f"A decision was due by {day(p.review_due_at)} and is overdue; ask the payments team about "

@@ -1,6 +1,8 @@
 """Every lookup over every seeded state: evidence (state, timeline, reason, next step), and who may see it."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chatops.reply import Fields, Timeline
@@ -94,7 +96,8 @@ def test_card_decline_without_declines_says_so(ops):
 
 
 PAYMENTS = [
-    ("item_42", "the buyer has not finished 3-D Secure", "completes the check in their bank's app"),
+    # the test clock is hours after item_42's card attempt: its 3-D Secure check has run out
+    ("item_42", "the buyer has not finished 3-D Secure", "its 30 minutes ran out"),
     ("item_43", "the payment is in a risk review", "A decision is due by 2026-01-05 13:00 UTC"),
     ("item_44", "waits for the next payout batch", "Batch B-1045 goes to the bank at 2026-01-05 18:00 UTC"),
     ("item_45", "Item item_45 is paid", "Nothing is pending"),
@@ -213,3 +216,29 @@ def test_a_retry_tomorrow_names_its_date(ops):
     now = ops.runner.clock()
     text = explain.batch_reason(replace(b, retry_at=b.retry_at + timedelta(days=1)), now)[0]
     assert "It retries at 2026-01-06 14:00 UTC" in text
+
+
+def test_a_3ds_check_past_its_30_minutes_is_not_shown_as_still_waiting(ops):
+    """item_42's challenge started with its card attempt; 9.5 hours later it is not "waiting" any more."""
+    from chatops.ops.demo_backend import DemoCardAttempt
+
+    started = max(a.at for a in DemoCardAttempt.select().where(DemoCardAttempt.payment == "pay_3042"))
+    clock = ops.runner.clock
+    clock.advance(seconds=(started + timedelta(minutes=20) - clock()).total_seconds())
+    fresh = ops.runner.invoke("payment-status item_42", as_=ops.CORA)
+    assert "completes the check in their bank's app" in fresh.text and "ran out" not in fresh.text
+    clock.advance(hours=9, minutes=10)
+    late = ops.runner.invoke("payment-status item_42", as_=ops.CORA)
+    assert "its 30 minutes ran out at" in late.text and "completes the check" not in late.text
+    assert "ask the payments team" in late.text
+
+
+def test_a_retry_time_already_past_is_not_the_next_attempt(ops):
+    from chatops.ops.demo_backend import DemoPayoutBatch
+
+    batch = DemoPayoutBatch.get_by_id("B-1042")
+    clock = ops.runner.clock
+    clock.advance(seconds=(batch.retry_at + timedelta(hours=1) - clock()).total_seconds())
+    fields = dict(next(b for b in ops.runner.invoke("batch-status B-1042", as_=ops.SAM).reply.blocks
+                       if hasattr(b, "items")).items)
+    assert "Was due to retry" in fields and "Next attempt" not in fields
