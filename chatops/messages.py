@@ -81,7 +81,8 @@ GAVE_UP_BEING_CHECKED = "A change it sent is checked again automatically; you wi
 REMEDY_SWITCHED_OFF = "Ask an admin if you think it should be on."
 REMEDY_ROLE = "Ask your team lead or a chatops admin to grant the role, or open a request with `support`."
 REMEDY_TIER = "Ask in the general support channel, or ask your community's admin about becoming a partner."
-REMEDY_CHANNEL = "Run it in the channel set aside for it (ask an admin which one), or in a direct message to the bot."
+REMEDY_CHANNEL = "Run it in the channel set aside for it (ask an admin which one)."
+REMEDY_CHANNEL_OR_DM = "Run it in the channel set aside for it (ask an admin which one), or in a direct message to the bot."
 REMEDY_DIRECT = "Send it to the bot in a direct message."
 REMEDY_STAFF = ("Ask your team lead or a chatops admin if you should have a staff role, or open a request "
                 "with `support`.")

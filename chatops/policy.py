@@ -136,13 +136,16 @@ def in_community(*slugs: str) -> Predicate:
     )
 
 
-def in_channel(*channel_ids: str) -> Predicate:
+def in_channel(*channel_ids: str, dm_too: bool = False) -> Predicate:
+    """Only in these channels. ``dm_too``: a direct message to the bot is allowed too, and the denial
+    says so (without it, it must not suggest one: the command is turned off in DMs)."""
     wanted = frozenset(channel_ids)
-    return Predicate(
+    here = Predicate(
         lambda a: a.channel_id in wanted, "the designated channel",
-        reason="it can't be used in this channel",
-        remedy=messages.REMEDY_CHANNEL,
+        reason="it can't be used in this channel" if not dm_too else "it can't be used here",
+        remedy=messages.REMEDY_CHANNEL_OR_DM if dm_too else messages.REMEDY_CHANNEL,
     )
+    return here | direct_message if dm_too else here
 
 
 direct_message = Predicate(lambda a: a.is_direct, "a direct message",
@@ -174,7 +177,7 @@ def policy_from_row(row: "CommandPolicy") -> Predicate:
     if communities := _split(row.communities):
         parts.append(in_community(*communities))
     if channels := _split(row.channels):
-        parts.append(in_channel(*channels) | direct_message if row.allow_dm else in_channel(*channels))
+        parts.append(in_channel(*channels, dm_too=row.allow_dm))
     if not parts:
         return anyone
     result = parts[0]

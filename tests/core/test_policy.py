@@ -101,8 +101,10 @@ def test_policy_from_row(world):
     assert policy_from_row(row).allows(actor("UMAX", channel="C2"))
     assert policy_from_row(row).allows(actor("UMAX", channel="D1", dm=True))
     assert not policy_from_row(row).allows(actor("UMAX", channel="C3"))
+    assert "or in a direct message" in policy_from_row(row).check(actor("UMAX", channel="C3")).remedy
     row.allow_dm = False
-    assert not policy_from_row(row).allows(actor("UMAX", channel="D1", dm=True))
+    denial = policy_from_row(row).check(actor("UMAX", channel="D1", dm=True))
+    assert denial is not None and "direct message" not in denial.remedy  # DMs are off: never suggest one
 
 
 @pytest.fixture
