@@ -32,9 +32,12 @@ Listeners:
   a command missing required arguments (or free-text command typed bare, like
   ``/support``) opens a modal built from its schema;
 - ``block_actions`` of our buttons (``action_id`` ``chatops:<n>``, the
-  ``<token>.<verb>`` reference in ``value``) → ``router.handle_action``;
+  ``<token>.<verb>`` reference in ``value``) → ``router.handle_action``; any
+  other action id (a button of an older version of the app) is acked 200 and
+  the presser told, ephemerally, that the button is not valid any more;
 - ``view_submission`` of our modals → a structured Invocation;
-- ``message`` (DMs, message.im) and ``app_mention`` events → text invocations,
+- ``message`` (DMs, message.im, with files: ``file_share``) and ``app_mention``
+  events → text invocations, answered in the thread they were typed in,
   deduplicated across Events API retries by the event id (the work item's key).
   An event the database cannot take is answered 503 so Slack delivers it again;
   on Slack's last retry the user is told instead.
@@ -71,8 +74,9 @@ from adapters.slack import modals, translate
 from adapters.slack.config import SlackConfig
 from adapters.slack.executor import BoundedExecutor, Busy
 from adapters.slack.render import ACTION_PREFIX, is_error, render
-from adapters.slack.sender import PERMANENT_ERRORS, OutboxSender
+from adapters.slack.sender import UNREACHABLE, OutboxSender, slack_error
 from adapters.slack.usergroups import UserGroups
+from adapters.slack.users import UserNames
 
 log = logging.getLogger("adapters.slack")
 
@@ -123,7 +127,8 @@ class SlackAdapter:
         # The policy check before a form (may need a first-contact write or a user-group lookup): bounded, so
         # the trigger (valid 3 s) is never used up waiting for it.
         self.peek = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-peek")
-        self.sender = OutboxSender(chatops_app, self.client)
+        self.names = UserNames(self.client)  # a mention that must not ping is shown as @name
+        self.sender = OutboxSender(chatops_app, self.client, name_of=self.names)
         self.usergroups = UserGroups(self.client, config.usergroups_cache_seconds)
         self.bolt = self._build(socket_mode)
         # Synthetic slash commands carrying this value (http.warm_up) are acked and dropped: no work, no audit.
@@ -183,6 +188,7 @@ class SlackAdapter:
         )
         bolt.command(re.compile(r"^/.+"))(self._on_command)
         bolt.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_action)
+        bolt.action(re.compile(".*"))(self._on_unknown_action)  # not ours (any more): 200 and say so, never 404
         bolt.view_submission(modals.CALLBACK_ID)(self._on_view_submission)
         bolt.event("message")(self._on_event)
         bolt.event("app_mention")(self._on_event)
@@ -250,7 +256,7 @@ class SlackAdapter:
         command = self.chatops.registry.get(translate.command_name(body))
         trigger_id = body.get("trigger_id")
         if command is not None and isinstance(trigger_id, str) and trigger_id:
-            typed = modals.needs_form(command, body.get("text") or "")
+            typed = modals.needs_form(command, translate.slash_text(body))
             if typed is not None:
                 origin = modals.Origin(channel_id=inv.channel_id, response_url=response_url)
                 try:
@@ -280,6 +286,21 @@ class SlackAdapter:
         if refusal:
             self._submit_notice(target, Reply.text(refusal, style="warning", ephemeral=True))
         ack()
+
+    def _on_unknown_action(self, ack, body: Mapping[str, Any]) -> None:
+        """A press of a button this app does not know (an older version's, or one it never made): nothing
+        runs; the presser is told, privately, instead of Slack's error mark on a 404."""
+        ack()
+        user = body.get("user") if isinstance(body.get("user"), Mapping) else {}
+        channel = body.get("channel") if isinstance(body.get("channel"), Mapping) else {}
+        actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+        action_id = actions[0].get("action_id") if actions and isinstance(actions[0], Mapping) else None
+        log.info("Slack press of unknown action %r by %s: told it is not valid", action_id, user.get("id"))
+        response_url = body.get("response_url") if isinstance(body.get("response_url"), str) else None
+        target = Target(response_url=response_url, channel_id=channel.get("id") if response_url is None else None,
+                        user_id=user.get("id") if isinstance(user.get("id"), str) else None, replace=True)
+        if target.response_url or (target.channel_id and target.user_id):
+            self._submit_notice(target, Reply.text(messages.ACTION_UNKNOWN, style="warning", ephemeral=True))
 
     def _on_view_submission(self, ack, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         try:
@@ -400,14 +421,15 @@ class SlackAdapter:
         back to the direct message; a passing failure (network, 5xx, 429) raises :class:`AnswerFailed`
         so the work is tried again (the core answers a repeat from its stored reply).
         """
-        payload = render(reply)
+        payload = render(reply, self.names)
         fresh = received_at is None or self._now() - received_at < RESPONSE_URL_LIFETIME
         try:
             if target.response_url and fresh:
                 if self._respond(reply, payload, target):
                     return
             elif target.direct and target.channel_id:
-                self.client.chat_postMessage(channel=target.channel_id, unfurl_links=False, **payload)
+                self.client.chat_postMessage(channel=target.channel_id, thread_ts=target.thread_ts,
+                                             unfurl_links=False, **payload)
                 return
             elif target.channel_id and reply.ephemeral and target.user_id and not target.response_url:
                 self.client.chat_postEphemeral(channel=target.channel_id, user=target.user_id,
@@ -419,36 +441,43 @@ class SlackAdapter:
                 return
             self._direct_message(target, payload, reply)
         except SlackApiError as exc:
-            error = exc.response.get("error") if hasattr(exc.response, "get") else ""
-            status = getattr(exc.response, "status_code", 0) or 0
-            if error in PERMANENT_ERRORS and target.user_id and not target.direct:
-                log.warning("Slack refused reply %s (%s): sending it as a direct message", reply.correlation_id,
-                            error)
+            status, error = slack_error(exc)
+            first = error
+            if error in UNREACHABLE and target.user_id:
+                # Not in that channel, or it is a DM between two other people (a /support typed there): the bot's
+                # own DM with the asker still reaches them.
+                log.warning("Slack refused reply %s in %s (%s): sending it as a direct message to %s",
+                            reply.correlation_id, target.channel_id, error, target.user_id)
                 try:
-                    self._direct_message(target, payload, reply)
-                    return
+                    if self._direct_message(target, payload, reply, not_in=target.channel_id):
+                        return
+                    error = "no direct message channel"
                 except SlackApiError as again:
                     exc = again
-                    error = again.response.get("error") if hasattr(again.response, "get") else ""
-                    status = getattr(again.response, "status_code", 0) or 0
+                    status, error = slack_error(again)
             if status == 429 or status >= 500 or error in ("ratelimited", "service_unavailable", "fatal_error",
                                                            "internal_error", "request_timeout"):
                 raise AnswerFailed(f"Slack answered {status} {error}") from exc
-            log.error("could not deliver Slack reply %s: %s", reply.correlation_id, error or exc)
+            log.error("could not deliver Slack reply %s to %s: %s%s", reply.correlation_id,
+                      target.channel_id or target.user_id, first,
+                      f"; nor as a direct message: {error}" if error != first else "")
         except (OSError, TimeoutError) as exc:  # the network: try again
             raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    def _direct_message(self, target: Target, payload: dict[str, Any], reply: Reply) -> None:
+    def _direct_message(self, target: Target, payload: dict[str, Any], reply: Reply, *,
+                        not_in: str | None = None) -> bool:
+        """Post in the bot's DM with the user; False when there is none (or it is ``not_in``, which failed)."""
         if not target.user_id:
             log.warning("no place to answer reply %s", reply.correlation_id)
-            return
+            return False
         opened = self.client.conversations_open(users=target.user_id)
         channel = (opened.get("channel") or {}).get("id")
-        if not channel:
-            log.error("conversations.open gave no channel for %s; reply %s undelivered", target.user_id,
-                      reply.correlation_id)
-            return
+        if not channel or channel == not_in:
+            log.error("no direct message channel for %s (conversations.open gave %r); reply %s undelivered",
+                      target.user_id, channel, reply.correlation_id)
+            return False
         self.client.chat_postMessage(channel=channel, unfurl_links=False, **payload)
+        return True
 
     def _respond(self, reply: Reply, payload: dict[str, Any], target: Target) -> bool:
         """Through the response_url; False when Slack no longer takes it (expired, used up)."""

@@ -3,9 +3,12 @@
     init_app(flask_app, chatops_app)     # no-op unless SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are set
 
 Slash commands, interactivity (buttons, modals) and the Events API all use this
-one URL. The signature (``v0`` HMAC-SHA256 of ``v0:{timestamp}:{body}``, the
-timestamp within 5 minutes) is checked before the body is even parsed: a
-missing or wrong signature is 401, a body that does not parse is 400, never 500.
+one URL. In order: a missing or malformed signature header (anything but
+``v0=`` and 64 hex digits) or a timestamp more than 5 minutes off is 401 before
+the body is read; a body over the web app's 1 MiB limit (``MAX_CONTENT_LENGTH``)
+is 413 as it is read; then the signature (``v0`` HMAC-SHA256 of
+``v0:{timestamp}:{body}``) is checked over the raw bytes, before anything parses
+them: a wrong one is 401; a body that does not parse is 400, never 500.
 The adapter is kept in ``flask_app.extensions["chatops.slack"]`` (``.stop()``
 ends its threads).
 
@@ -25,6 +28,7 @@ import atexit
 import hashlib
 import hmac
 import logging
+import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -62,7 +66,9 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
             return _handle()
 
     def _handle() -> Response:
-        raw = request.get_data(cache=True)
+        if not _plausible():  # nothing of the body is read for a request that cannot be Slack's
+            return make_response("invalid signature", 401)
+        raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 (Flask)
         if not _signed(secret, raw):
             return make_response("invalid signature", 401)
         if raw.startswith(b"token=") or b"&command=" in raw or raw.startswith(b"command="):
@@ -128,11 +134,22 @@ def warm_up(view, adapter: SlackAdapter, secret: bytes, count: int | None = None
     log.debug("Slack ack path warmed up with %d requests in %.1f ms", count, (time.perf_counter() - started) * 1000)
 
 
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _plausible() -> bool:
+    """The headers a Slack request has: a ``v0=`` signature of the right shape, a timestamp within 5 minutes."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    return (timestamp.isdigit() and len(timestamp) <= 12 and bool(_SIGNATURE.fullmatch(signature))
+            and abs(time.time() - int(timestamp)) <= MAX_SKEW)
+
+
 def _signed(secret: bytes, raw: bytes) -> bool:
     """Slack's v0 signature over the raw bytes, with the timestamp at most 5 minutes off."""
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
-    if not timestamp.isdigit() or not signature.startswith("v0=") or abs(time.time() - int(timestamp)) > MAX_SKEW:
+    if not _plausible():
         return False
     expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)

@@ -4,7 +4,8 @@
     print(json.dumps(manifest, indent=2))    # paste at https://api.slack.com/apps → Create New App → From a manifest
 
 Every visible command becomes a slash command (Slack caps: name 32, description
-2000, usage hint 1000 characters); the bot scopes are what the adapter uses;
+2000, usage hint 1000 characters); the bot scopes are exactly what the adapter's
+Web API calls and events need (``WEB_API_SCOPES``, ``EVENT_SCOPES``);
 the events are DMs (message.im) and mentions (app_mention); commands,
 interactivity and events all point at ``<url>/slack/events`` (in Socket Mode
 Slack needs no URL).
@@ -18,11 +19,47 @@ from chatops.commands import Registry
 from chatops.text import clip
 
 PATH = "/slack/events"
-# channels:history / groups:history: only to look a message up by its outbox id after a sender stopped
-# mid-post (chatops.outbox), so it is not posted twice.
-BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "commands", "groups:history", "im:history",
-              "im:read", "im:write", "users:read", "usergroups:read")
+HISTORY = ("channels:history", "groups:history", "im:history")
+# Every Web API method the adapter calls (adapters/slack/*.py; tests/slack/test_render_manifest.py checks the
+# list against the code) → the bot scopes it needs. conversations.history / .replies only look a message up by
+# its outbox id after a sender stopped mid-post (chatops.outbox), so it is not posted twice.
+WEB_API_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "conversations.open": ("im:write",),       # the bot's DM with a user (answers, fallbacks)
+    "conversations.history": HISTORY,
+    "conversations.replies": HISTORY,
+    "usergroups.list": ("usergroups:read",),   # user groups → roles, only when a mapping exists
+    "users.info": ("users:read",),             # the name shown for a mention that must not ping
+    "views.open": (),                          # needs only the trigger
+}
 BOT_EVENTS = ("app_mention", "message.im")
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {"app_mention": ("app_mentions:read",), "message.im": ("im:history",)}
+FEATURE_SCOPES = ("commands",)  # slash commands
+BOT_SCOPES = tuple(sorted({*FEATURE_SCOPES, *(s for m in WEB_API_SCOPES.values() for s in m),
+                           *(s for e in BOT_EVENTS for s in EVENT_SCOPES[e])}))
+
+
+def scope_uses() -> dict[str, list[str]]:
+    """Each bot scope → what needs it (Web API methods, events, slash commands): docs/slack.md's table."""
+    uses: dict[str, list[str]] = {scope: [] for scope in BOT_SCOPES}
+    for scope in FEATURE_SCOPES:
+        uses[scope].append("slash commands")
+    for method, scopes in WEB_API_SCOPES.items():
+        for scope in scopes:
+            uses[scope].append(method)
+    for event in BOT_EVENTS:
+        for scope in EVENT_SCOPES[event]:
+            uses[scope].append(f"the {event} event")
+    return uses
+
+
+def scope_table() -> str:
+    """The Markdown table of :func:`scope_uses` (what docs/slack.md shows; a test keeps them equal)."""
+    rows = ["| bot scope | used for |", "|---|---|"]
+    rows += [f"| `{scope}` | {', '.join(uses)} |" for scope, uses in scope_uses().items()]
+    return "\n".join(rows)
 
 
 def build_manifest(registry: Registry, *, url: str | None, socket_mode: bool = False, name: str = "chatops",
@@ -37,7 +74,9 @@ def build_manifest(registry: Registry, *, url: str | None, socket_mode: bool = F
         entry: dict[str, Any] = {
             "command": "/" + command.name[:31],
             "description": clip(command.summary or command.name, 2000),
-            "should_escape": False,
+            # Users, channels and links arrive as <@U…|name>, <#C…|name>, <https://…>: ids, not display names
+            # (translate.decode reads them; a bare "@sam" could not be resolved to a user).
+            "should_escape": True,
         }
         if command.usage_hint:
             entry["usage_hint"] = clip(command.usage_hint, 1000)

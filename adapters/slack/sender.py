@@ -11,6 +11,11 @@ always picking the message whose channel may speak soonest, so a burst for one
 channel never holds up another. A 429 puts the message back after its
 Retry-After and pauses that channel; a permanent error (``channel_not_found``,
 ``not_in_channel``…) marks it failed; anything else is retried with backoff.
+A message that names who it is for (``Reply.mentions``: the requester told about
+their ticket, the on-call person in an escalation) and cannot reach its channel
+(the bot is not in it, or it is a DM between two people) is sent to each of them
+as a direct message from the bot instead (conversations.open + chat.postMessage);
+when that fails too, the row is marked failed with both errors and logged.
 ``monotonic`` and ``sleep`` are injectable: tests drive the pacing with a fake
 clock instead of waiting.
 """
@@ -31,7 +36,8 @@ from chatops.models import OutboundMessage
 from chatops.reply import Reply
 
 from chatops.connections import ThreadConnections
-from adapters.slack.render import render
+from adapters.slack.render import NameOf, render
+from adapters.slack.users import UserNames
 
 log = logging.getLogger("adapters.slack.sender")
 
@@ -43,6 +49,17 @@ PERMANENT_ERRORS = frozenset({
     "invalid_blocks_format", "cannot_dm_bot", "user_not_found", "account_inactive", "restricted_action",
     "too_many_attachments", "invalid_auth", "not_authed", "token_revoked", "missing_scope",
 })
+# The channel cannot be reached (the bot is not in it, it is someone else's DM, archived): a direct message to
+# the person the message is for can still reach them.
+UNREACHABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action"})
+
+
+def slack_error(exc: SlackApiError) -> tuple[int, str]:
+    """(HTTP status, Slack's ``error``) of a refused call."""
+    response = exc.response
+    status = getattr(response, "status_code", 0) or 0
+    error = (response.get("error") if hasattr(response, "get") else None) or str(status)
+    return status, error
 
 
 def retry_after_seconds(error: SlackApiError, default: float = 1.0) -> float:
@@ -60,9 +77,11 @@ def retry_after_seconds(error: SlackApiError, default: float = 1.0) -> float:
 class OutboxSender:
     def __init__(self, chatops_app: App, client: WebClient, *, interval: float = PER_CHANNEL_INTERVAL,
                  poll_seconds: float = 2.0, batch: int = 20,
-                 monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None,
+                 name_of: NameOf | None = None) -> None:
         self.app = chatops_app
         self.client = client
+        self.name_of = name_of if name_of is not None else UserNames(client)
         self.interval = interval
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -146,7 +165,8 @@ class OutboxSender:
         now = self.app.router.clock()
         channel = message.channel_id
         try:
-            payload = render(Reply.from_dict(message.reply))
+            reply = Reply.from_dict(message.reply)
+            payload = render(reply, self.name_of)
         except (KeyError, TypeError, ValueError) as exc:
             outbox.mark_failed(message, error=f"unrenderable reply: {exc}")
             return False
@@ -179,6 +199,8 @@ class OutboxSender:
                 self._next_ok[channel] = self.monotonic() + after
                 outbox.retry(message, now=now, after_seconds=after, error="429 rate limited", rate_limited=True)
                 log.warning("Slack rate limit on %s: retrying message %s in %.0f s", channel, message.id, after)
+            elif error in UNREACHABLE and _recipients(reply):
+                return self._direct(message, reply, kwargs, error, now)
             elif error in PERMANENT_ERRORS:
                 outbox.mark_failed(message, error=error)
                 log.error("Slack refused message %s for %s: %s", message.id, channel, error)
@@ -192,6 +214,40 @@ class OutboxSender:
             self._next_ok[channel] = max(self._next_ok.get(channel, 0.0), self.monotonic() + self.interval)
         outbox.mark_sent(message, now=now, external_id=response.get("ts"))
         return True
+
+    def _direct(self, message: OutboundMessage, reply: Reply, kwargs: dict, error: str, now) -> bool:
+        """``message`` could not reach its channel (``error``): send it to each person it names, by DM."""
+        sent: list[str] = []
+        failures: list[str] = []
+        for user in _recipients(reply):
+            try:
+                opened = self.client.conversations_open(users=user)
+                dm = (opened.get("channel") or {}).get("id")
+                if not dm or dm == message.channel_id:
+                    failures.append(f"{user}: no direct message channel")
+                    continue
+                direct = {k: v for k, v in kwargs.items() if k != "thread_ts"}  # the DM has no such thread
+                response = self.client.chat_postMessage(**{**direct, "channel": dm})
+                sent.append(response.get("ts") or "")
+            except SlackApiError as exc:
+                status, why = slack_error(exc)
+                if status == 429 or why == "ratelimited":
+                    outbox.retry(message, now=now, after_seconds=retry_after_seconds(exc), rate_limited=True,
+                                 error=f"{error}; direct message rate limited")
+                    return False
+                failures.append(f"{user}: {why}")
+            except Exception as exc:  # noqa: BLE001 - the network: the whole message is tried again
+                self._backoff(message, now, f"{error}; direct message: {type(exc).__name__}: {exc}")
+                return False
+        if sent:
+            log.warning("Slack message %s could not be posted in %s (%s): sent as a direct message to %s instead",
+                        message.id, message.channel_id, error, ", ".join(_recipients(reply)))
+            outbox.mark_sent(message, now=now, external_id=sent[0] or None)
+            return True
+        reason = f"{error} in {message.channel_id}; direct message failed too ({'; '.join(failures)})"
+        outbox.mark_failed(message, error=reason)
+        log.error("Slack message %s undelivered: %s", message.id, reason)
+        return False
 
     def _update(self, message: OutboundMessage, payload: dict, channel: str, ts: str, now) -> bool:
         """chat.update of the message an earlier outbox row became (a card's new state)."""
@@ -244,3 +300,8 @@ class OutboxSender:
         after = min(300.0, 2.0 ** max(1, message.attempts))
         outbox.retry(message, now=now, after_seconds=after, error=error)
         log.warning("Slack delivery of message %s failed (%s); retrying in %.0f s", message.id, error, after)
+
+
+def _recipients(reply: Reply) -> tuple[str, ...]:
+    """The Slack users a message is for (``Reply.mentions``), at most 5."""
+    return tuple(u for u in dict.fromkeys(reply.mentions) if u[:1] in ("U", "W") and u.isalnum())[:5]

@@ -85,3 +85,15 @@ def wait_gate(ctx: Context) -> Reply:
     STARTED.set()
     effects.call("test.gate", GATE.wait, 10)
     return Reply.text("gate passed", ephemeral=True)
+
+
+@group.command("slk-echo", category=Category.SUPPORT)
+def echo(ctx: Context, times: int, text: FreeText) -> Reply:
+    """Say the text back, repeated `times` times with nothing between (long answers).
+
+    Args:
+        times: how many times
+        text: what to say
+    """
+    CALLS.append(("slk-echo", {"text": str(text)}))
+    return Reply.text(str(text) * times)

@@ -76,3 +76,16 @@ def test_claim_and_resolve_on_a_card_posted_through_the_outbox(slack, fake):
     assert "resolved by U0BOB" in answers[0]["text"] and answers[0]["replace_original"] is True
     assert "already done" in answers[1]["text"] and answers[1]["response_type"] == "ephemeral"
     assert [c[0] for c in sample.CALLS] == ["ticket:claim", "ticket:resolve"]
+
+
+def test_a_button_the_app_does_not_know_is_acked_and_the_presser_told_it_is_not_valid(slack, fake):
+    """An action id the app never made (an older version's button, a link button): 200, not Bolt's 404 (Slack
+    shows that as an error mark), nothing runs, and the presser hears why, privately."""
+    response, bid = slack.press({"action_id": "approve_v1", "value": "legacy-42"}, channel="C0QUEUE")
+    assert response.status_code == 200
+    told = fake.wait_for("response:" + bid)[0].body
+    assert told["response_type"] == "ephemeral" and told["replace_original"] is False
+    assert "This button is not valid any more" in told["text"]
+    assert slack.adapter.wait_idle()
+    assert sample.CALLS == [] and AuditEvent.select().count() == 0
+    assert [c.method for c in fake.calls] == ["response:" + bid]   # no other message, no edit

@@ -157,3 +157,33 @@ def test_a_request_with_a_wrong_warm_up_marker_runs_normally(slack, fake):
     assert response.status_code == 200
     assert "Hello Ana" in fake.wait_for("response:warm")[0].body["text"]
     assert slack.adapter.warm_ups == WARM_UP_REQUESTS
+
+
+def test_headers_that_cannot_be_slacks_are_401_before_the_body_is_read_and_a_huge_body_is_413(slack, fake,
+                                                                                             monkeypatch):
+    from flask import Request
+
+    reads: list[int] = []
+    original = Request.get_data
+
+    def counting(self, *args, **kwargs):
+        reads.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Request, "get_data", counting)
+    now = int(time.time())
+    for headers in (_headers(now, None), _headers(now, "v1=" + "0" * 64), _headers(now, "v0=short"),
+                    _headers(now - 301, "v0=" + "0" * 64), {"X-Slack-Signature": "v0=" + "0" * 64}):
+        response = slack.client.post("/slack/events", data=FORM, headers=headers,
+                                     content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 401, headers
+    assert reads == []                                     # refused on the headers alone
+    huge = "x" * (2 * 1024 * 1024)
+    response = slack.client.post("/slack/events", data=huge, headers=_headers(now, None), content_type="text/plain")
+    assert response.status_code == 401 and reads == []     # no signature: not even a big body is read
+    response = slack.client.post("/slack/events", data=huge, headers=_headers(now, "v0=" + "0" * 64),
+                                 content_type="text/plain")
+    assert response.status_code == 413                     # plausible headers: the body is read, and too big
+    response = _send_badly_signed(slack, "wrong")
+    assert response.status_code == 401 and reads           # a well-formed wrong signature needs the body: read
+    assert slack.adapter.wait_idle() and fake.calls == []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -14,9 +15,14 @@ from adapters.slack.render import escape, render
 from tests.slack.conftest import TEAM
 
 
-def test_escaping_keeps_user_and_channel_mentions_only():
-    assert escape("<@U123> in <#C42|ops> & <!channel> <https://evil|click>") == (
-        "<@U123> in <#C42|ops> &amp; &lt;!channel&gt; &lt;https://evil|click&gt;")
+def test_escaping_encodes_once_links_urls_and_pings_only_the_users_the_reply_names():
+    text = ("<@U123> and <@U456> in <#C42|ops> & <!channel> @here @Everyone "
+            "<https://evil.example|click> see https://ok.example/a?b=1&c=2.")
+    assert escape(text, mentions=("U456",), name_of={"U123": "Ana & Co"}.get) == (
+        "@Ana &amp; Co and <@U456> in <#C42|ops> &amp; &lt;!channel&gt; @\u2060here @\u2060Everyone "
+        "&lt;<https://evil.example>|click&gt; see <https://ok.example/a?b=1&amp;c=2>.")
+    assert escape("<@U123>") == "@U123"                       # no name known: the id, still no ping
+    assert escape("a &amp; b") == "a &amp;amp; b"              # the core's text is text: encoded exactly once
 
 
 def test_render_respects_block_kit_limits():
@@ -86,3 +92,44 @@ def test_slack_user_groups_map_to_roles_when_configured(slack, fake):
     _, rid = slack.command("whoami", user="U0ANA", team=TEAM)
     assert "admin" not in json.dumps(fake.wait_for("response:" + rid)[0].body)
     assert len(fake.called("usergroups.list")) == 1                               # cached
+
+
+def _web_api_calls() -> set[str]:
+    """Every Slack Web API method the adapter's code calls (``client.chat_postMessage(`` → chat.postMessage)."""
+    from pathlib import Path
+
+    from slack_sdk import WebClient
+
+    import adapters.slack
+
+    found = set()
+    for path in Path(adapters.slack.__file__).parent.glob("*.py"):
+        for name in re.findall(r"client\.([a-z]+_[A-Za-z]+)\(", path.read_text()):
+            if callable(getattr(WebClient, name, None)):  # a Web API method, not the socket client's own
+                found.add(name.replace("_", ".", 1))
+    return found
+
+
+def test_the_manifest_asks_for_the_scopes_of_the_calls_the_adapter_makes_and_no_more(runner):
+    from adapters.slack.manifest import BOT_EVENTS, BOT_SCOPES, EVENT_SCOPES, WEB_API_SCOPES
+
+    calls = _web_api_calls()
+    assert {"chat.postMessage", "conversations.open", "users.info", "usergroups.list", "views.open"} <= calls
+    assert calls == set(WEB_API_SCOPES)          # a new call needs its scope listed; a dropped one, its scope gone
+    needed = {"commands"} | {s for m in calls for s in WEB_API_SCOPES[m]} | {s for e in BOT_EVENTS
+                                                                             for s in EVENT_SCOPES[e]}
+    manifest = build_manifest(runner.app.registry, socket_mode=True, url=None)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed == set(BOT_SCOPES)
+    assert "im:read" not in needed and "im:write" in needed   # conversations.open needs im:write; nothing reads IMs
+    assert all(c["should_escape"] is True for c in manifest["features"]["slash_commands"])
+
+
+def test_the_scope_table_in_the_docs_is_the_one_in_code():
+    from pathlib import Path
+
+    from adapters.slack.manifest import BOT_SCOPES, scope_table
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "slack.md").read_text()
+    assert scope_table() in docs
+    listed = set(re.findall(r"^\| `([a-z_:.]+)` \|", docs, re.MULTILINE))
+    assert listed == set(BOT_SCOPES)
