@@ -482,7 +482,8 @@ class SlackAdapter:
     def _respond(self, reply: Reply, payload: dict[str, Any], target: Target) -> bool:
         """Through the response_url; False when Slack no longer takes it (expired, used up)."""
         body: dict[str, Any] = dict(payload)
-        replace = target.replace and not is_error(reply) and (target.from_ephemeral or not reply.ephemeral)
+        replace = target.replace and not is_error(reply) and (target.from_ephemeral or not reply.ephemeral
+                                                              or reply.in_place)
         if replace:
             body["replace_original"] = True
         else:

@@ -132,7 +132,7 @@ def build_modal(command: Command, *, prefill: dict[str, str] | None = None, orig
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "title": {"type": "plain_text", "text": clip(command.name, 24)},
+        "title": {"type": "plain_text", "text": command.form_title(24)},
         "submit": {"type": "plain_text", "text": "Run"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": metadata,

@@ -174,8 +174,9 @@ def render_blocks(reply: Reply, name_of: NameOf | None = None) -> list[dict[str,
         elif isinstance(block, Timeline):
             if block.title:
                 blocks.append(_section(f"*{clip_markup(esc(block.title), MAX_SECTION - 2)}*"))
-            elements = []
-            for step in block.steps:
+            steps, earlier = block.latest()  # the newest steps are the news; older ones are counted
+            elements = [_mrkdwn(Timeline.earlier(earlier))] if earlier else []
+            for step in steps:
                 when = f"{step.at:%Y-%m-%d %H:%M} UTC  " if step.at else ""
                 line = f"{_STEP_MARK.get(step.status, '•')} {when}{esc(step.label)}"
                 if step.detail:

@@ -118,7 +118,7 @@ def _open(slack, fake, name, text=""):
 
 def test_missing_arguments_open_a_modal_generated_from_the_schema(slack, fake):
     view, _ = _open(slack, fake, "slk-plan", "acct_9")
-    assert view["callback_id"] == "chatops:modal" and view["title"]["text"] == "slk-plan"
+    assert view["callback_id"] == "chatops:modal" and view["title"]["text"] == "Change an account's plan"  # the summary, not the name
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
     assert list(inputs) == ["p:account", "p:plan", "p:owner", "p:urgent", "p:note"]
     assert inputs["p:account"]["element"] == {"type": "plain_text_input", "action_id": "value", "multiline": False,

@@ -133,3 +133,19 @@ def test_the_scope_table_in_the_docs_is_the_one_in_code():
     assert scope_table() in docs
     listed = set(re.findall(r"^\| `([a-z_:.]+)` \|", docs, re.MULTILINE))
     assert listed == set(BOT_SCOPES)
+
+
+def test_a_long_timeline_shows_its_latest_steps_and_counts_the_earlier_ones():
+    payload = render(Reply.of(Timeline(tuple(Step(f"event {i}") for i in range(400)), title="History")))
+    lines = [e["text"] for b in payload["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert lines[0] == "… 380 earlier steps"
+    assert lines[1].endswith("event 380") and lines[-1].endswith("event 399") and len(lines) == 21
+
+
+def test_a_forms_title_is_the_commands_form_title_cut_between_words(runner):
+    from adapters.slack.modals import build_modal
+
+    assert build_modal(runner.app.registry.get("support"))["title"]["text"] == "Ask for help"
+    for command in runner.app.registry:
+        title = build_modal(command)["title"]["text"]
+        assert 1 <= len(title) <= 24, (command.name, title)
