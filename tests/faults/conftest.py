@@ -23,6 +23,7 @@ def fake_slack():
     server = FakeSlack().start()
     yield server
     server.stop()
+    assert not server.limit_violations, server.limit_violations
 
 
 @pytest.fixture

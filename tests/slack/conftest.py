@@ -34,6 +34,7 @@ def fake():
     server = FakeSlack().start()
     yield server
     server.stop()
+    assert not server.limit_violations, server.limit_violations  # every payload within Block Kit's limits
 
 
 def slack_settings(fake: FakeSlack, **extra: str) -> Settings:

@@ -149,3 +149,27 @@ def test_a_forms_title_is_the_commands_form_title_cut_between_words(runner):
     for command in runner.app.registry:
         title = build_modal(command)["title"]["text"]
         assert 1 <= len(title) <= 24, (command.name, title)
+
+
+def test_the_fakes_block_kit_check_catches_what_slack_would_refuse():
+    """The check every Slack test's fake runs (tests/slack/conftest.py) is not one that cannot fail."""
+    from tests.slack.fake_slack import FakeSlack
+
+    fake = FakeSlack()
+    fake.check_limits("chat.postMessage", {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+                                           + [{"type": "divider"}] * 50})
+    fake.check_limits("views.open", {"view": {"type": "modal", "title": {"type": "plain_text", "text": "t" * 25},
+                                              "private_metadata": "m" * 3001, "blocks": [
+        {"type": "actions", "block_id": "b", "elements": [
+            {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "L" * 76}},
+            {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "ok"}}]},
+        {"type": "divider", "block_id": "b"}]}})
+    text = "\n".join(fake.limit_violations)
+    for expected in ("51 blocks", "without a `text` fallback", "section text of 3001", "title 'ttt",
+                     "private_metadata", "button label", "action_ids are not unique", "block_ids are not unique"):
+        assert expected in text, expected
+    fake.server.server_close()
+    ok = FakeSlack()
+    ok.check_limits("chat.postMessage", render(Reply.of(Text("fine"), Timeline(tuple(Step(f"e{i}") for i in range(400))))))
+    assert ok.limit_violations == []
+    ok.server.server_close()
