@@ -171,7 +171,10 @@ def from_message_event(body: Mapping[str, Any], *, now: datetime | None = None) 
         return None
     channel = _str(event, "channel")
     event_id = _str(body, "event_id", required=False)
-    team = _str(body, "team_id", required=False) or _str(event, "team", required=False)
+    # Slack Connect / Enterprise Grid: the community is the *user's* organisation (event.user_team, or
+    # event.team), not the workspace hosting the shared channel (the envelope's team_id).
+    team = (_str(event, "user_team", required=False) or _str(event, "team", required=False)
+            or _str(body, "team_id", required=False))
     is_direct = kind == "message" or is_dm_channel(channel)
     thread = _str(event, "thread_ts", required=False) or (None if is_direct else _str(event, "ts", required=False))
     return Invocation(
@@ -184,7 +187,8 @@ def from_message_event(body: Mapping[str, Any], *, now: datetime | None = None) 
 def _interactive_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     user = _dict(body, "user")
     user_id = _str(user, "id")
-    team = _str(_dict(body, "team"), "id", required=False) or _str(user, "team_id", required=False)
+    # the presser's own organisation wins over the channel host's (Slack Connect, Enterprise Grid)
+    team = _str(user, "team_id", required=False) or _str(_dict(body, "team"), "id", required=False)
     channel = _dict(body, "channel")
     channel_id = _str(channel, "id", required=False) or _str(_dict(body, "container"), "channel_id", required=False)
     return dict(platform=PLATFORM, user_id=user_id, community_id=team, channel_id=channel_id,

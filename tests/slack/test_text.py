@@ -204,3 +204,19 @@ def test_nothing_a_user_types_pings_anyone_and_the_on_call_person_still_is(make_
         assert "<@U0LEELEAD>" not in body, body                # the person a user typed is named, not pinged
     escalation = next(s for s in sent if "(on call) escalation" in s)
     assert "<@U0SAMSUPP> (on call) escalation" in escalation   # the person the core names is pinged
+
+
+def test_in_a_shared_channel_the_community_is_the_users_organisation_not_the_hosts():
+    from adapters.slack import translate
+
+    event = {"team_id": "THOST", "event_id": "Ev1", "event": {
+        "type": "app_mention", "user": "UGUEST", "text": "<@UBOT> whoami", "channel": "CSHARED", "ts": "1.2",
+        "team": "TGUEST", "user_team": "TGUEST", "source_team": "TGUEST"}}
+    assert translate.from_message_event(event).community_id == "TGUEST"
+    own = {"team_id": "THOST", "event": {"type": "app_mention", "user": "UHOME", "text": "<@UBOT> hi",
+                                         "channel": "CSHARED", "ts": "1.3"}}
+    assert translate.from_message_event(own).community_id == "THOST"  # no user team given: the workspace
+    press = {"type": "block_actions", "team": {"id": "THOST"}, "user": {"id": "UGUEST", "team_id": "TGUEST"},
+             "channel": {"id": "CSHARED"}, "actions": [{"action_id": "chatops:0", "value": "tok.claim"}]}
+    _, inv = translate.from_block_action(press, press["actions"][0])
+    assert inv.community_id == "TGUEST"
