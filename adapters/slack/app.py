@@ -192,6 +192,7 @@ class SlackAdapter:
         bolt.view_submission(modals.CALLBACK_ID)(self._on_view_submission)
         bolt.event("message")(self._on_event)
         bolt.event("app_mention")(self._on_event)
+        bolt.event("app_home_opened")(self._on_home)
         bolt.event(re.compile(".*"))(self._ignore_event)  # other subscribed events: 200, no retries
         bolt.error(self._on_error)
         return bolt
@@ -348,6 +349,34 @@ class SlackAdapter:
             self._refused(inv, "refused" if busy else "failed",
                           f"not accepted on Slack's last retry ({exc}); the user was told to try again")
             self._submit_notice(target, Reply.text(BUSY if busy else NOT_ACCEPTED, style="warning"))
+
+    def _on_home(self, body: Mapping[str, Any]) -> None:
+        """The App Home tab opened: publish the person's ``my`` (tickets, approvals, what they may run), run
+        as a durable work item like any request (audited as `my`)."""
+        inv = translate.from_home_opened(body, now=self._now())
+        if inv is None:
+            return
+        target = Target(user_id=inv.user_id, direct=True)
+        try:
+            accepted = self.pool.accept(KIND, inv.idempotency_key or f"slack:event:{secrets.token_hex(12)}",
+                                        _payload("home", inv, target))
+            if accepted.duplicate:
+                self._duplicate(inv, accepted.item)
+        except (QueueFull, *DatabaseErrors) as exc:  # the tab keeps its last view; the next opening tries again
+            log.warning("Slack App Home for %s not refreshed: %s", inv.user_id, exc)
+
+    def publish_home(self, user_id: str, reply: Reply) -> None:
+        """views.publish of the App Home tab (what ``my`` answered)."""
+        view = {"type": "home", "blocks": render(reply, self.names)["blocks"][:100]}
+        try:
+            self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", None)
+            if status == 429 or (status or 0) >= 500:
+                raise AnswerFailed(f"views.publish answered {status}") from exc
+            log.warning("Slack App Home for %s not published: %s", user_id, exc.response.get("error"))
+        except (OSError, TimeoutError) as exc:
+            raise AnswerFailed(f"views.publish: {exc}") from exc
 
     def _ignore_event(self, body: Mapping[str, Any]) -> None:
         return None
@@ -531,7 +560,9 @@ class SlackWork:
         inv = adapter._with_roles(Invocation.from_dict(payload["inv"]))
         reply = work.run_request(adapter.chatops.router, item, inv)
         adapter.sender.kick()
-        if reply is not None:
+        if reply is not None and payload.get("op") == "home":
+            adapter.publish_home(inv.user_id, reply)
+        elif reply is not None:
             adapter.answer(reply, Target(**payload["target"]), received_at=inv.received_at)
 
     def dead(self, item, reason: str) -> None:

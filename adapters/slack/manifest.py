@@ -33,9 +33,11 @@ WEB_API_SCOPES: dict[str, tuple[str, ...]] = {
     "usergroups.list": ("usergroups:read",),   # user groups → roles, only when a mapping exists
     "users.info": ("users:read",),             # the name shown for a mention that must not ping
     "views.open": (),                          # needs only the trigger
+    "views.publish": (),                       # the App Home tab (`my`)
 }
-BOT_EVENTS = ("app_mention", "message.im")
-EVENT_SCOPES: dict[str, tuple[str, ...]] = {"app_mention": ("app_mentions:read",), "message.im": ("im:history",)}
+BOT_EVENTS = ("app_home_opened", "app_mention", "message.im")
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {"app_home_opened": (), "app_mention": ("app_mentions:read",),
+                                            "message.im": ("im:history",)}
 FEATURE_SCOPES = ("commands",)  # slash commands
 BOT_SCOPES = tuple(sorted({*FEATURE_SCOPES, *(s for m in WEB_API_SCOPES.values() for s in m),
                            *(s for e in BOT_EVENTS for s in EVENT_SCOPES[e])}))
@@ -92,7 +94,7 @@ def build_manifest(registry: Registry, *, url: str | None, socket_mode: bool = F
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {"name": name[:35], "description": description[:140]},
         "features": {
-            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
                          "messages_tab_read_only_enabled": False},
             "bot_user": {"display_name": name[:80], "always_online": True},
             "slash_commands": commands,

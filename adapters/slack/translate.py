@@ -184,6 +184,22 @@ def from_message_event(body: Mapping[str, Any], *, now: datetime | None = None) 
     )
 
 
+def from_home_opened(body: Mapping[str, Any], *, now: datetime | None = None) -> Invocation | None:
+    """The App Home tab opened (app_home_opened, tab ``home``): the person's ``my``; None for the Messages tab."""
+    event = _dict(body, "event")
+    if event.get("type") != "app_home_opened" or event.get("tab") != "home":
+        return None
+    user = _str(event, "user", required=False)
+    if not user:
+        return None
+    event_id = _str(body, "event_id", required=False)
+    return Invocation(
+        platform=PLATFORM, user_id=user, text="my", command="my", arguments=(),
+        community_id=_str(body, "team_id", required=False), channel_id=_str(event, "channel", required=False),
+        is_direct=True, idempotency_key=f"slack:event:{event_id}" if event_id else None, received_at=now or utcnow(),
+    )
+
+
 def _interactive_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     user = _dict(body, "user")
     user_id = _str(user, "id")

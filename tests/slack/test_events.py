@@ -85,3 +85,18 @@ def test_an_events_api_retry_has_one_side_effect(slack, fake):
 def test_a_retry_whose_first_delivery_never_arrived_is_processed(slack, fake):
     assert slack.event(dm("slk-greet Late"), event_id="EvLOST", retry=1).status_code == 200
     assert "Hello Late" in fake.wait_for("chat.postMessage")[0].body["text"]
+
+
+def test_opening_the_app_home_publishes_what_is_yours(slack, fake):
+    event = {"type": "app_home_opened", "user": "U0ANA", "channel": "D0ANA", "tab": "home",
+             "event_ts": "1700000009.000100"}
+    assert slack.event(event, event_id="EvHome1").status_code == 200
+    (call,) = fake.wait_for("views.publish")
+    assert call.body["user_id"] == "U0ANA" and call.body["view"]["type"] == "home"
+    text = " ".join(b.get("text", {}).get("text", "") for b in call.body["view"]["blocks"] if b["type"] == "section")
+    assert "What you may run" in text and "`help`" in text
+    assert slack.adapter.wait_idle()
+    assert AuditEvent.select().where(AuditEvent.command == "my").count() == 1  # a read, audited like any
+    slack.event({**event, "tab": "messages"}, event_id="EvHome2")  # the Messages tab: nothing to publish
+    assert slack.adapter.wait_idle() and len(fake.called("views.publish")) == 1
+    assert not fake.called("chat.postMessage")

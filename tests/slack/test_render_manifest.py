@@ -62,7 +62,8 @@ def test_the_manifest_has_every_command_with_its_usage_hint(runner):
         assert entry.get("usage_hint", "") == c.usage_hint and len(entry.get("usage_hint", "")) <= 1000
     settings = manifest["settings"]
     assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://ops.example.com/slack/events"}
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention", "app_home_opened"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # `my` on the Home tab
     assert settings["socket_mode_enabled"] is False
     assert {"commands", "chat:write", "im:history", "app_mentions:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
 
