@@ -4,6 +4,11 @@
     ['change-email']
     >>> suggest("my card keeps getting declined")[0].example
     'card-decline PAYMENT'
+    >>> suggest("batch B-1042 failed again", id_formats={"batch": (r"B-\\d{1,12}", "B-1042")})[0].example
+    'batch-status B-1042'
+
+With the backend's ``id_formats``, ids the asker already typed fill the example's placeholders
+(:func:`fill`), so the offer is a command they can run as it is.
 
 Each rule is a set of phrase patterns over the lower-cased text; a suggestion's
 score is the number of its patterns that match, and the best come first. It is
@@ -80,8 +85,35 @@ RULES: tuple[_Rule, ...] = (
 )
 
 
-def suggest(text: str, limit: int = 3) -> list[Suggestion]:
-    """The self-serve commands that answer ``text``, best first (empty when none fits)."""
+# An example's placeholder → the backend id kind it stands for (None: an e-mail address).
+PLACEHOLDERS: dict[str, str | None] = {"ACCOUNT": "account", "SELLER": "seller", "ITEM": "item",
+                                       "PAYMENT": "payment", "BATCH": "batch", "NEW_EMAIL": None}
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+_GENERIC = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}"  # a backend that cannot tell ids from words: nothing is filled
+
+
+def fill(example: str, text: str, id_formats: dict[str, tuple[str, str]] | None) -> str:
+    """``example`` with each placeholder replaced by the first id of its kind found in ``text`` (ids
+    the asker typed: "batch B-1042" → ``batch-status B-1042``); placeholders without one stay."""
+    out = []
+    used: set[str] = set()
+    for word in example.split(" "):
+        kind = PLACEHOLDERS.get(word, "?")
+        found = None
+        if kind is None:
+            found = next((m.group(0) for m in _EMAIL.finditer(text) if m.group(0) not in used), None)
+        elif kind != "?" and id_formats and kind in id_formats and id_formats[kind][0] != _GENERIC:
+            pattern = re.compile(rf"(?<![\w-])(?:{id_formats[kind][0]})(?![\w-])", re.IGNORECASE)
+            found = next((m.group(0) for m in pattern.finditer(text) if m.group(0) not in used), None)
+        if found:
+            used.add(found)
+        out.append(found or word)
+    return " ".join(out)
+
+
+def suggest(text: str, limit: int = 3, *, id_formats: dict[str, tuple[str, str]] | None = None) -> list[Suggestion]:
+    """The self-serve commands that answer ``text``, best first (empty when none fits); with the
+    backend's ``id_formats``, ids in ``text`` fill their examples (:func:`fill`)."""
     low = " ".join((text or "").lower().split())[:2000]
     if not low:
         return []
@@ -92,4 +124,4 @@ def suggest(text: str, limit: int = 3) -> list[Suggestion]:
         score = 10 + sum(1 for p in rule.patterns if p.search(low))
         scored.append((-score, order, rule.suggestion))
     scored.sort(key=lambda t: (t[0], t[1]))
-    return [s for _, _, s in scored[:limit]]
+    return [Suggestion(s.command, fill(s.example, text[:2000], id_formats), s.why) for _, _, s in scored[:limit]]

@@ -57,7 +57,8 @@ class Suggestion:
     why: str
 
 
-def suggest(text: str, runnable: Callable[[str], bool] | None = None, limit: int = 3) -> list[Suggestion]:
+def suggest(text: str, runnable: Callable[[str], bool] | None = None, limit: int = 3, *,
+            id_formats: dict[str, tuple[str, str]] | None = None) -> list[Suggestion]:
     """Self-serve commands that may answer ``text``, best first, at most ``limit``.
 
     Both sources count: the ops hook (``chatops.ops.deflection.suggest``) when installed, then the
@@ -71,7 +72,7 @@ def suggest(text: str, runnable: Callable[[str], bool] | None = None, limit: int
     except ImportError:
         ops_suggest = None
     if ops_suggest is not None:
-        found.extend(Suggestion(s.command, s.example, s.why) for s in ops_suggest(text))
+        found.extend(Suggestion(s.command, s.example, s.why) for s in ops_suggest(text, id_formats=id_formats))
     low = text.lower()
     for rule in DeflectionRule.select().where(DeflectionRule.enabled == True).order_by(DeflectionRule.id):  # noqa: E712
         if any(_matches(k, low) for k in _keywords(rule.keywords)):

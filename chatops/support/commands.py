@@ -59,7 +59,8 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
         summary=(summary or inline.summary or "").strip(),
     )
     intake.require_text(form)
-    suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name))
+    suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name),
+                                   id_formats=getattr(ctx.backend, "id_formats", None))
     if suggestions:
         ctx.audit_detail = f"deflection offered: {suggestions[0].command}"
         return intake.offer(actor, form, suggestions, now=ctx.now, new_action=ctx.new_action)

@@ -242,3 +242,11 @@ def test_a_retry_time_already_past_is_not_the_next_attempt(ops):
     fields = dict(next(b for b in ops.runner.invoke("batch-status B-1042", as_=ops.SAM).reply.blocks
                        if hasattr(b, "items")).items)
     assert "Was due to retry" in fields and "Next attempt" not in fields
+
+
+def test_a_deflection_offer_keeps_the_ids_already_typed(ops):
+    offer = ops.runner.invoke("support our batch B-1042 failed again last night", as_=ops.SAM, channel_id="C_SUPPORT")
+    assert "batch-status B-1042" in offer.text and "batch-status BATCH" not in offer.text
+    email = ops.runner.invoke("support please change the email of acct_1002 to new@example.org", as_=ops.CORA,
+                              channel_id="C_SUPPORT")
+    assert "change-email acct_1002 new@example.org" in email.text
