@@ -59,6 +59,10 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
         summary=(summary or inline.summary or "").strip(),
     )
     intake.require_text(form)
+    repeat = intake.already_asked(actor, form, now=ctx.now, platform=ctx.invocation.platform)
+    if repeat is not None:
+        ctx.audit_detail = f"asked again: ticket {repeat.ref} is {repeat.state}; no second ticket"
+        return intake.asked_again_reply(repeat)
     suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name),
                                    id_formats=getattr(ctx.backend, "id_formats", None))
     if suggestions:
@@ -93,6 +97,11 @@ def deflection_button(press: ActionPress) -> Reply:
     form = intake.Form(text=payload.get("text", ""), category=payload.get("category"),
                        urgency=payload.get("urgency", "normal"), summary=payload.get("summary", ""))
     origin = press.action.invocation or {}
+    repeat = intake.already_asked(press.actor, form, now=press.now, platform=press.invocation.platform)
+    if repeat is not None:
+        press.finish()
+        press.detail = f"asked again: ticket {repeat.ref} is {repeat.state}; no second ticket"
+        return intake.asked_again_reply(repeat)
     ticket = intake.open_from_form(press.actor, form, now=press.now, correlation_id=press.correlation_id,
                                    settings=press.router.settings,
                                    origin_channel_id=origin.get("channel_id") or press.invocation.channel_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chatops import parser
@@ -95,6 +95,35 @@ def open_from_form(actor: Actor, form: Form, *, now: datetime, correlation_id: s
     )
     return tickets.open_ticket(opening, tickets.Who.of(actor), now=now, correlation_id=correlation_id,
                                settings=settings)
+
+
+REPEAT_WINDOW_DAYS = 7  # the same question asked again within this: the open ticket answers it
+
+
+def _normal(text: str) -> str:
+    return " ".join((text or "").lower().split())
+
+
+def already_asked(actor: Actor, form: Form, *, now: datetime, platform: str) -> Ticket | None:
+    """The requester's ticket for this same question (same words, on the same platform, still open, asked in
+    the last week), so asking twice does not open two tickets."""
+    body = _normal(form.text or form.summary)
+    if not body:
+        return None
+    since = now - timedelta(days=REPEAT_WINDOW_DAYS)
+    live = (Ticket.requester == actor.person.id) & (Ticket.platform == platform) & Ticket.state.in_(("open", "claimed", "waiting")) & (
+        Ticket.created_at >= since)
+    for ticket in Ticket.select().where(live).order_by(Ticket.id.desc()).limit(50):
+        if _normal(ticket.details or ticket.summary) == body:
+            return ticket
+    return None
+
+
+def asked_again_reply(ticket: Ticket) -> Reply:
+    where = f"<#{ticket.channel_id}>" if ticket.channel_id and ticket.platform in ("slack", "discord") else "the queue"
+    return Reply((Text(f"You asked this already: ticket {ticket.ref} is {ticket.state} ({ticket.summary}). "
+                       f"No second ticket was opened; it is with the team in {where}. To add something, reply on it "
+                       f"with `ticket reply {ticket.id} …`."),), ephemeral=True)
 
 
 def opened_reply(ticket: Ticket) -> Reply:

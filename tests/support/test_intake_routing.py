@@ -96,7 +96,7 @@ def test_keyword_rules_are_data(sup):
     sup.invoke("support the frobnicator jammed", **MAX)
     assert last_ticket().category is None
     KeywordRule.create(category="external_ops_problem", keywords="frobnicator")
-    sup.invoke("support the frobnicator jammed", **MAX)
+    sup.invoke("support the frobnicator jammed again", **MAX)
     assert last_ticket().category == "external_ops_problem"
 
 
@@ -189,3 +189,18 @@ def test_urgency_is_shown_to_staff_and_does_not_change_sla_targets(sup):
     assert (urgent.first_response_due, urgent.resolution_due) == (low.first_response_due, low.resolution_due)
     card = outbox_to("C0TECHSUP")[0]
     assert "urgent" in str(card.reply)
+
+
+def test_asking_the_same_question_twice_opens_one_ticket(sup, clock):
+    from chatops.support.models import Ticket
+    from .helpers import MAX
+
+    first = sup.invoke("support how do callbacks work for refunds?", channel_id="C0TECHSUP", **MAX)
+    assert "is open" in first.text
+    again = sup.invoke("support How do  callbacks work for refunds?", channel_id="C0TECHSUP", **MAX)
+    assert "You asked this already" in again.text and Ticket.select().count() == 1
+    other = sup.invoke("support how do webhooks sign their payloads?", channel_id="C0TECHSUP", **MAX)
+    assert "is open" in other.text and Ticket.select().count() == 2  # a different question is a new ticket
+    clock.advance(days=8)
+    later = sup.invoke("support how do callbacks work for refunds?", channel_id="C0TECHSUP", **MAX)
+    assert "is open" in later.text and Ticket.select().count() == 3  # a week later it is asked anew
