@@ -15,11 +15,12 @@ import sys
 from typing import IO
 
 import click
+import peewee
 
 from chatops.app import App
 from chatops.db import atomic
 from chatops.invocation import Invocation
-from chatops.models import Identity, Person, PersonRole, Role
+from chatops.models import Identity, OutboundMessage, Person, PersonRole, Role
 from chatops.reply import Reply
 
 LOCAL_ADMIN = "console:local"
@@ -64,6 +65,7 @@ class Shell:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
+        before = self._last_outbox_id()
         if text.split()[0] in ("press", "click"):
             target = text.split(None, 1)[1].strip() if len(text.split(None, 1)) > 1 else ""
             ref = (self.last.button_ids().get(target) if self.last else None) or target
@@ -72,11 +74,23 @@ class Shell:
             reply = self.app.router.handle(self.invocation(text))
         self.last = reply
         self.out.write(reply.plain_text() + "\n")
-        for post in reply.posts:
-            self.out.write(f"[posted to {post.destination.platform}:{post.destination.channel_id}]\n")
-            self.out.write(post.reply.plain_text() + "\n")
+        # Everything the command queued for other channels (reply posts and what the core enqueued itself: a
+        # ticket's card for staff, the requester told, an escalation) — what people there will see.
+        for message in self._queued_since(before):
+            where = f"{message.platform}:{message.channel_id}" + (
+                f" (thread {message.thread_id})" if message.thread_id and message.thread_id != "new" else "")
+            verb = "an edit of an earlier message in" if message.edits else "posted to"
+            self.out.write(f"[{verb} {where}]\n{Reply.from_dict(message.reply).plain_text()}\n")
         self.out.flush()
         return reply
+
+    @staticmethod
+    def _last_outbox_id() -> int:
+        return OutboundMessage.select(peewee.fn.MAX(OutboundMessage.id)).scalar() or 0
+
+    @staticmethod
+    def _queued_since(after: int) -> list:
+        return list(OutboundMessage.select().where(OutboundMessage.id > after).order_by(OutboundMessage.id))
 
     def loop(self, stream: IO[str]) -> None:
         interactive = stream.isatty()

@@ -131,3 +131,15 @@ def test_help_on_every_command(cli):
         result = cli(*path, "--help")
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" in result.output, path
+
+
+def test_the_shell_shows_what_a_command_posted_to_other_channels(cli, tmp_path):
+    """Walking the demo, a person sees the staff card a /support posts to the team's channel."""
+    assert cli("demo", "--seed-only").exit_code == 0
+    result = cli("shell", "--as", "slack:U0CORACUST", "--community", "T0MAKERDAO", "--channel", "C1",
+                 input="support the widget explodes on init in our staging app\n")
+    assert result.exit_code == 0, result.output
+    assert "is open" in result.output, result.output
+    assert "[posted to slack:C0MAKERDAO]" in result.output
+    card = result.output.split("[posted to slack:C0MAKERDAO]", 1)[1]
+    assert "Ticket #1: the widget explodes on init" in card and "Claim" in card  # the staff card, with its buttons
