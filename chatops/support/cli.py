@@ -12,14 +12,17 @@ def cred() -> None:
 
 
 @cred.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "sourcecred"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "sourcecred", "sourcecred-identities"]), default="csv",
+              show_default=True, help="csv; sourcecred: graph.json; sourcecred-identities: identityProposals.json "
+                                      "(one identity per helper, aliased to their node in the graph).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
               help="File to write (default: standard output).")
 @click.option("--name", default="chatops", show_default=True,
               help="SourceCred External plugin name: the graph is for config/plugins/external/NAME/graph.json.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: str, name: str) -> None:
-    """Write the cred ledger as CSV, or as a graph.json for SourceCred's External plugin."""
+    """Write the cred ledger as CSV, or for SourceCred's External plugin: its graph.json, or its
+    identityProposals.json so every helper gets a SourceCred identity without linking them by hand."""
     from chatops.cli import _app, _require_schema
     from chatops.support import cred as ledger
 
@@ -27,9 +30,15 @@ def export(ctx: click.Context, fmt: str, output: str, name: str) -> None:
     _require_schema(app)
     fp = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
     try:
-        n = ledger.export_csv(fp) if fmt == "csv" else ledger.export_sourcecred(fp, name=name)
+        if fmt == "csv":
+            n = ledger.export_csv(fp)
+        elif fmt == "sourcecred":
+            n = ledger.export_sourcecred(fp, name=name)
+        else:
+            n = ledger.export_identities(fp, name=name)
     finally:
         if fp is not sys.stdout:
             fp.close()
     if output != "-":
-        click.echo(f"Wrote {n} {'row(s)' if fmt == 'csv' else 'node(s)'} to {output}", err=True)
+        what = {"csv": "row(s)", "sourcecred": "node(s)"}.get(fmt, "identity proposal(s)")
+        click.echo(f"Wrote {n} {what} to {output}", err=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime
 from typing import IO
 
@@ -151,6 +152,30 @@ def sourcecred_graph(name: str = "chatops") -> list:
                     {"nodeWeights": dict(sorted(weights.items())), "edgeWeights": {}}]
     return [{"type": "sourcecred/weightedGraph", "version": "0.1.0"},
             {"graphJSON": graph, "weightsJSON": weights_json}]
+
+
+def _sourcecred_name(text: str, person_id: int) -> str:
+    """A SourceCred identity name: letters, digits and dashes, 1-39 characters (made unique by the id)."""
+    base = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:30] or "person"
+    return f"{base}-{person_id}"[:39]
+
+
+def identity_proposals(name: str = "chatops") -> list[dict]:
+    """``config/plugins/external/<name>/identityProposals.json``: one USER identity per person in the graph,
+    aliased to their participant node, so SourceCred creates (or links) their account without hand work."""
+    people = sorted({e.person_id for e in CredEvent.select(CredEvent.person_id)})
+    names = {p.id: p.name for p in Person.select(Person.id, Person.name).where(Person.id.in_(people))}
+    identities = _identities()
+    return [{"pluginName": name, "name": _sourcecred_name(names.get(pid, ""), pid), "type": "USER",
+             "alias": {"address": ["external", name, "PARTICIPANT", "person", str(pid)],
+                       "description": f"{names.get(pid, pid)} ({', '.join(identities.get(pid, [])) or 'no identity'})"}}
+            for pid in people]
+
+
+def export_identities(fp: IO[str], name: str = "chatops") -> int:
+    proposals = identity_proposals(name)
+    json.dump(proposals, fp, ensure_ascii=False, indent=1)
+    return len(proposals)
 
 
 def export_sourcecred(fp: IO[str], name: str = "chatops") -> int:

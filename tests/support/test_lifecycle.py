@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from chatops.models import Person
 from chatops.reply import Reply
@@ -135,3 +136,11 @@ def test_cred_exports(sup):
     assert weights["N\0" + "\0".join(addresses[edge["dstIndex"]]) + "\0"] == 3.0
     json.dumps(graph)
     assert "Your cred from support: 3" in sup.invoke("cred", **SAM).text
+    # identityProposals.json: each helper an identity, aliased to their participant node in that graph
+    out = io.StringIO()
+    assert cred.export_identities(out, "chatops") == 1
+    [proposal] = json.loads(out.getvalue())
+    assert proposal["pluginName"] == "chatops" and proposal["type"] == "USER"
+    assert re.fullmatch(r"[A-Za-z0-9-]{1,39}", proposal["name"]) and proposal["name"].startswith("Sam-Support-")
+    assert proposal["alias"]["address"] == addresses[edge["srcIndex"]]
+    assert "Sam Support" in proposal["alias"]["description"]
