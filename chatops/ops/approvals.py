@@ -332,12 +332,19 @@ def home_section(ctx: Context) -> list:
     """``my``: your approval requests still waiting, and how many you may approve."""
     pending = (PendingAction.kind == "approval") & (PendingAction.state == "pending") & (
         PendingAction.expires_at > ctx.now)
+    from chatops.ops.ownership import accounts_of
+
+    blocks: list = []
+    accounts = sorted(accounts_of(ctx.actor.person.id))
+    if accounts:  # the ids a customer needs for the self-serve commands, which nobody else can tell them
+        blocks.append(Text("*Your accounts*\n" + ", ".join(f"`{a}`" for a in accounts[:20])
+                           + "\nUse them with `disbursement-status`, `change-email` or `resend-verification`."))
     mine = list(PendingAction.select().where(pending & (PendingAction.requester == ctx.actor.person.id))
                 .order_by(PendingAction.expires_at).limit(10))
     if not mine and not ctx.actor.is_staff:
-        return []
+        return blocks
     lines = [f"{(a.arguments or {}).get('summary', a.command)} — expires {a.expires_at:%H:%M} UTC" for a in mine]
-    blocks: list = [Text("*Your approval requests*\n" + ("\n".join(lines) if lines else "None waiting."))]
+    blocks.append(Text("*Your approval requests*\n" + ("\n".join(lines) if lines else "None waiting.")))
     theirs = [a for a in PendingAction.select().where(pending & (PendingAction.requester != ctx.actor.person.id))
               if set(policy_for(a.command, ctx.router.settings).approver_roles) & ctx.actor.roles]
     if theirs:

@@ -150,6 +150,7 @@ def test_my_shows_your_tickets_your_approval_requests_and_what_you_may_run(make_
     assert cora.reply.ephemeral and "*Your tickets*" in cora.text and "the widget explodes" in cora.text
     assert "`support`" in cora.text and "`remove-seller-fee`" not in cora.text  # only what Cora may run
     assert "Tickets you hold" not in cora.text and "approval" not in cora.text.lower()
+    assert "*Your accounts*" in cora.text and "`acct_1001`" in cora.text  # her own ids, for the self-serve commands
     request_approval(ops)
     sam = r.invoke("my", as_=ops.SAM)
     assert "*Your approval requests*" in sam.text and "Remove the seller fee of sel_2001" in sam.text
