@@ -42,3 +42,40 @@ def export(ctx: click.Context, fmt: str, output: str, name: str) -> None:
     if output != "-":
         what = {"csv": "row(s)", "sourcecred": "node(s)"}.get(fmt, "identity proposal(s)")
         click.echo(f"Wrote {n} {what} to {output}", err=True)
+
+
+@click.group()
+def sla() -> None:
+    """Support SLAs: check that higher tiers are always answered sooner."""
+
+
+@sla.command("check")
+@click.option("--week-of", "week_of", default=None, metavar="YYYY-MM-DD",
+              help="The week to check, from this day 00:00 UTC (default: the coming Monday).")
+@click.pass_context
+def check(ctx: click.Context, week_of: str | None) -> None:
+    """Every quarter hour of a week: does a higher-ranked tier ever get a later deadline than a lower one?
+    Exits 1 when it does, naming the first start time per pair of tiers and clock."""
+    from datetime import datetime, timedelta, timezone
+
+    from chatops.cli import _app, _require_schema
+    from chatops.support.sla import inversions
+
+    app = _app(ctx)
+    _require_schema(app)
+    if week_of:
+        try:
+            start = datetime.strptime(week_of, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise click.BadParameter("a date like 2026-12-07", param_hint="--week-of") from None
+    else:
+        today = app.router.clock().astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    found = inversions(start)
+    if not found:
+        click.echo(f"OK: for a ticket opened at any quarter hour of the week of {start:%Y-%m-%d}, every higher "
+                   "tier's first response and resolution deadlines come no later than a lower tier's.")
+        return
+    for v in found:
+        click.echo(f"LATER: {v}")
+    raise SystemExit(1)

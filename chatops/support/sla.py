@@ -168,3 +168,47 @@ def next_due(ticket: Ticket, settings: Settings) -> datetime | None:
             at = steps[done][1]
             best = at if best is None or at < best else best
     return best
+
+
+@dataclass(frozen=True)
+class Inversion:
+    """A higher-ranked tier whose deadline is later than a lower-ranked tier's for a ticket opened at ``start``."""
+
+    higher: str
+    lower: str
+    clock: str  # "first response" | "resolution"
+    start: datetime
+    higher_due: datetime
+    lower_due: datetime
+
+    def __str__(self) -> str:
+        return (f"{self.higher} gets a later {self.clock} deadline than {self.lower} for a ticket opened "
+                f"{self.start:%a %H:%M} UTC: {self.higher_due:%a %H:%M} vs {self.lower_due:%a %H:%M} UTC")
+
+
+def inversions(week_of: datetime, *, step_minutes: int = 15, tiers: list[Tier] | None = None) -> list[Inversion]:
+    """Every start time in the week from ``week_of`` (each ``step_minutes``) at which a higher-ranked tier's
+    effective deadline (its calendar included) is later than a lower-ranked tier's; the first one per pair of
+    tiers and clock. Empty: partners are answered sooner at every hour. Tiers of equal rank are not compared."""
+    tiers = list(Tier.select().order_by(Tier.rank, Tier.id)) if tiers is None else tiers
+    calendars = {t.id: hours_for(t.id) for t in tiers}
+    found: dict[tuple[str, str, str], Inversion] = {}
+    start = week_of.astimezone(timezone.utc)
+    for n in range(7 * 24 * 60 // step_minutes):
+        at = start + timedelta(minutes=n * step_minutes)
+        due: dict[int, tuple[datetime | None, datetime | None]] = {}
+        for t in tiers:
+            hours = calendars[t.id]
+            due[t.id] = (add_business_minutes(at, t.first_response_minutes, hours) if t.first_response_minutes
+                         else None,
+                         add_business_minutes(at, t.resolution_minutes, hours) if t.resolution_minutes else None)
+        for high in tiers:
+            for low in tiers:
+                if high.rank <= low.rank:
+                    continue
+                for i, clock in enumerate(("first response", "resolution")):
+                    h, lo = due[high.id][i], due[low.id][i]
+                    key = (high.slug, low.slug, clock)
+                    if h is not None and lo is not None and h > lo and key not in found:
+                        found[key] = Inversion(high.slug, low.slug, clock, at, h, lo)
+    return sorted(found.values(), key=lambda v: (v.higher, v.lower, v.clock))

@@ -143,3 +143,13 @@ def test_the_shell_shows_what_a_command_posted_to_other_channels(cli, tmp_path):
     assert "[posted to slack:C0MAKERDAO]" in result.output
     card = result.output.split("[posted to slack:C0MAKERDAO]", 1)[1]
     assert "Ticket #1: the widget explodes on init" in card and "Claim" in card  # the staff card, with its buttons
+
+
+def test_sla_check_passes_on_the_demo_and_names_an_inverted_calendar(cli):
+    assert cli("demo", "--seed-only").exit_code == 0
+    ok = cli("sla", "check", "--week-of", "2026-03-02")
+    assert ok.exit_code == 0 and ok.output.startswith("OK:"), ok.output
+    with sqlite3.connect(cli.path) as conn:
+        conn.execute("UPDATE sla_calendar SET day_start = '09:00', day_end = '17:00', weekdays = 'mon,tue,wed,thu,fri'")
+    bad = cli("sla", "check", "--week-of", "2026-03-02")
+    assert bad.exit_code == 1 and "LATER: premium gets a later resolution deadline than general" in bad.output

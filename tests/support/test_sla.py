@@ -123,6 +123,9 @@ def test_restart_never_repeats_a_notification(sup, clock):
 def test_business_hours_calendar_drives_the_due_time(sup):
     premium = Tier.get(Tier.slug == "premium")
     assert SlaCalendar.get(SlaCalendar.tier == premium).timezone == "America/New_York"
+    # a weekday-only calendar (the demo's runs every day 08-20, see the inversion tests below)
+    SlaCalendar.update(day_start="09:00", day_end="17:00", weekdays="mon,tue,wed,thu,fri").where(
+        SlaCalendar.tier == premium.id).execute()
     sup.clock.now = ny(2026, 3, 6, 16, 0)  # Friday afternoon, before the DST weekend
     sup.invoke("support how do callbacks work", as_="slack:U0CORACUST", community_id="T0MAKERDAO")
     assert last_ticket().first_response_due == ny(2026, 3, 9, 12, 0)  # 240 working minutes
@@ -199,3 +202,30 @@ def test_two_concurrent_sweepers_escalate_each_ticket_once(make_runner, pg_url):
     assert AuditEvent.select().where(AuditEvent.actor == "system:sla-sweeper").count() == 360
     assert Ticket.select().where(Ticket.fr_stage != 3).count() == 0
     assert os.environ.get("CI", "") != "true" or runner.db.__class__.__name__.startswith("Postgres")
+
+
+def test_the_demo_partners_get_an_earlier_deadline_than_the_public_at_every_quarter_hour_of_the_week(sup):
+    """The property the first seed is for: prioritised support for partners, at any hour, weekends included."""
+    monday = datetime(2026, 3, 2, tzinfo=UTC)  # a week with nothing odd; the DST weeks are checked below
+    for week in (monday, datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 10, 29, tzinfo=UTC)):
+        assert _inversions(week) == [], week
+
+
+def _inversions(week):
+    from chatops.support.sla import inversions
+
+    return [str(v) for v in inversions(week, step_minutes=15)]
+
+
+def test_a_business_hours_partner_calendar_behind_the_public_clock_is_caught(sup):
+    """The review's case: 2,880 working minutes on New York weekday hours vs 7 calendar days."""
+    from chatops.support.sla import inversions
+
+    premium = Tier.get(Tier.slug == "premium")
+    SlaCalendar.update(day_start="09:00", day_end="17:00", weekdays="mon,tue,wed,thu,fri").where(
+        SlaCalendar.tier == premium.id).execute()
+    found = {(v.higher, v.lower, v.clock): v for v in inversions(datetime(2026, 3, 2, tzinfo=UTC))}
+    late = found[("premium", "general", "resolution")]
+    assert late.higher_due > late.lower_due
+    assert ("premium", "general", "first response") in found  # a Friday-evening partner waits until Monday
+    assert "premium gets a later resolution deadline than general" in str(late)
