@@ -13,13 +13,13 @@ so concurrent sweepers share the work instead of queueing on the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import peewee
 
 from chatops import outbox
 from chatops.db import atomic, is_sqlite
-from chatops.models import Person
+from chatops.models import OutboundMessage, Person
 from chatops.reply import Destination, Reply, Text
 from chatops.settings import Settings
 from chatops.support import oncall, sla, tickets
@@ -140,3 +140,34 @@ def _message(ticket: Ticket, clock: str, stage: str, team: SupportTeam | None, n
     return (f"internal channel {channel or '(none)'}", channel,
             f"Escalation to the team: {what} SLA breached for {about}, in <#{ticket.channel_id}>; "
             f"claimed by {claimer.name if claimer else 'nobody'}.", ())
+
+
+UNDELIVERED_LOOKBACK = timedelta(days=2)  # failed messages older than this were reported (or are moot)
+
+
+def report_undelivered(*, now: datetime, batch: int = 200) -> int:
+    """Tell staff, in the ticket's channel, about each message to a requester that could not be delivered
+    for good (the platform refused it, and the adapter's fallback too: a DM the bot may not send), once per
+    message (dedupe key ``undelivered:<id>``). Returns how many were reported."""
+    since = now - UNDELIVERED_LOOKBACK
+    reported = 0
+    failed = (OutboundMessage.select()
+              .where((OutboundMessage.state == "failed") & (OutboundMessage.created_at >= since)
+                     & (OutboundMessage.correlation_id != "") & OutboundMessage.edits.is_null())
+              .order_by(OutboundMessage.id).limit(batch))
+    for message in failed:
+        ticket = Ticket.get_or_none((Ticket.correlation_id == message.correlation_id)
+                                    & (Ticket.origin_channel_id == message.channel_id))
+        if ticket is None or not ticket.channel_id or ticket.channel_id == message.channel_id:
+            continue  # not a message to a requester, or nowhere else to say it
+        text = (f"Could not reach the requester of ticket {ticket.ref} ({ticket.summary[:80]}) on "
+                f"{message.platform}: {(message.error or 'refused')[:200]}. They have not seen the last message "
+                "sent to them; reach them another way.")
+        with atomic():
+            if outbox.enqueue(Destination(ticket.platform, ticket.channel_id), Reply((Text(text, "warning"),)),
+                              now=now, dedupe_key=f"undelivered:{message.id}",
+                              correlation_id=ticket.correlation_id) is not None:
+                tickets.event(ticket, "undelivered", tickets.SYSTEM_WHO, now=now,
+                              correlation_id=ticket.correlation_id, body=text, internal=True)
+                reported += 1
+    return reported

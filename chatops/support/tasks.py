@@ -45,7 +45,12 @@ def make_huey(settings: Settings, name: str = "chatops") -> Huey:
 
 
 def run_sweep(cfg: Settings, now: datetime | None = None) -> sweeper.SweepReport:
-    report = sweeper.sweep(now=now or utcnow(), settings=cfg)
+    now = now or utcnow()
+    report = sweeper.sweep(now=now, settings=cfg)
+    undelivered = sweeper.report_undelivered(now=now)
+    if undelivered:
+        log.warning("%d message(s) to requesters could not be delivered: staff told in the tickets' channels",
+                    undelivered)
     if report.notified:
         log.info("SLA sweep: %d ticket(s), %d notification(s)", report.examined, report.notified)
     return report

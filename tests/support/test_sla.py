@@ -229,3 +229,23 @@ def test_a_business_hours_partner_calendar_behind_the_public_clock_is_caught(sup
     assert late.higher_due > late.lower_due
     assert ("premium", "general", "first response") in found  # a Friday-evening partner waits until Monday
     assert "premium gets a later resolution deadline than general" in str(late)
+
+
+def test_a_reply_that_never_reached_the_requester_is_reported_to_staff_once(sup, clock):
+    from chatops import outbox
+    from chatops.support.models import TicketEvent
+
+    sup.invoke("support how do callbacks work", channel_id="D0MAXDM", is_direct=True, **MAX)
+    t = last_ticket()
+    sup.invoke(f"ticket reply {t.id} here is how", **SAM)
+    [to_requester] = [m for m in OutboundMessage.select().where(OutboundMessage.channel_id == t.origin_channel_id)
+                      if "here is how" in str(m.reply)]
+    assert tasks.run_sweep(sup.router.settings, now=clock()) is not None
+    assert not OutboundMessage.select().where(OutboundMessage.dedupe_key.startswith("undelivered:")).exists()
+    outbox.mark_failed(to_requester, error="not_in_channel; the DM failed too: cannot_dm_bot")
+    tasks.run_sweep(sup.router.settings, now=clock())
+    tasks.run_sweep(sup.router.settings, now=clock())  # once only
+    [notice] = OutboundMessage.select().where(OutboundMessage.dedupe_key.startswith("undelivered:"))
+    assert notice.channel_id == t.channel_id and "Could not reach the requester of ticket" in str(notice.reply)
+    assert "cannot_dm_bot" in str(notice.reply)
+    assert TicketEvent.select().where((TicketEvent.ticket == t.id) & (TicketEvent.kind == "undelivered")).count() == 1
