@@ -19,6 +19,8 @@ from markupsafe import Markup
 
 from admin.auditing import PanelAccessMixin, pretty_json
 from admin.auth import CsrfForm, actor_label, state
+from admin.exports import SafeExportMixin
+from admin.params import SafeParamsMixin, int_bounds, int_param
 from chatops import audit
 from chatops.models import AuditEvent
 from chatops.text import clip
@@ -27,7 +29,7 @@ OUTCOMES = ["allowed", "executed", "previewed", "pending_approval", "approved", 
             "invalid", "refused", "failed", "duplicate", "cancelled", "expired", "solved"]
 
 
-class AuditEventView(PanelAccessMixin, ModelView):
+class AuditEventView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelView):
     can_create = False
     can_edit = False
     can_delete = False
@@ -70,8 +72,8 @@ class AuditEventView(PanelAccessMixin, ModelView):
     # ---- keyset pagination on seq ----------------------------------------------------
     @staticmethod
     def cursor() -> int | None:
-        raw = request.args.get("before", "")
-        return int(raw) if raw.isdigit() else None
+        """``?before=``: a seq (0 up to the column's 64-bit limit), else 400."""
+        return int_param("before", request.args.get("before"), 0, int_bounds(AuditEvent.seq)[1])
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         keyset = self.cursor() is not None and sort_column is None

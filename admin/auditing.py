@@ -26,6 +26,8 @@ from flask_admin.contrib.peewee.form import save_inline
 from flask_admin.form import SecureForm
 
 from admin.auth import actor_label, current_user
+from admin.exports import SafeExportMixin
+from admin.params import RangeCheckedConverter, SafeParamsMixin
 from admin.security import has_role
 from chatops import audit
 from chatops.audit import SENSITIVE_NAME
@@ -75,8 +77,9 @@ class PanelAccessMixin:
         abort(403)
 
 
-class AuditedModelView(PanelAccessMixin, ModelView):
+class AuditedModelView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelView):
     form_base_class = SecureForm
+    model_form_converter = RangeCheckedConverter
     simple_list_pager = True  # no COUNT(*) over the whole table on every page
     fast_mass_delete = False
     can_view_details = True
@@ -220,6 +223,7 @@ class AuditedModelView(PanelAccessMixin, ModelView):
         if not self.can_delete:
             abort(403)
         pk = self.model._meta.primary_key
+        ids = self.checked_ids(ids)
         correlation_id = secrets.token_hex(6)
         try:
             with atomic():  # all or nothing, one audit event per row under one correlation id

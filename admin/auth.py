@@ -8,6 +8,7 @@ views call ``require(role)`` semantics through :mod:`admin.views.base`.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ bp = Blueprint("chatops_admin", __name__, url_prefix="/admin", template_folder="
                static_folder="static", static_url_path="/_assets")
 
 SESSION_KEY = "chatops_admin_token"
+log = logging.getLogger("chatops.admin")
 
 
 @dataclass
@@ -77,7 +79,18 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+_proxy_warned: list[bool] = []
+
+
 def _remote_addr() -> str:
+    """The client's address, which sign-ins are throttled by. Behind a reverse proxy every request comes
+    from the proxy, unless the app is wrapped in werkzeug's ProxyFix (which says so in the environ)."""
+    if (not _proxy_warned and request.headers.get("X-Forwarded-For")
+            and "werkzeug.proxy_fix.orig" not in request.environ):
+        _proxy_warned.append(True)
+        log.warning("admin panel: requests carry X-Forwarded-For but the app is not wrapped in werkzeug's "
+                    "ProxyFix, so sign-ins are throttled by the proxy's address %s, shared by every client "
+                    "(see docs/admin.md, Security)", request.remote_addr)
     return request.remote_addr or ""
 
 
@@ -98,7 +111,8 @@ def login():
     if result.user is None:
         if result.outcome == "locked":
             minutes = max(1, int((result.retry_after.total_seconds() + 59) // 60)) if result.retry_after else 1
-            error = f"Too many failed sign-ins for this username. Try again in {minutes} minute(s)."
+            error = (f"Too many failed sign-ins for this username from your address. "
+                     f"Try again in {minutes} minute(s).")
             status = 429
         else:
             error = "Wrong username or password."

@@ -11,25 +11,43 @@ command under that identity; the panel adds an ``admin.playground.run`` /
 ``admin.playground.press`` event naming the admin and the correlation id.
 A test persona is a real Person (``web:playground-<role>-<community>``) holding
 only that role and membership, created on first use (audited).
+
+Who may be played is a setting (``CHATOPS_ADMIN_PLAYGROUND_AS``, default the
+``chatops demo`` people and the test personas; never ``console:local`` unless
+listed by name), and an identity holding the chat ``admin`` role needs a panel
+admin. The two-person rule binds the *panel user*: each run and press is on
+record (``admin.playground.run``/``.press``, with ``panel_user_id``) under the
+command's correlation id, the press before the router acts, and a panel user
+cannot Approve or Reject an approval request whose correlation id they ran or
+confirmed in the playground, whichever chat identity they pick. With
+``CHATOPS_ADMIN_PLAYGROUND=off`` the view is not mounted at all.
 """
 from __future__ import annotations
 
+import json
 import re
 import secrets
+from functools import lru_cache
 
 from flask import abort, flash, request
 from flask_admin import BaseView, expose
 from markupsafe import Markup, escape
 
 from admin.auditing import PanelAccessMixin
-from admin.auth import CsrfForm, actor_label, state
+from admin.auth import CsrfForm, actor_label, current_user, state
+from admin.security import has_role
 from chatops import audit, identity
 from chatops.db import atomic
 from chatops.invocation import Invocation
-from chatops.models import Community, CommunityLink, Identity, Membership, Person, PersonRole, Role
+from chatops.models import (AuditEvent, Community, CommunityLink, Identity, Membership, PendingAction, Person,
+                            PersonRole, Role)
 from chatops.reply import Reply
 
 MAX_IDENTITIES = 500
+LOCAL_ADMIN = "console:local"  # the console's own identity: holds the chat admin role in the demo
+PERSONA_PREFIX = "playground-"
+CHAT_ADMIN_ROLE = "admin"  # chatops.policy.admins
+PLAYGROUND_EVENTS = ("admin.playground.run", "admin.playground.press")
 _CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
@@ -47,7 +65,71 @@ class PlaygroundError(ValueError):
 
 
 def persona_key(role: str, community: str) -> str:
-    return f"web:playground-{role}-{community}"[:80]
+    return f"web:{PERSONA_PREFIX}{role}-{community}"[:80]
+
+
+@lru_cache(maxsize=1)
+def demo_identities() -> frozenset[str]:
+    """The identities ``chatops demo`` seeds (chatops.demo.PEOPLE), without the console's local admin."""
+    try:
+        from chatops.demo import PEOPLE
+    except ImportError:  # pragma: no cover - the core always ships it
+        return frozenset()
+    return frozenset(key for *_, keys in PEOPLE for key in keys) - {LOCAL_ADMIN}
+
+
+GROUPS = ("demo", "personas", "all")
+
+
+def check_allowed(allowed: frozenset[str]) -> frozenset[str]:
+    """CHATOPS_ADMIN_PLAYGROUND_AS as given, or ValueError naming an entry that is neither a group nor an
+    identity (``platform:user_id``): a typo must not silently allow nothing, or something else."""
+    for entry in sorted(allowed):
+        platform, _, user_id = entry.partition(":")
+        if entry not in GROUPS and not (platform and user_id):
+            raise ValueError(f"CHATOPS_ADMIN_PLAYGROUND_AS must list {', '.join(GROUPS)} or platform:user_id "
+                             f"entries, not {entry!r}")
+    return allowed
+
+
+def may_play(key: str, allowed: frozenset[str]) -> bool:
+    """May the playground run as identity ``key`` (``platform:user_id``) under CHATOPS_ADMIN_PLAYGROUND_AS?"""
+    if key in allowed:
+        return True  # listed by name: the only way to allow console:local
+    if key == LOCAL_ADMIN:
+        return False
+    if "all" in allowed:
+        return True
+    if "demo" in allowed and key in demo_identities():
+        return True
+    return "personas" in allowed and key.startswith(f"web:{PERSONA_PREFIX}")
+
+
+def chat_admin_people() -> set[int]:
+    return {pid for (pid,) in PersonRole.select(PersonRole.person).join(Role)
+            .where(Role.slug == CHAT_ADMIN_ROLE).tuples()}
+
+
+def requested_in_playground(user, correlation_id: str) -> bool:
+    """Did this panel user run, or press a button of, the request with this correlation id in the playground?
+
+    Presses on an approval request itself (Approve, Reject, Withdraw) do not count: they decide it.
+    """
+    if user is None or not correlation_id:
+        return True
+    rows = (AuditEvent.select(AuditEvent.actor, AuditEvent.arguments)
+            .where((AuditEvent.correlation_id == correlation_id) & AuditEvent.command.in_(PLAYGROUND_EVENTS)))
+    for actor, arguments in rows.tuples():
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError:
+            args = {}
+        if args.get("action_kind") == "approval":
+            continue
+        panel_user_id = args.get("panel_user_id")
+        if panel_user_id == user.id or (panel_user_id is None and actor == f"admin:{user.username}"):
+            return True
+    return False
 
 
 def ensure_persona(role_slug: str, community_slug: str, actor: str) -> Identity:
@@ -75,9 +157,23 @@ def ensure_persona(role_slug: str, community_slug: str, actor: str) -> Identity:
 class PlaygroundView(PanelAccessMixin, BaseView):
     view_role = "editor"
 
+    @staticmethod
+    def _allowed() -> frozenset[str]:
+        return state().chatops_app.settings.admin.playground_as
+
     def _identities(self):
-        return list(Identity.select(Identity, Person).join(Person)
-                    .order_by(Identity.platform, Identity.user_id).limit(MAX_IDENTITIES))
+        allowed = self._allowed()
+        query = Identity.select(Identity, Person).join(Person)
+        if "all" not in allowed:
+            named = {key.partition(":")[2] for key in allowed | (demo_identities() if "demo" in allowed else set())
+                     if ":" in key}
+            condition = Identity.user_id.in_(sorted(named) or [""])
+            if "personas" in allowed:
+                condition |= (Identity.platform == "web") & Identity.user_id.startswith(PERSONA_PREFIX)
+            query = query.where(condition)
+        admins = set() if has_role(current_user(), "admin") else chat_admin_people()
+        rows = query.order_by(Identity.platform, Identity.user_id).limit(MAX_IDENTITIES)
+        return [i for i in rows if may_play(f"{i.platform}:{i.user_id}", allowed) and i.person_id not in admins]
 
     def _page(self, reply: Reply | None = None, error: str | None = None, status: int = 200, **chosen):
         defaults = {"as_": "", "community": "", "channel": "", "text": "", "role": ""}
@@ -93,6 +189,17 @@ class PlaygroundView(PanelAccessMixin, BaseView):
     def index(self):
         return self._page(as_=request.args.get("as", ""), text=request.args.get("text", ""))
 
+    def _check_allowed(self, key: str, person_id: int | None, role_slug: str | None = None) -> None:
+        allowed = self._allowed()
+        if not may_play(key, allowed):
+            shown = ", ".join(sorted(allowed)) or "nothing"
+            raise PlaygroundError(f"The playground may not run as {key!r}: CHATOPS_ADMIN_PLAYGROUND_AS allows "
+                                  f"{shown}.")
+        chat_admin = role_slug == CHAT_ADMIN_ROLE or (person_id is not None and person_id in chat_admin_people())
+        if chat_admin and not has_role(current_user(), "admin"):
+            raise PlaygroundError(f"{key!r} holds the chat {CHAT_ADMIN_ROLE!r} role: only a panel admin may run "
+                                  "commands as it.")
+
     def _invocation(self, form) -> tuple[Invocation, dict]:
         as_ = (form.get("as") or "").strip()
         community_slug = (form.get("community") or "").strip()
@@ -101,11 +208,13 @@ class PlaygroundView(PanelAccessMixin, BaseView):
         if not as_:
             if not role_slug or not community_slug:
                 raise PlaygroundError("Pick an identity, or a role and a community for a test persona.")
+            self._check_allowed(persona_key(role_slug, community_slug), None, role_slug)
             as_ = str(ensure_persona(role_slug, community_slug, actor_label()))
         platform, _, user_id = as_.partition(":")
         ident = identity.find_identity(platform, user_id) if user_id else None
         if ident is None:
             raise PlaygroundError(f"There is no identity {as_!r}; pick one from the list.")
+        self._check_allowed(f"{ident.platform}:{ident.user_id}", ident.person_id)
         workspace = None
         if community_slug:
             link = (CommunityLink.select().join(Community)
@@ -124,6 +233,11 @@ class PlaygroundView(PanelAccessMixin, BaseView):
         if not CsrfForm(request.form).validate():
             abort(400, "missing or expired CSRF token")
 
+    @staticmethod
+    def _panel_user() -> dict:
+        user = current_user()
+        return {"panel_user_id": user.id if user else None, "panel_user": user.username if user else ""}
+
     @expose("/run", methods=("POST",))
     def run(self):
         self._checked()
@@ -138,7 +252,8 @@ class PlaygroundView(PanelAccessMixin, BaseView):
         reply = state().chatops_app.router.handle(inv)
         audit.record(correlation_id=reply.correlation_id or secrets.token_hex(6), actor=actor_label(), platform="web",
                      command="admin.playground.run",
-                     arguments={"as": chosen["as_"], "command": text.split()[0][:64], "community": chosen["community"]},
+                     arguments={"as": chosen["as_"], "command": text.split()[0][:64], "community": chosen["community"],
+                                **self._panel_user()},
                      outcome="executed", detail="ran a command in the playground", at=state().clock())
         return self._page(reply=reply, text=text, **chosen)
 
@@ -152,11 +267,30 @@ class PlaygroundView(PanelAccessMixin, BaseView):
             inv, chosen = self._invocation(request.form)
         except PlaygroundError as exc:
             return self._page(error=str(exc), status=400)
+        # The same parse as the router's: "<token>.<verb>".
+        token, _, verb = ref.rpartition(".")
+        action = PendingAction.get_or_none(PendingAction.token == token) if token and len(token) <= 64 else None
+        arguments = {"as": chosen["as_"], "button": (request.form.get("label") or "")[:64],
+                     "action_kind": action.kind if action else "", "verb": verb[:32], **self._panel_user()}
+        if (action is not None and action.kind == "approval" and verb != "withdraw"
+                and requested_in_playground(current_user(), action.correlation_id)):
+            message = ("Two-person rule: you requested this change in the playground, so another panel user (or "
+                       "an approver in chat) must approve or reject it, whichever identity you pick here.")
+            audit.record(correlation_id=action.correlation_id, actor=actor_label(), platform="web",
+                         command="admin.playground.press", arguments=arguments, outcome="denied",
+                         detail="refused: the panel user requested this change in the playground", at=state().clock())
+            return self._page(error=message, status=403, text=request.form.get("text", ""), **chosen)
+
+        def record(correlation_id: str) -> None:
+            audit.record(correlation_id=correlation_id, actor=actor_label(), platform="web",
+                         command="admin.playground.press", arguments=arguments, outcome="executed",
+                         detail="pressed a button in the playground", at=state().clock())
+
+        if action is not None:
+            record(action.correlation_id)  # on record before the router acts (a Confirm may request an approval)
         reply = state().chatops_app.router.handle_action(ref, inv)
-        audit.record(correlation_id=reply.correlation_id or secrets.token_hex(6), actor=actor_label(), platform="web",
-                     command="admin.playground.press",
-                     arguments={"as": chosen["as_"], "button": (request.form.get("label") or "")[:64]},
-                     outcome="executed", detail="pressed a button in the playground", at=state().clock())
+        if action is None:
+            record(reply.correlation_id or secrets.token_hex(6))
         if reply.replayed:
             flash("That reply was replayed from an earlier delivery.", "info")
         return self._page(reply=reply, text=request.form.get("text", ""), **chosen)

@@ -89,9 +89,9 @@ SETTINGS: tuple[Setting, ...] = (
             "to the audit trail once it answers again. Empty: `chatops-audit-spool.jsonl` next to the SQLite "
             "database, or in the working directory."),
     Setting("CHATOPS_ADMIN_LOCKOUT_ATTEMPTS", "5",
-            "Admin panel: failed sign-ins for one username within the lockout window that lock it."),
+            "Admin panel: failed sign-ins for one username from one client address within the lockout window that lock it (for that address)."),
     Setting("CHATOPS_ADMIN_LOCKOUT_MINUTES", "15",
-            "Admin panel: the lockout window, and how long a locked username stays locked."),
+            "Admin panel: the lockout window, and how long a locked username stays locked for that client address."),
     Setting("CHATOPS_ADMIN_SESSION_HOURS", "12",
             "Admin panel: a session ends this many hours after sign-in, whatever the activity."),
     Setting("CHATOPS_ADMIN_IDLE_MINUTES", "60",
@@ -101,6 +101,16 @@ SETTINGS: tuple[Setting, ...] = (
             "behind a proxy that sets X-Forwarded-Proto and trust it), `always` or `never`."),
     Setting("CHATOPS_ADMIN_EXPORT_MAX_ROWS", "50000",
             "Admin panel: the most rows one CSV export of a list (the audit log included) returns."),
+    Setting("CHATOPS_ADMIN_SIGNIN_LOG_DAYS", "30",
+            "Admin panel: days a sign-in attempt (Sign-in attempts) is kept; at least the lockout window."),
+    Setting("CHATOPS_ADMIN_PLAYGROUND", "on",
+            "Admin panel playground: `on`, or `off` to remove it (its pages answer 404, the menu has no entry)."),
+    Setting("CHATOPS_ADMIN_PLAYGROUND_AS", "demo,personas",
+            "Admin panel playground: the chat identities a panel user may run commands as, comma-separated: "
+            "`demo` (the people `chatops demo` seeds, except `console:local`), `personas` (the playground's own "
+            "test personas, `web:playground-…`), `all` (every identity except `console:local`) and "
+            "`platform:user_id` entries (the only way to allow `console:local`). Identities holding the chat "
+            "`admin` role also need a panel admin."),
     Setting("SLACK_BOT_TOKEN", "",
             "Slack bot token (`xoxb-…`). With SLACK_SIGNING_SECRET it mounts POST /slack/events; "
             "empty: the app runs without Slack and never calls it."),
@@ -314,6 +324,9 @@ class AdminSettings:
     idle_minutes: int = 60
     secure_cookie: str = "auto"
     export_max_rows: int = 50000
+    signin_log_days: int = 30
+    playground: str = "on"
+    playground_as: frozenset[str] = frozenset({"demo", "personas"})
 
 
 @dataclass(frozen=True)
@@ -397,6 +410,9 @@ TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CHATOPS_ADMIN_IDLE_MINUTES": ("admin", "idle_minutes", integer(1, "minutes")),
     "CHATOPS_ADMIN_SECURE_COOKIE": ("admin", "secure_cookie", choice("auto", "always", "never", lower=True)),
     "CHATOPS_ADMIN_EXPORT_MAX_ROWS": ("admin", "export_max_rows", integer(1, "rows")),
+    "CHATOPS_ADMIN_SIGNIN_LOG_DAYS": ("admin", "signin_log_days", integer(1, "days")),
+    "CHATOPS_ADMIN_PLAYGROUND": ("admin", "playground", choice("on", "off", lower=True)),
+    "CHATOPS_ADMIN_PLAYGROUND_AS": ("admin", "playground_as", names),
     "SLACK_BOT_TOKEN": ("slack", "bot_token", text),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret", text),
     "SLACK_APP_TOKEN": ("slack", "app_token", text),

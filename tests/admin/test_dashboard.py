@@ -253,5 +253,7 @@ def test_browser_draws_the_charts(live_panel):  # noqa: F811
             assert page.evaluate("Chart.getChart('chart-tier').data.datasets[0].data.at(-1)") == 1
             assert page.evaluate("document.getElementById('chart-median').width") > 0
             assert not outside, outside
+            page.wait_for_load_state("networkidle")  # no request cut off as the browser closes
+            page.close()
         finally:
             browser.close()

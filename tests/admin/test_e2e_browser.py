@@ -37,7 +37,7 @@ def test_browser_sign_in_edit_playground_audit(live_panel):
     sync_api = pytest.importorskip("playwright.sync_api")
     panel, base = live_panel
     tier = panel.runner.tier("premium", rank=10, first_response_minutes=240)
-    panel.runner.person("Sam Support", roles=["support"], identities=["slack:U0SAM"])
+    panel.runner.person("Sam Support", roles=["support"], identities=["slack:U0SAMSUPP"])
     panel.user("ana", "editor")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -57,7 +57,7 @@ def test_browser_sign_in_edit_playground_audit(live_panel):
             assert Tier.get_by_id(tier.id).first_response_minutes == 90
 
             page.goto(f"{base}/admin/playground/")
-            page.select_option("#as", "slack:U0SAM")
+            page.select_option("#as", "slack:U0SAMSUPP")
             page.fill("#command-text", "rename-thing t1 Bolt")
             page.click("#run-command")
             page.wait_for_selector("text=Rename t1")
@@ -70,5 +70,7 @@ def test_browser_sign_in_edit_playground_audit(live_panel):
             assert "admin.playground.press" in body and "rename-thing" in body
             page.click("#verify-chain")
             page.wait_for_selector("text=Audit chain intact")
+            page.wait_for_load_state("networkidle")  # no request cut off as the browser closes
+            page.close()
         finally:
             browser.close()

@@ -47,31 +47,31 @@ def test_playground_runs_a_command_as_an_identity(panel):
     runner = panel.runner
     runner.tier("premium", rank=10, first_response_minutes=240)
     runner.community("maker", tier="premium", slack_team="T0MAKER")
-    runner.person("Cora <b>Customer</b>", roles=["customer"], identities=["slack:U0CORA"])
+    runner.person("Cora <b>Customer</b>", roles=["customer"], identities=["slack:U0CORACUST"])
     client = panel.login("ed", "editor")
     token = page_token(client, "/admin/playground/")
-    resp = client.post("/admin/playground/run", data={"csrf_token": token, "as": "slack:U0CORA",
+    resp = client.post("/admin/playground/run", data={"csrf_token": token, "as": "slack:U0CORACUST",
                                                       "community": "maker", "text": "whoami"})
     assert resp.status_code == 200
     assert "Cora &lt;b&gt;Customer&lt;/b&gt;" in resp.text and "Maker" in resp.text and "Premium" in resp.text
     router_event, panel_event = AuditEvent.select().order_by(AuditEvent.seq.desc()).limit(2)[::-1]
-    assert router_event.command == "whoami" and router_event.actor.startswith("slack:U0CORA")
+    assert router_event.command == "whoami" and router_event.actor.startswith("slack:U0CORACUST")
     assert router_event.platform == "slack" and router_event.community == "maker"
     assert (panel_event.command, panel_event.actor) == ("admin.playground.run", "admin:ed")
     assert panel_event.correlation_id == router_event.correlation_id
 
 
 def test_playground_buttons_work(panel):
-    panel.runner.person("Sam", roles=["support"], identities=["slack:U0SAM"])
+    panel.runner.person("Sam", roles=["support"], identities=["slack:U0SAMSUPP"])
     client = panel.login("ed", "editor")
     token = page_token(client, "/admin/playground/")
-    resp = client.post("/admin/playground/run", data={"csrf_token": token, "as": "slack:U0SAM",
+    resp = client.post("/admin/playground/run", data={"csrf_token": token, "as": "slack:U0SAMSUPP",
                                                       "text": "rename-thing t1 Bolt"})
     assert "Rename t1" in resp.text
     refs = dict(re.findall(r'name="action_ref" value="([^"]+)">\s*<input type="hidden" name="label" value="([^"]+)"',
                            resp.text))
     confirm = next(ref for ref, label in refs.items() if label == "Confirm")
-    resp = client.post("/admin/playground/press", data={"csrf_token": token, "as": "slack:U0SAM", "action_ref": confirm,
+    resp = client.post("/admin/playground/press", data={"csrf_token": token, "as": "slack:U0SAMSUPP", "action_ref": confirm,
                                                         "label": "Confirm"})
     assert "Renamed t1 to Bolt" in resp.text
     commands = [(e.command, e.outcome) for e in AuditEvent.select().order_by(AuditEvent.seq)]
@@ -98,9 +98,9 @@ def test_playground_persona_checks_a_policy(panel):
 
 
 def test_playground_refuses_posts_without_csrf_and_viewers(panel):
-    panel.runner.person("Sam", identities=["slack:U0SAM"])
+    panel.runner.person("Sam", identities=["slack:U0SAMSUPP"])
     viewer = panel.login("vic", "viewer")
-    assert viewer.post("/admin/playground/run", data={"as": "slack:U0SAM", "text": "ping"}).status_code == 403
+    assert viewer.post("/admin/playground/run", data={"as": "slack:U0SAMSUPP", "text": "ping"}).status_code == 403
     editor = panel.login("ed", "editor")
-    assert editor.post("/admin/playground/run", data={"as": "slack:U0SAM", "text": "ping"}).status_code == 400
+    assert editor.post("/admin/playground/run", data={"as": "slack:U0SAMSUPP", "text": "ping"}).status_code == 400
     assert not AuditEvent.select().where(AuditEvent.command == "ping").exists()

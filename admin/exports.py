@@ -1,0 +1,36 @@
+"""CSV exports of the panel: one function defuses every cell a spreadsheet would run as a formula.
+
+    writer.writerow([safe_cell(v) for v in row])      # what every export of the panel does
+    class AuditEventView(SafeExportMixin, ModelView)  # Flask-Admin's export goes through safe_cell
+
+A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or
+a line feed (or their full-width forms, which some spreadsheets read the same way)
+gets a leading ``'``, so ``=HYPERLINK("http://evil.example")`` typed in a chat
+message arrives in Excel or LibreOffice as text, not as a formula (CSV / formula
+injection). Numbers stay numbers; anything else is exported as its text.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """The value for one CSV cell: numbers and empty cells as they are, text defused (see the module)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class SafeExportMixin:
+    """For Flask-Admin model views: every exported value goes through :func:`safe_cell` (the column titles
+    are the view's own labels)."""
+
+    export_types = ["csv"]  # csv only: the one writer whose cells this mixin sees
+
+    def get_export_value(self, model, name):
+        return safe_cell(super().get_export_value(model, name))
