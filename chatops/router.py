@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -663,7 +664,9 @@ class Router:
     # ---- buttons ----------------------------------------------------------------------
     def _handle_action(self, action_ref: str, inv: Invocation, trace: _Trace, work_key: str | None = None) -> Reply:
         token, _, verb = (action_ref or "").strip().rpartition(".")
-        if not token or not verb or len(token) > 64 or len(verb) > 32:
+        # Tokens are secrets.token_urlsafe and verbs lower-case words: anything else (a NUL byte, which
+        # PostgreSQL refuses in a query) is not one of ours and never reaches the database.
+        if not _TOKEN.fullmatch(token) or not _VERB.fullmatch(verb):
             raise ActionUnavailable(messages.ACTION_UNKNOWN)
         trace.actor = identity.resolve(inv, self.settings)
         try:
@@ -803,6 +806,10 @@ class Router:
     def _finish(self, action: PendingAction, state: str, reply: Reply) -> None:
         (PendingAction.update(state=state, finished_at=self.clock(), result=reply.to_dict())
          .where(PendingAction.token == action.token).execute())
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_VERB = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
 def _press_key(token: str) -> str:

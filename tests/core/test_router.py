@@ -412,3 +412,12 @@ def test_free_text_tail_keeps_curly_quotes_verbatim(r):
     # free-text tail is altered (and an apostrophe ’ then counts as an unbalanced quote).
     assert r.invoke("say bob she said “hi” ‘twice’").text == "[bob] she said “hi” ‘twice’"
     assert r.invoke("say bob it’s late").text == "[bob] it’s late"
+
+
+def test_a_button_reference_that_cannot_be_ours_is_refused_before_the_database(r):
+    """Hypothesis found `\\x00.0`: PostgreSQL refuses NUL in a query, which answered with an apology."""
+    for ref in ("\x00.0", "tok\x00en.claim", "tok.CLAIM", "t" * 65 + ".claim", "tok.", ".claim"):
+        result = r.press(ref, as_="slack:UCORA")
+        assert result.is_error and result.exception is None, ref
+        assert "not valid any more" in result.text or "no longer" in result.text or "unknown" in result.text.lower(), \
+            (ref, result.text)
