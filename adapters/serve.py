@@ -39,9 +39,11 @@ def _serve(app, host: str, port: int, threads: int) -> None:
     CHATOPS_DRAIN_SECONDS), leave the rest in the database for the next start, and return (exit 0)."""
     from waitress.server import create_server
 
+    from adapters.metrics_http import check_bind
     from adapters.web import create_app
 
     try:
+        check_bind(app.settings, [host])  # CHATOPS_METRICS=on on a public address needs CHATOPS_METRICS_TOKEN
         pool = app.work_pool()  # checks the CHATOPS_WORK* settings before anything starts
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -29,7 +29,7 @@ def create_app(chatops_app: App | None = None) -> Flask:
 
     @app.before_request
     def _connect():
-        if request.path.startswith("/slack/"):
+        if request.path.startswith(PLATFORM_PATHS):
             return None  # the ack path touches no database; peewee connects lazily where work needs it
         try:
             capp.db.connect(reuse_if_open=True)
@@ -40,7 +40,7 @@ def create_app(chatops_app: App | None = None) -> Flask:
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
-        if request.path.startswith("/slack/"):
+        if request.path.startswith(PLATFORM_PATHS):
             return  # the ack path keeps its thread's connection (a reconnect per ack costs more than the ack)
         if not capp.db.is_closed():
             capp.db.close()
@@ -62,8 +62,13 @@ def create_app(chatops_app: App | None = None) -> Flask:
 
     for _name, init_app in load_all(MOUNT_GROUP):
         init_app(app, capp)
-    app.session_interface = _NoSessionOn(app.session_interface, ("/slack/", "/healthz"))
+    app.session_interface = _NoSessionOn(app.session_interface, (*PLATFORM_PATHS, "/healthz"))
     return app
+
+
+PLATFORM_PATHS = ("/slack/", "/discord/")
+"""A platform's callbacks (Slack events, Discord interactions): acked without a database connection per
+request, and without a browser session."""
 
 
 class _NoSessionOn:

@@ -29,6 +29,7 @@ from typing import Any, Iterator, Mapping
 
 import peewee
 
+from chatops import metrics
 from chatops.db import atomic, database, is_sqlite
 from chatops.models import AuditEvent
 from chatops.text import clip
@@ -115,6 +116,7 @@ def record(*, correlation_id: str, actor: str, command: str, outcome: str, argum
         values = dict(fields, seq=seq, prev_hash=prev_hash, hash=digest)
         event = AuditEvent(id=_insert(db, values), **values)  # the unique seq is the last line of defence
         event._dirty.clear()
+        metrics.audit_appended(fields["outcome"])
         return event
 
 

@@ -18,7 +18,7 @@ import threading
 
 import click
 
-from chatops import audit, schema
+from chatops import audit, logs, schema
 
 CLI_GROUP = "chatops.cli"  # commands of the other parts: run, demo, shell, slack, discord, admin, cred
 
@@ -60,6 +60,7 @@ def _app(ctx: click.Context, **kwargs):
             obj["app"] = App.from_env(**kwargs)
         except ValueError as exc:  # a malformed setting: say which, no traceback
             raise click.ClickException(str(exc)) from None
+        logs.configure(obj["app"].settings)  # CHATOPS_LOG_FORMAT=json: one JSON object per line
     return obj["app"]
 
 

@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterator
 
 import peewee
 
-from chatops import messages
+from chatops import messages, metrics
 from chatops.db import acquire_write, atomic, database, release_write, writes
 from chatops.errors import ChatOpsError, ServiceUnavailable, UserError
 from chatops.models import CommandRun, ExternalCall
@@ -417,7 +417,8 @@ class Run:
         self._before(made)
         self.made.append(made)
         try:
-            result = fn(*args, **kwargs)
+            with metrics.backend_call(operation):
+                result = fn(*args, **kwargs)
         except BaseException as exc:
             self._after_error(made, exc)
             raise
@@ -513,7 +514,8 @@ def call(operation: str, fn: Callable[..., Any], *args: Any, mutating: bool = Fa
     """
     run = _current.get()
     if run is None:
-        return fn(*args, **kwargs)
+        with metrics.backend_call(operation):
+            return fn(*args, **kwargs)
     if system:
         run.system = system
     return run.call(operation, fn, args, kwargs, mutating=mutating, idempotency_key=idempotency_key,

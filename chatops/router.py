@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import peewee
 
-from chatops import audit, effects, identity, messages, outbox, parser, spool
+from chatops import audit, effects, identity, logs, messages, metrics, outbox, parser, spool
 from chatops.commands import Command, Registry
 from chatops.context import ActionPress, Context, NeedsConfirmation
 from chatops.db import DatabaseErrors, RawQuery, atomic, for_update
@@ -43,6 +43,7 @@ from chatops.text import clip
 from chatops.settings import Settings
 
 log = logging.getLogger("chatops.router")
+request_log = logging.getLogger("chatops.requests")  # one line per request the router finished
 _POLICY = RawQuery("SELECT {cols} FROM {table} WHERE m0.command = ?", CommandPolicy)
 
 Clock = Callable[[], datetime]
@@ -62,6 +63,7 @@ class _Trace:
     actor: Actor | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
+    outcome: str = ""  # the last audited outcome (metrics and logs)
 
     @property
     def changes_done(self) -> list[str]:
@@ -105,20 +107,22 @@ class Router:
         self.on_error: Callable[[str, BaseException], None] | None = None
 
     # ---- public entry points ----------------------------------------------------
-    def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None) -> Reply:
+    def handle(self, invocation: Invocation, *, raise_unavailable: bool = False, work_key: str | None = None,
+               correlation_id: str | None = None) -> Reply:
         """Run one command invocation; always returns a Reply.
 
         ``raise_unavailable``: when the database is down, raise :class:`DatabaseUnavailable` instead of
         answering (the durable work queue retries the request later). ``work_key``: the work item
-        carrying the request (a resumable run remembers it).
+        carrying the request (a resumable run remembers it). ``correlation_id``: the one the request was
+        given when it was accepted (else a new one).
         """
-        trace = _Trace(new_correlation_id(), invocation)
+        trace = _Trace(correlation_id or new_correlation_id(), invocation)
         return self._boundary(trace, lambda: self._handle(invocation, trace, work_key), raise_unavailable)
 
     def handle_action(self, action_ref: str, invocation: Invocation, *, raise_unavailable: bool = False,
-                      work_key: str | None = None) -> Reply:
+                      work_key: str | None = None, correlation_id: str | None = None) -> Reply:
         """A button press: ``action_ref`` is the ``<token>.<verb>`` the button carried."""
-        trace = _Trace(new_correlation_id(), invocation, command="button")
+        trace = _Trace(correlation_id or new_correlation_id(), invocation, command="button")
         return self._boundary(trace, lambda: self._handle_action(action_ref, invocation, trace, work_key),
                               raise_unavailable)
 
@@ -154,6 +158,17 @@ class Router:
 
     # ---- the one error boundary ---------------------------------------------------
     def _boundary(self, trace: _Trace, run: Callable[[], Reply], raise_unavailable: bool = False) -> Reply:
+        logs.update(correlation_id=trace.correlation_id, platform=trace.invocation.platform)
+        try:
+            return self._guarded(trace, run, raise_unavailable)
+        finally:  # counted and logged once per request, whatever happened (chatops.metrics, chatops.logs)
+            command = trace.command if trace.command in self.registry or trace.command == "button" else "other"
+            metrics.command_finished(trace.invocation.platform, command, trace.outcome or "none")
+            logs.update(correlation_id=trace.correlation_id, command=command, outcome=trace.outcome)
+            request_log.info("%s %s by %s [%s]: %s", trace.invocation.platform, command, trace.invocation.actor_key,
+                             trace.correlation_id, trace.outcome or "no outcome")
+
+    def _guarded(self, trace: _Trace, run: Callable[[], Reply], raise_unavailable: bool = False) -> Reply:
         try:
             reply = run()
         except UserError as exc:
@@ -228,6 +243,7 @@ class Router:
                 log.exception("could not spool the audit event [%s] either", trace.correlation_id)
 
     def _event(self, trace: _Trace, outcome: str, detail: str = "") -> dict[str, Any]:
+        trace.outcome = outcome
         inv = trace.invocation
         actor = trace.actor
         return dict(

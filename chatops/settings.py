@@ -46,6 +46,28 @@ SETTINGS: tuple[Setting, ...] = (
             "A direct message to the bot that is not a command runs this command with the whole text "
             "(`my payout is late` → `support my payout is late`). Empty: answer with the unknown-command help."),
     Setting("CHATOPS_LOG_LEVEL", "INFO", "Python logging level."),
+    Setting("CHATOPS_LOG_FORMAT", "text",
+            "`text` (one readable line per record) or `json`: one JSON object per line with time, level, logger, "
+            "message and the request's correlation_id, work_key, platform, command and outcome (docs/operations.md)."),
+    Setting("CHATOPS_METRICS", "off",
+            "`on` serves Prometheus metrics at GET /metrics (docs/operations.md); `off` (the default): no such "
+            "route. Without CHATOPS_METRICS_TOKEN only loopback clients are answered, and a server bound to "
+            "another address refuses to start."),
+    Setting("CHATOPS_METRICS_TOKEN", "",
+            "Bearer token a scrape of /metrics must send (`Authorization: Bearer TOKEN`); any other request is "
+            "answered 401."),
+    Setting("CHATOPS_METRICS_WORKER_BIND", "",
+            "`chatops worker` with CHATOPS_METRICS=on: HOST:PORT where it serves its own /metrics (its commands, "
+            "work and backend calls are counted there, not in the web processes). Empty: not served."),
+    Setting("CHATOPS_WEB_BIND", "127.0.0.1:8000",
+            "gunicorn (deploy/gunicorn.conf.py): HOST:PORT to listen on, comma-separated for several."),
+    Setting("CHATOPS_WEB_PROCESSES", "2",
+            "gunicorn: web processes (each a copy of the app; give PostgreSQL a connection per thread of each)."),
+    Setting("CHATOPS_WEB_THREADS", "8",
+            "gunicorn: threads per web process (requests answered at once by each)."),
+    Setting("CHATOPS_WEB_TIMEOUT_SECONDS", "30",
+            "gunicorn: a web process silent for this long is killed and replaced. Its graceful stop is "
+            "CHATOPS_DRAIN_SECONDS plus 5 s."),
     Setting("CHATOPS_SECRET_KEY", "",
             "Secret for signing web sessions. Empty: a random key per process (sessions end on restart)."),
     Setting("CHATOPS_TEST_DATABASE_URL", "",
@@ -161,6 +183,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DISCORD_GATEWAY_URL", "", "Discord gateway URL override, like `ws://proxy:8080/gateway` (proxies, tests)."),
     Setting("DISCORD_SHARD_COUNT", "",
             "Empty: one gateway connection (plain Client). `auto` or a number: AutoShardedClient with that many shards."),
+    Setting("DISCORD_SHARD_IDS", "",
+            "Shards this process runs, like `0,1` (each below DISCORD_SHARD_COUNT, which must be a number); empty: all."),
+    Setting("DISCORD_PUBLIC_KEY", "",
+            "The application's public key (hex, Developer Portal → General Information). Set: `POST "
+            "/discord/interactions` is mounted (HTTP interactions, no gateway needed except for DMs)."),
+    Setting("DISCORD_GATEWAY", "on",
+            "`off`: `chatops run` does not connect the gateway (HTTP interactions only; DMs to the bot go unread)."),
 )
 
 
@@ -276,11 +305,59 @@ def redis_url(raw: str) -> str:
     return value
 
 
+def binds(raw: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for value in values:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("HOST:PORT, comma-separated for several, like 127.0.0.1:8000")
+    if not values:
+        raise ValueError("HOST:PORT, comma-separated for several, like 127.0.0.1:8000")
+    return values
+
+
+def optional_bind(raw: str) -> str:
+    value = raw.strip()
+    try:
+        if value and len(binds(value)) != 1:
+            raise ValueError
+    except ValueError:
+        raise ValueError("one HOST:PORT, like 127.0.0.1:9100 (or empty)") from None
+    return value
+
+
 def digits(raw: str) -> str:
     value = raw.strip()
     if value and not value.isdigit():
         raise ValueError("a Discord id (digits) or empty")
     return value
+
+
+def shard_ids(raw: str) -> tuple[int, ...] | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        ids = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError("shard numbers separated by commas, like `0,1` (or empty)") from None
+    if any(i < 0 for i in ids) or len(set(ids)) != len(ids):
+        raise ValueError("distinct shard numbers of 0 or more, like `0,1` (or empty)")
+    return ids
+
+
+def ed25519_public_key(raw: str) -> str:
+    value = raw.strip().lower()
+    if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
+        raise ValueError("the application's public key: 64 hex digits (or empty)")
+    return value
+
+
+def on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError("`on` or `off`")
+    return value == "on"
 
 
 def shard_count(raw: str) -> int | str | None:
@@ -345,6 +422,20 @@ class DiscordSettings:
     api_url: str = ""
     gateway_url: str = ""
     shard_count: int | str | None = None
+    shard_ids: tuple[int, ...] | None = None
+    public_key: str = ""
+    gateway: bool = True
+
+    def __post_init__(self) -> None:
+        if self.shard_ids is None:
+            return
+        if not isinstance(self.shard_count, int):
+            raise ValueError(f"DISCORD_SHARD_IDS ({','.join(map(str, self.shard_ids))}) needs DISCORD_SHARD_COUNT set "
+                             f"to the total number of shards, not {self.shard_count or 'empty'!r}")
+        too_big = [i for i in self.shard_ids if i >= self.shard_count]
+        if too_big:
+            raise ValueError(f"DISCORD_SHARD_IDS must be shard numbers below DISCORD_SHARD_COUNT ({self.shard_count}), "
+                             f"not {','.join(map(str, too_big))}")
 
 
 @dataclass(frozen=True)
@@ -375,7 +466,22 @@ class TestSettings:
     pg_url: str = ""
 
 
-SECTIONS: dict[str, type] = {"work": WorkSettings, "admin": AdminSettings, "slack": SlackSettings,
+@dataclass(frozen=True)
+class WebSettings:
+    metrics: str = "off"
+    metrics_token: str = ""
+    metrics_worker_bind: str = ""
+    bind: tuple[str, ...] = ("127.0.0.1:8000",)
+    processes: int = 2
+    threads: int = 8
+    timeout_seconds: float = 30.0
+
+    @property
+    def metrics_on(self) -> bool:
+        return self.metrics == "on"
+
+
+SECTIONS: dict[str, type] = {"web": WebSettings, "work": WorkSettings, "admin": AdminSettings, "slack": SlackSettings,
                              "discord": DiscordSettings, "ops": OpsSettings, "support": SupportSettings,
                              "tests": TestSettings}
 
@@ -389,6 +495,14 @@ TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CHATOPS_DISABLED_PLUGINS": ("", "disabled_plugins", names),
     "CHATOPS_DM_FALLBACK_COMMAND": ("", "dm_fallback_command", text),
     "CHATOPS_LOG_LEVEL": ("", "log_level", choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True)),
+    "CHATOPS_LOG_FORMAT": ("", "log_format", choice("text", "json", lower=True)),
+    "CHATOPS_METRICS": ("web", "metrics", choice("on", "off", lower=True)),
+    "CHATOPS_METRICS_TOKEN": ("web", "metrics_token", text),
+    "CHATOPS_METRICS_WORKER_BIND": ("web", "metrics_worker_bind", optional_bind),
+    "CHATOPS_WEB_BIND": ("web", "bind", binds),
+    "CHATOPS_WEB_PROCESSES": ("web", "processes", integer(1, "processes")),
+    "CHATOPS_WEB_THREADS": ("web", "threads", integer(1, "threads")),
+    "CHATOPS_WEB_TIMEOUT_SECONDS": ("web", "timeout_seconds", number(1, "seconds")),
     "CHATOPS_SECRET_KEY": ("", "secret_key", raw_text),
     "CHATOPS_TEST_DATABASE_URL": ("tests", "database_url", text),
     "CHATOPS_TEST_PG_URL": ("tests", "pg_url", text),
@@ -437,6 +551,9 @@ TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "DISCORD_API_URL": ("discord", "api_url", http_url),
     "DISCORD_GATEWAY_URL": ("discord", "gateway_url", ws_url),
     "DISCORD_SHARD_COUNT": ("discord", "shard_count", shard_count),
+    "DISCORD_SHARD_IDS": ("discord", "shard_ids", shard_ids),
+    "DISCORD_PUBLIC_KEY": ("discord", "public_key", ed25519_public_key),
+    "DISCORD_GATEWAY": ("discord", "gateway", on_off),
 }
 
 
@@ -470,10 +587,12 @@ class Settings:
     confirm_ttl_minutes: int = 15
     disabled_plugins: frozenset[str] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
     secret_key: str = ""
     dm_fallback_command: str = "support"
     # The environment as read (the declared settings only); the sections are parsed from it.
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+    web: WebSettings = field(default=None, compare=False)  # type: ignore[assignment]
     work: WorkSettings = field(default=None, compare=False)  # type: ignore[assignment]
     admin: AdminSettings = field(default=None, compare=False)  # type: ignore[assignment]
     slack: SlackSettings = field(default=None, compare=False)  # type: ignore[assignment]

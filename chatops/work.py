@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 import peewee
 
-from chatops import messages
+from chatops import logs, messages, metrics
 from chatops.db import SQLITE_BUSY_TIMEOUT_MS, atomic, database, is_sqlite, writing
 from chatops.models import WorkItem
 from chatops.text import clip
@@ -148,6 +148,7 @@ def claim(kinds: Iterable[str], *, owner: str, now: datetime, lease_seconds: flo
                                            attempts=WorkItem.attempts + 1, started_at=now)
             if taken_over:
                 changes["error"] = LEASE_LOST
+                metrics.lease_lost(row.kind)
             WorkItem.update(**changes).where(WorkItem.id == row.id).execute()
             row.state, row.lease_owner, row.lease_until, row.attempts, row.started_at = (
                 "running", owner, lease, row.attempts + 1, now)
@@ -334,7 +335,8 @@ def audit_refused(settings: Any, inv, outcome: str, detail: str, *, now: datetim
     from chatops import spool
 
     try:
-        spool.append(settings, dict(correlation_id=secrets.token_hex(6), actor=inv.actor_key,
+        spool.append(settings, dict(correlation_id=logs.current("correlation_id") or secrets.token_hex(6),
+                                    actor=inv.actor_key,
                                     command=command_name(inv), outcome=outcome, detail=detail,
                                     platform=inv.platform, community=inv.community_id or "", at=now))
     except OSError:
@@ -362,9 +364,10 @@ def run_request(router: Any, item: WorkItem, inv) -> Any:
 
     payload = item.payload or {}
     if payload.get("op") in ("action", "press"):
-        reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key)
+        reply = router.handle_action(payload["ref"], inv, raise_unavailable=True, work_key=item.key,
+                                     correlation_id=item.correlation_id or None)
     else:
-        reply = router.handle(inv, raise_unavailable=True, work_key=item.key)
+        reply = router.handle(inv, raise_unavailable=True, work_key=item.key, correlation_id=item.correlation_id or None)
     item.correlation_id = reply.correlation_id or ""
     if payload.get("reconcile") and reply.checking:
         return None

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
-from chatops import effects, work
+from chatops import effects, logs, metrics, work
 from chatops.connections import ThreadConnections
 from chatops.db import DatabaseErrors
 from chatops.errors import DatabaseUnavailable
@@ -270,18 +270,28 @@ class WorkerPool:
         interaction is deferred). Raises :class:`Busy` when more than ``queue_limit`` items wait, and a
         database error when the database cannot take it: the caller's ack then says so (nothing was accepted).
         """
+        # The request's correlation id from here on: in this process's log lines, the work item, its run.
+        cid = secrets.token_hex(6)
+        if not logs.current("work_key"):  # on an ack path (not inside another item's run)
+            logs.update(correlation_id=cid, work_key=key)
         if work.backlog() + self._local.qsize() >= self.config.queue_limit:
+            metrics.refused(kind, "busy")
             raise Busy(f"{self.config.queue_limit} requests are already waiting")
         local = run_here and self.config.threads > 0 and not self.stopping and kind in self.handlers
         owner = self.owner if local else None
         try:
             accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=owner,
-                                   lease_seconds=self.config.lease_seconds)
+                                   lease_seconds=self.config.lease_seconds, correlation_id=cid)
         except DatabaseErrors:
             # A connection the database dropped (a restart, a failover): reconnect and try once more.
             self._drop_connection()
-            accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=owner,
-                                   lease_seconds=self.config.lease_seconds)
+            try:
+                accepted = work.accept(kind, key, payload, now=self.clock(), lease_owner=owner,
+                                       lease_seconds=self.config.lease_seconds, correlation_id=cid)
+            except DatabaseErrors:
+                metrics.refused(kind, "unavailable")
+                raise
+        log.debug("accepted %s%s", key, " again (a repeated delivery)" if accepted.duplicate else "")
         if not accepted.duplicate and hand_off:
             self.hand_off(accepted.item)
         return accepted
@@ -346,6 +356,10 @@ class WorkerPool:
             self._conns.release()
 
     def _run(self, item: WorkItem) -> None:
+        with logs.request(correlation_id=item.correlation_id, work_key=item.key, platform=item.kind):
+            self._run_logged(item)
+
+    def _run_logged(self, item: WorkItem) -> None:
         handler = self.handlers.get(item.kind)
         with self._running_lock:
             self._running[item.id] = item
@@ -375,6 +389,7 @@ class WorkerPool:
                 return
             work.complete(item, now=self.clock())
             self.stats.done += 1
+            metrics.work_finished(item.kind, "done")
         except DatabaseErrors as exc:  # recording the outcome failed: the lease runs out, it runs again
             log.error("work item %s: could not record its outcome (%s)", item.id, exc)
             self._drop_connection()
@@ -389,6 +404,7 @@ class WorkerPool:
         try:
             work.retry(item, now=self.clock(), error=error, after_seconds=after)
             self.stats.retried += 1
+            metrics.work_finished(item.kind, "retried")
         except DatabaseErrors as exc:
             log.warning("work item %s: could not schedule its retry (%s); its lease will run out", item.id, exc)
             self._drop_connection()
@@ -404,6 +420,7 @@ class WorkerPool:
         except DatabaseErrors:
             self._drop_connection()
         self.stats.dead += 1
+        metrics.work_finished(item.kind, "dead")
 
     def _drop_connection(self) -> None:
         try:
@@ -426,6 +443,7 @@ class WorkerPool:
                     held = work.heartbeat(ids, owner=self.owner, now=now, lease_seconds=self.config.lease_seconds)
                     effects.heartbeat(now, self.config.lease_seconds)
                     if held < len(ids):
+                        metrics.lease_lost("any", len(ids) - held)
                         log.warning("work pool %s: %d lease(s) were taken over while running", self.owner,
                                     len(ids) - held)
                 except DatabaseErrors as exc:

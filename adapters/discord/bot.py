@@ -36,10 +36,8 @@ needed. App commands are synced only by ``chatops discord sync``.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import secrets
-import time
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
@@ -47,10 +45,11 @@ import aiohttp
 import discord
 import yarl
 
-from adapters.discord import messages
+from adapters.discord import intake, messages
 from adapters.discord.appcommands import options_to_arguments
-from adapters.discord.modals import (MAX_INPUTS, build_modal, parse_form_id, parse_refill_id, refill_custom_id,
-                                     submitted_fields, submitted_values)
+from adapters.discord.intake import KIND, defer_ephemeral  # noqa: F401 - KIND: the work items this adapter runs
+from adapters.discord.modals import (MAX_INPUTS, FormMemory, build_modal, form_state, parse_form_id, parse_refill_id,
+                                     refill_custom_id, refill_form)
 from adapters.discord.render import NO_PINGS, is_error, render
 from adapters.discord.sender import OutboxSender
 from adapters.discord.translate import from_interaction, from_message
@@ -63,15 +62,11 @@ from chatops.commands import Command
 from chatops.db import DatabaseErrors
 from chatops.invocation import Invocation, utcnow
 from chatops.reply import Reply
-from chatops.workers import Busy as QueueFull
 from chatops.workers import RetryLater
 
 log = logging.getLogger("adapters.discord")
 
 T = TypeVar("T")
-KIND = "discord"  # the work items this adapter runs
-FORM_TTL = 900.0
-MAX_FORMS = 2000
 PERMISSION_PEEK_SECONDS = 1.5
 PEEK_WORKERS = 2
 ACCEPT_WORKERS = 4
@@ -112,10 +107,11 @@ def intents() -> discord.Intents:
     return found
 
 
-def make_client(shard_count: int | str | None = None, *, application_id: str = "", guild_ready_timeout: float = 2.0
-                ) -> discord.Client:
+def make_client(shard_count: int | str | None = None, *, application_id: str = "", guild_ready_timeout: float = 2.0,
+                shard_ids: tuple[int, ...] | None = None) -> discord.Client:
     """A plain Client, or an AutoShardedClient when ``shard_count`` (``DISCORD_SHARD_COUNT``, parsed) is
-    "auto" or a number."""
+    "auto" or a number; with ``shard_ids`` (``DISCORD_SHARD_IDS``) it runs only those of the
+    ``shard_count`` shards, so N processes can each run their own (settings check ids < count)."""
     kwargs: dict[str, Any] = {"intents": intents(), "guild_ready_timeout": guild_ready_timeout,
                               "chunk_guilds_at_startup": False,
                               # Nothing pings unless a message names who (render.mentions): user text is quoted.
@@ -126,13 +122,11 @@ def make_client(shard_count: int | str | None = None, *, application_id: str = "
         return discord.Client(**kwargs)
     if shard_count != "auto":
         kwargs["shard_count"] = int(shard_count)
+    if shard_ids:
+        if shard_count in ("auto", None):
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT set to a number")
+        kwargs["shard_ids"] = list(shard_ids)
     return discord.AutoShardedClient(**kwargs)
-
-
-def defer_ephemeral(command: Command | None) -> bool:
-    """Defer privately when the first answer will be private: the core's rule, ``Command.private_first``
-    (an unknown command's answer, the usage help, is private too)."""
-    return command is None or command.private_first
 
 
 class DiscordBot:
@@ -144,7 +138,9 @@ class DiscordBot:
         apply_endpoints(settings.discord.api_url, settings.discord.gateway_url)
         self.client = make_client(settings.discord.shard_count,
                                   application_id=settings.discord.application_id,
-                                  guild_ready_timeout=guild_ready_timeout)
+                                  guild_ready_timeout=guild_ready_timeout,
+                                  shard_ids=settings.discord.shard_ids)
+        self.gateway = True  # False when only its REST client runs (runner.RestOnly: HTTP mode, `chatops worker`)
         self.client.chatops = self  # type: ignore[attr-defined]  # how ActionButton finds the bot
         self.client.add_dynamic_items(ActionButton)
         for handler in (self.on_interaction, self.on_message, self.on_ready):
@@ -163,7 +159,7 @@ class DiscordBot:
         self._running_sender = self.sender  # the one whose task runs (tests may swap ``sender``)
         self.run_sender = run_sender  # False: nothing drains the outbox unless you call sender.drain_once()
         self._sender_task: asyncio.Task | None = None
-        self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
+        self.forms = FormMemory()
         self._tasks: set[asyncio.Task] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -180,8 +176,11 @@ class DiscordBot:
         """Finish the work already running (up to ``deadline`` s) while the gateway and REST still work."""
         await asyncio.get_running_loop().run_in_executor(None, self.pool.stop, deadline)
 
-    async def close(self, deadline: float | None = None) -> None:
-        await self.drain(deadline)  # answers need the client's session: drain before closing it
+    async def close(self, deadline: float | None = None, *, drain: bool = True) -> None:
+        """Drain the work pool (unless ``drain=False``: its owner stops it), then stop the outbox sender and
+        the client."""
+        if drain:
+            await self.drain(deadline)  # answers need the client's session: drain before closing it
         # Every wait below is bounded: a task that swallowed its cancellation must not keep the process
         # (or a deploy) from stopping.
         if self._sender_task is not None:
@@ -243,40 +242,26 @@ class DiscordBot:
     # ---- accepting ---------------------------------------------------------------------------
     def _payload(self, op: str, inv: Invocation, interaction: discord.Interaction | None = None,
                  **extra: Any) -> dict[str, Any]:
-        payload: dict[str, Any] = {"op": op, "inv": inv.to_dict(), **extra}
-        if interaction is not None:
-            payload.update(token=interaction.token, application_id=str(interaction.application_id),
-                           interaction_id=str(interaction.id))
-        return payload
+        if interaction is None:
+            return intake.request_payload(op, inv, **extra)
+        return intake.request_payload(op, inv, token=interaction.token, application_id=interaction.application_id,
+                                      interaction_id=interaction.id, **extra)
 
     async def _accept(self, key: str, payload: dict[str, Any], inv: Invocation,
                       interaction: discord.Interaction | None = None) -> work.Accepted | None:
         """Persist the request (leased here, started at hand_off); None when refused or a repeat —
         the user has then been answered."""
         try:
-            accepted = await self.run(self.pool.accept, KIND, key, payload, hand_off=False)
-        except (QueueFull, CallsBusy, *DatabaseErrors) as exc:
-            busy = isinstance(exc, (QueueFull, CallsBusy))
-            text = core_messages.BUSY if busy else core_messages.NOT_ACCEPTED
-            log.error("discord: request %s not accepted: %s", key, exc)
-            self._refused(inv, "refused" if busy else "failed",
-                          f"not accepted ({exc}); the user was told to try again")
+            taken = await self.run(intake.accept, self.app, self.pool, key, payload, inv)
+        except (CallsBusy, *DatabaseErrors) as exc:  # no thread free to even try
+            taken = intake.refuse(self.app, inv, key, exc)
+        if taken.refusal is not None:
             if interaction is not None:
-                await self._error(interaction, text)
+                await self._error(interaction, taken.refusal)
             elif inv.channel_id:
-                await self._send_dm_channel(inv.channel_id, Reply.text(text, style="warning"))
+                await self._send_dm_channel(inv.channel_id, Reply.text(taken.refusal, style="warning"))
             return None
-        if accepted.duplicate:  # the gateway delivered it again: the first delivery is being answered
-            log.info("discord: repeated delivery of %s", key)
-            await self.run(self._audit_duplicate, inv, accepted.item)
-            return None
-        return accepted
-
-    def _audit_duplicate(self, inv: Invocation, item) -> None:
-        work.audit_duplicate(inv, item, now=utcnow())
-
-    def _refused(self, inv: Invocation, outcome: str, detail: str) -> None:
-        work.audit_refused(self.app.settings, inv, outcome, detail, now=utcnow())
+        return taken.accepted
 
     async def _started(self, accepted: work.Accepted, first_response) -> None:
         """Send the first response (the defer); then hand the work to the pool, or cancel it if Discord
@@ -372,7 +357,7 @@ class DiscordBot:
             return False
         if not await self._may_run(interaction, command):
             return False  # the router answers with its denial (or redirect)
-        self._remember_form(str(interaction.id), command.name, raw)
+        self.forms.remember(str(interaction.id), command.name, raw)
         await interaction.response.send_modal(modal)
         return True
 
@@ -390,12 +375,6 @@ class DiscordBot:
                         PERMISSION_PEEK_SECONDS)
             return True
 
-    def _remember_form(self, form_id: str, command: str, raw: dict[str, str]) -> None:
-        now = time.monotonic()
-        while self._forms and (len(self._forms) >= MAX_FORMS or next(iter(self._forms.values()))[0] < now):
-            self._forms.popitem(last=False)
-        self._forms[form_id] = (now + FORM_TTL, command, dict(raw))
-
     async def handle_form(self, interaction: discord.Interaction) -> None:
         parsed = parse_form_id((interaction.data or {}).get("custom_id", ""))
         if parsed is None:
@@ -404,14 +383,7 @@ class DiscordBot:
             await self._error(interaction, messages.FORM_EXPIRED)
             return
         name, form_id = parsed
-        given: dict[str, str] = {}
-        entry = self._forms.pop(form_id, None)
-        if entry is not None and entry[1] == name and entry[0] >= time.monotonic():
-            given = entry[2]
-        submitted = submitted_values(interaction.data)
-        raw = {**given, **submitted}
-        # What the form held, kept with the request: an error answer can reopen it as it was filled in.
-        form = {"fields": submitted_fields(interaction.data), "given": given, "values": submitted}
+        raw, form = form_state(interaction.data, self.forms.take(form_id, name))
         await self._route(interaction, self.app.registry.get(name), name, raw, form=form)
 
     async def handle_refill(self, interaction: discord.Interaction, interaction_id: str) -> None:
@@ -423,21 +395,11 @@ class DiscordBot:
             payload = await asyncio.wait_for(self.run(stored, executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
         except (asyncio.TimeoutError, *DatabaseErrors):
             payload = None
-        form = (payload or {}).get("form") or {}
-        inv = (payload or {}).get("inv") or {}
-        command = self.app.registry.get(inv.get("command") or "")
-        if command is None or not form.get("fields"):
-            await self._error(interaction, messages.REFILL_GONE)
-            return
-        if str(inv.get("user_id")) != str(interaction.user.id):
-            await self._error(interaction, messages.REFILL_NOT_YOURS)
-            return
-        params = [p for p in (command.param(f) for f in form["fields"]) if p is not None]
-        modal = build_modal(command, params, interaction.id, values=form.get("values") or {})
+        modal, refusal, name, given = refill_form(self.app.registry, payload, str(interaction.user.id), interaction.id)
         if modal is None:
-            await self._error(interaction, messages.REFILL_GONE)
+            await self._error(interaction, refusal)
             return
-        self._remember_form(str(interaction.id), command.name, dict(form.get("given") or {}))
+        self.forms.remember(str(interaction.id), name, given)
         await interaction.response.send_modal(modal)
 
     # ---- buttons ---------------------------------------------------------------------------------

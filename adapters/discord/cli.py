@@ -1,9 +1,10 @@
-"""``chatops discord …``: sync the app commands on purpose, run the bot.
+"""``chatops discord …``: sync the app commands on purpose, run the bot, set up HTTP interactions.
 
     chatops discord sync                    # global commands (PUT /applications/{id}/commands)
     chatops discord sync --guild 1234       # one guild's commands (instant; for testing)
     chatops discord sync --print            # show the JSON, call nothing
-    chatops discord run                     # the bot in the foreground (Ctrl-C stops)
+    chatops discord run                     # the gateway bot in the foreground (Ctrl-C stops)
+    chatops discord http-info --base-url https://chatops.example.com   # the Interactions Endpoint URL to paste
 
 Syncing is a separate step because Discord limits command creation per day:
 the bot never syncs on its own (not on start-up, not on reconnects).
@@ -26,7 +27,20 @@ def _app(ctx: click.Context):
 
 @click.group()
 def discord() -> None:
-    """Discord: sync app commands, run the bot."""
+    """Discord: sync app commands, run the gateway bot, set up HTTP interactions.
+
+    \b
+    Two ways to receive interactions (commands, buttons, forms):
+      gateway  `chatops discord run` (or `chatops run` with DISCORD_TOKEN) keeps a
+               websocket to Discord. Needed for DMs to the bot. One process per
+               shard set: DISCORD_SHARD_COUNT=N with DISCORD_SHARD_IDS=0,1 … splits
+               the shards across processes.
+      HTTP     set DISCORD_PUBLIC_KEY: the web app mounts POST /discord/interactions
+               (Ed25519-verified) and answers by REST follow-up; any number of web
+               processes behind a load balancer. Paste the URL from `http-info` into
+               the Developer Portal (Interactions Endpoint URL). DMs still need a
+               gateway process; DISCORD_GATEWAY=off keeps `chatops run` off it.
+    """
 
 
 def explain(exc: BaseException, api_url: str) -> click.ClickException | None:
@@ -129,7 +143,9 @@ def run(ctx: click.Context) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         bot = DiscordBot(app)
-        click.echo("chatops: Discord bot starting; Ctrl-C or SIGTERM stops it.")
+        shards = app.settings.discord.shard_ids
+        which = (f" (shards {','.join(map(str, shards))} of {app.settings.discord.shard_count})" if shards else "")
+        click.echo(f"chatops: Discord bot starting{which}; Ctrl-C or SIGTERM stops it.")
         await run_bot(bot, stop)
 
     try:
@@ -140,3 +156,39 @@ def run(ctx: click.Context) -> None:
             raise
         raise explained from None
     click.echo("chatops: Discord bot stopped.")
+
+
+@discord.command("http-info")
+@click.option("--base-url", default="", metavar="URL",
+              help="Where the web app is reachable from the internet, like https://chatops.example.com.")
+@click.pass_context
+def http_info(ctx: click.Context, base_url: str) -> None:
+    """Print the Interactions Endpoint URL for the Developer Portal and which Discord settings are set."""
+    from adapters.discord.http import PATH
+    from chatops.settings import Settings
+
+    try:
+        settings = Settings.from_env().discord  # no database needed to say what is set
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    base = base_url.rstrip("/") or "https://<your public host>"
+    yes = lambda value: "set" if value else "NOT SET"  # noqa: E731
+    lines = [
+        f"Interactions Endpoint URL: {base}{PATH}",
+        "  paste it in the Developer Portal → your application → General Information → Interactions Endpoint URL;",
+        "  Discord then POSTs a signed PING, which must be answered (the web app must be running with the settings below).",
+        "",
+        f"DISCORD_PUBLIC_KEY      {yes(settings.public_key)}  (General Information → Public Key; mounts the endpoint)",
+        f"DISCORD_TOKEN           {yes(settings.token)}  (answers go through the REST API with the bot token)",
+        f"DISCORD_APPLICATION_ID  {settings.application_id or 'not set (read from the token at login)'}",
+        f"DISCORD_GATEWAY         {'on' if settings.gateway else 'off'}  (`chatops run` connects the gateway: DMs)",
+        f"DISCORD_SHARD_COUNT     {settings.shard_count or 'not set (one connection)'}",
+        f"DISCORD_SHARD_IDS       {','.join(map(str, settings.shard_ids)) if settings.shard_ids else 'all'}",
+    ]
+    if settings.public_key and settings.token:
+        lines += ["", "HTTP mode is on: POST /discord/interactions is mounted in the web app."]
+    else:
+        lines += ["", "HTTP mode is off: set DISCORD_PUBLIC_KEY and DISCORD_TOKEN to mount it."]
+    lines += ["With the endpoint saved in the portal, interactions no longer arrive over the gateway;",
+              "DMs to the bot still do: run `chatops discord run` (one process per shard set) to read them."]
+    click.echo("\n".join(lines))

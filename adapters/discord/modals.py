@@ -35,8 +35,10 @@ after a restart too), for the same user only.
 """
 from __future__ import annotations
 
+import collections
 import re
-from typing import Any, Iterable, Mapping
+import time
+from typing import Any, Callable, Iterable, Mapping
 
 import discord
 
@@ -52,6 +54,45 @@ MAX_OPTIONS = 25  # Discord's cap for a select menu's options
 REFILL_PREFIX = "chatops-refill:"
 REFILL_ID = re.compile(r"chatops-refill:(?P<interaction>[0-9]{1,20})")
 SELECT, USER_SELECT, TEXT_INPUT = 3, 5, 4
+FORM_TTL = 900.0  # seconds a form's given options are kept (Discord lets a modal stay open this long)
+MAX_FORMS = 2000
+
+
+class FormMemory:
+    """The options a user gave with a command whose form is open, by form id, until it is submitted.
+
+        forms.remember(form_id, "change-email", {"account": "acct_1"})
+        given = forms.take(form_id, "change-email")      # {} when unknown, expired or for another command
+
+    In memory, per process (at most ``MAX_FORMS``, ``FORM_TTL`` seconds each): a submission that reaches
+    another process (a restart; HTTP mode behind a load balancer) brings only the submitted fields, and
+    the core asks for anything still missing.
+    """
+
+    def __init__(self, *, ttl: float = FORM_TTL, limit: int = MAX_FORMS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.limit, self.clock = ttl, limit, clock
+        self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
+
+    def remember(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
+        now = self.clock()
+        while self._forms and (len(self._forms) >= self.limit or next(iter(self._forms.values()))[0] < now):
+            self._forms.popitem(last=False)
+        self._forms[str(form_id)] = (now + self.ttl, command, dict(raw))
+
+    def take(self, form_id: str, command: str) -> dict[str, str]:
+        entry = self._forms.pop(str(form_id), None)
+        if entry is not None and entry[1] == command and entry[0] >= self.clock():
+            return entry[2]
+        return {}
+
+
+def form_state(data: dict[str, Any] | None, given: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """A submission's arguments (the given options, then what was entered) and what the form held, kept with
+    the request so an error answer can reopen it as it was filled in."""
+    submitted = submitted_values(data)
+    form = {"fields": submitted_fields(data), "given": dict(given), "values": submitted}
+    return {**given, **submitted}, form
 
 
 def refill_custom_id(interaction_id: int | str) -> str:
@@ -170,3 +211,23 @@ def submitted_values(data: dict[str, Any] | None) -> dict[str, str]:
 def submitted_fields(data: dict[str, Any] | None) -> list[str]:
     """The custom ids of every input the form had, empty ones included (to reopen the same form)."""
     return [c["custom_id"] for c in _components(data)]
+
+
+def refill_form(registry, payload: Mapping[str, Any] | None, user_id: str, form_id: int | str
+                ) -> tuple[CommandForm | None, str, str, dict[str, str]]:
+    """"Edit and send again": (the modal filled in as submitted, "", command, given) from the submission's
+    stored work item payload — or (None, the sentence to show instead, "", {})."""
+    from adapters.discord import messages
+
+    form = (payload or {}).get("form") or {}
+    inv = (payload or {}).get("inv") or {}
+    command = registry.get(inv.get("command") or "")
+    if command is None or not form.get("fields"):
+        return None, messages.REFILL_GONE, "", {}
+    if str(inv.get("user_id")) != str(user_id):
+        return None, messages.REFILL_NOT_YOURS, "", {}
+    params = [p for p in (command.param(f) for f in form["fields"]) if p is not None]
+    modal = build_modal(command, params, form_id, values=form.get("values") or {})
+    if modal is None:
+        return None, messages.REFILL_GONE, "", {}
+    return modal, "", command.name, dict(form.get("given") or {})

@@ -76,22 +76,50 @@ class BotThread:
         self.thread.join(timeout)
 
 
-def start_in_process(app, **bot_options) -> BotThread | None:
-    """``chatops run``'s hook: the bot in a thread when DISCORD_TOKEN is set, else None."""
-    if not app.settings.discord.token:
+def start_in_process(app, **bot_options) -> "BotThread | RestOnly | None":
+    """``chatops run``'s hook: the gateway bot in a thread when DISCORD_TOKEN is set (and DISCORD_GATEWAY is
+    not ``off``), else None. When the HTTP endpoint (adapters.discord.http) already runs a REST client in this
+    process, that client opens the gateway: one bot, one outbox sender per process."""
+    discord_settings = app.settings.discord
+    if not discord_settings.token:
         return None
+    if not discord_settings.gateway:
+        log.info("discord: DISCORD_GATEWAY=off: no gateway connection (HTTP interactions only; DMs go unread)")
+        return None
+    rest = rest_client_of(app)
+    if rest is not None:
+        return rest.open_gateway()
     return BotThread(DiscordBot(app, **bot_options)).start()
 
 
+def rest_client_of(app) -> "RestOnly | None":
+    """The REST-only client this process runs for the app (HTTP mode), if any: the bot behind the work pool's
+    Discord handler."""
+    from adapters.discord.bot import DiscordWork
+    from adapters.discord.intake import KIND
+
+    if not app.has_work_pool:
+        return None
+    handler = app.work_pool().handlers.get(KIND)
+    bot = handler.bot if isinstance(handler, DiscordWork) else None
+    return getattr(bot, "rest_handle", None)
+
+
 class RestOnly:
-    """The bot's REST client without a gateway (``chatops worker``): answers work items (follow-ups,
-    direct messages) accepted by the process that runs the gateway. ``stop()`` closes it."""
+    """The bot's REST client without a gateway: answers work items (follow-ups, direct messages) and, with
+    ``run_sender``, delivers the outbox. ``chatops worker`` runs one for work the gateway or HTTP process
+    accepted; the HTTP endpoint runs one in each web process. ``open_gateway()`` connects the gateway too
+    (``chatops run`` with the endpoint mounted). ``stop()`` closes it; it never stops the work pool, whose
+    owner drains it."""
 
     def __init__(self, bot: DiscordBot) -> None:
         self.bot = bot
+        bot.gateway = False
+        bot.rest_handle = self  # type: ignore[attr-defined]  # rest_client_of finds it here
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._gateway: asyncio.Task | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._main, name="chatops-discord-rest", daemon=True)
 
@@ -115,13 +143,30 @@ class RestOnly:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         bot = self.bot
-        await bot.client.login(bot.token)
         bot.loop = self._loop
+        await bot.client.login(bot.token)  # setup_hook starts the outbox sender when the bot has run_sender
         self._ready.set()
         try:
             await self._stop.wait()
         finally:
-            await bot.client.close()
+            await bot.close(drain=False)
+            if self._gateway is not None:
+                self._gateway.cancel()
+                await asyncio.gather(self._gateway, return_exceptions=True)
+
+    def open_gateway(self) -> "RestOnly":
+        """Connect the gateway as well (DMs to the bot; interactions too unless the portal sends them to the
+        endpoint). Thread-safe."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the Discord REST client is not running")
+
+        def connect() -> None:
+            self.bot.gateway = True
+            self._gateway = asyncio.ensure_future(self.bot.client.connect(), loop=loop)
+
+        loop.call_soon_threadsafe(connect)
+        return self
 
     def stop(self, timeout: float = 10.0) -> None:
         loop, stop = self._loop, self._stop

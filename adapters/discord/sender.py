@@ -88,7 +88,8 @@ class OutboxSender:
 
     async def run_forever(self) -> None:
         self._wake = asyncio.Event()
-        await self.bot.client.wait_until_ready()
+        if getattr(self.bot, "gateway", True):  # REST only (HTTP mode): nothing to wait for
+            await self.bot.client.wait_until_ready()
         while not self._stopped:
             try:
                 await self.drain_once()

@@ -35,7 +35,9 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Flask, Response, make_response, request
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_bolt.request import BoltRequest
+from werkzeug.exceptions import HTTPException
 
+from chatops import logs, metrics
 from chatops.app import App
 
 from adapters.slack.app import SlackAdapter
@@ -62,8 +64,15 @@ def init_app(flask_app: Flask, chatops_app: App) -> SlackAdapter | None:
     atexit.register(adapter.pool.stop)  # a server that exits without `chatops run`'s stop (gunicorn): drain
 
     def slack_events() -> Response:
-        with adapter.acks.acking():  # workers hold new commands back until the pending acks are out
-            return _handle()
+        # workers hold new commands back until the pending acks are out; every answer is timed and a refusal counted
+        with adapter.acks.acking(), logs.request(platform="slack"), metrics.ack_timer("slack"):
+            try:
+                response = _handle()
+            except HTTPException as exc:  # 413: the body is over MAX_CONTENT_LENGTH
+                metrics.http_refusal("slack", exc.code or 0)
+                raise
+            metrics.http_refusal("slack", response.status_code)
+            return response
 
     def _handle() -> Response:
         if not _plausible():  # nothing of the body is read for a request that cannot be Slack's

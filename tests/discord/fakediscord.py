@@ -68,6 +68,7 @@ class FakeDiscord:
         self.ready = asyncio.Event()
         self.ws: web.WebSocketResponse | None = None
         self.identifies = 0
+        self.identified: list[dict[str, Any]] = []  # every IDENTIFY's ``d`` (its ``shard``: [id, count])
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._saved: tuple[str, yarl.URL] | None = None
@@ -360,6 +361,7 @@ class FakeDiscord:
                 await ws.send_str(json.dumps({"op": 11}))
             elif data["op"] == 2:
                 self.identifies += 1
+                self.identified.append(data["d"])
                 await self.dispatch("READY", {
                     "v": 10, "user": self.bot_user, "guilds": [{"id": GUILD_ID, "unavailable": True}],
                     "session_id": f"session-{self.identifies}", "resume_gateway_url": self.gateway_url,
