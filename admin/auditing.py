@@ -27,6 +27,7 @@ from flask_admin.form import SecureForm
 
 from admin.auth import actor_label, current_user
 from admin.exports import SafeExportMixin
+from admin.formatting import TYPE_FORMATTERS
 from admin.params import RangeCheckedConverter, SafeParamsMixin
 from admin.security import has_role
 from chatops import audit
@@ -87,6 +88,7 @@ class AuditedModelView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, Model
     can_set_page_size = True
     page_size_options = (20, 50, 100)
     column_default_sort = ("id", True)
+    column_type_formatters = TYPE_FORMATTERS  # times to the minute, labelled UTC
     edit_role = "editor"
     # What this view allows at all, before roles: subclasses narrow these.
     allow_create = True

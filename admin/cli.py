@@ -3,17 +3,21 @@
     chatops admin create-user ana --role editor        (prompts for the password twice)
     chatops admin set-password ana                     (ends ana's sessions)
     chatops admin list-users
+    chatops admin link-person ana 12                   (ana acts as chat person 12 in the Inbox; --unlink)
 """
 from __future__ import annotations
 
 import getpass
 
+import secrets
+
 import click
 
 from admin.models import ROLES, AdminUser
 from admin.security import AdminError, create_user, set_password
-from chatops import schema
-from chatops.db import connect, database
+from chatops import audit, schema
+from chatops.db import atomic, connect, database
+from chatops.models import Person
 from chatops.settings import Settings
 
 
@@ -83,4 +87,39 @@ def list_users(ctx: click.Context) -> None:
     _open_db(ctx)
     for user in AdminUser.select().order_by(AdminUser.username):
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
-        click.echo(f"{user.username:<24} {user.role:<7} {'active' if user.active else 'disabled':<8} last sign-in {last}")
+        linked = f" person {user.person_id}" if user.person_id else ""
+        click.echo(f"{user.username:<24} {user.role:<7} {'active' if user.active else 'disabled':<8} last sign-in {last}"
+                   f"{linked}")
+
+
+@admin.command("link-person")
+@click.argument("username")
+@click.argument("person_id", type=int, required=False)
+@click.option("--unlink", is_flag=True, help="Remove the link instead (the user then reads only in the Inbox).")
+@click.pass_context
+def link_person(ctx: click.Context, username: str, person_id: int | None, unlink: bool) -> None:
+    """Link a panel user to the chat person they act as in the Inbox (replies, first responses, cred)."""
+    _open_db(ctx)
+    if unlink == (person_id is not None):
+        raise click.UsageError("give a PERSON_ID, or --unlink")
+    with atomic():
+        user = AdminUser.get_or_none(AdminUser.username == username)
+        if user is None:
+            raise click.ClickException(f"there is no user called {username!r}")
+        person = None
+        if person_id is not None:
+            person = Person.get_or_none(Person.id == person_id) if 0 < person_id < 2 ** 31 else None
+            if person is None:
+                raise click.ClickException(f"there is no person {person_id} (the People view lists them)")
+        old = user.person_id
+        user.person = person
+        user.save()
+        audit.record(correlation_id=secrets.token_hex(6), actor=_cli_actor(), platform="web",
+                     command="admin.admin_user.link-person",
+                     arguments={"model": "admin_user", "id": user.id, "username": username,
+                                "changes": {"person": {"old": old, "new": person.id if person else None}}},
+                     outcome="executed")
+    if person is None:
+        click.echo(f"{username!r} is no longer linked to a chat person.")
+    else:
+        click.echo(f"{username!r} now acts as {person.name} (person {person.id}) in the Inbox.")

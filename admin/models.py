@@ -6,13 +6,14 @@
 Passwords are stored as argon2id hashes (see :mod:`admin.security`). A session
 row backs every signed-in browser: the cookie holds a random token, the table
 its SHA-256, so signing out (or an admin disabling a user) ends the session on
-the server, not just in one browser. Schema: ``chatops/migrations/300_admin_users.py``.
+the server, not just in one browser. ``AdminUser.person`` links a panel user to the chat Person
+they act as at the support desk. Schema: ``chatops/migrations/300_admin_users.py``, ``301_admin_person_link.py``.
 """
 from __future__ import annotations
 
 import peewee
 
-from chatops.models import BaseModel, UTCDateTimeField, now_utc
+from chatops.models import BaseModel, Person, UTCDateTimeField, now_utc
 
 ROLES = ("viewer", "editor", "admin")
 """Panel roles, weakest first: viewers read, editors change policy and data, admins also manage panel users."""
@@ -29,6 +30,8 @@ class AdminUser(BaseModel):
     active = peewee.BooleanField(default=True)
     created_at = UTCDateTimeField(default=now_utc)
     last_login_at = UTCDateTimeField(null=True)
+    # The chat person this panel user acts as at the support desk (chatops/migrations/301_admin_person_link.py).
+    person = peewee.ForeignKeyField(Person, null=True, backref="+", on_delete="SET NULL")
 
     def __str__(self) -> str:
         return self.username

@@ -5,15 +5,51 @@ from __future__ import annotations
 import json
 
 from flask_admin.contrib.peewee import filters as pf
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from admin.auditing import AuditedModelView
+from admin.auth import now, state
+from admin.choices import ChoiceField, SlugListField, role_choices
 from chatops.audit import mask_arguments
 from chatops.models import PendingAction, Person
 from chatops.ops.models import AccountLink, OpsPolicy
 
 
 class OpsPolicyView(AuditedModelView):
+    """Approval rules of ops commands: approver roles picked from the roles that exist; ``updated_at`` is
+    set on save, not edited."""
+
     column_default_sort = ("command", False)
+    column_list = ("command", "approval_required", "approver_role", "approvals_platform", "ttl_minutes",
+                   "reason_required", "updated_at")
+    column_labels = {"approver_role": "Approver roles", "ttl_minutes": "Expires after (min)", "updated_at": "Updated"}
+    column_searchable_list = ("command",)
+    form_columns = ("command", "approval_required", "approver_role", "approvals_platform", "approvals_channel",
+                    "approvals_slack_channel", "approvals_discord_channel", "ttl_minutes", "reason_required", "note")
+    form_overrides = {"command": SelectField, "approver_role": SlugListField, "approvals_platform": ChoiceField}
+    form_args = {"command": {"choices": []},
+                 "approver_role": {"label": "Approver roles", "what": "role", "source": role_choices,
+                                   "description": "Anyone holding one may approve; none picked: lead."},
+                 "approvals_platform": {"options": [("slack", "Slack"), ("discord", "Discord")],
+                                        "blank": "the requester's platform"}}
+
+    def _with_commands(self, form, current=None):
+        names = sorted(c.name for c in state().chatops_app.registry)
+        if current and current not in names:
+            names.append(current)
+        form.command.choices = [SelectChoice(n, n) for n in names]
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_commands(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._with_commands(super().edit_form(obj), obj.command if obj else None)
+
+    def on_model_change(self, form, model, is_created):
+        model.approvals_platform = model.approvals_platform or ""
+        model.updated_at = now()
 
 
 class AccountLinkView(AuditedModelView):

@@ -46,7 +46,7 @@ class HomeView(PanelAccessMixin, AdminIndexView):
     def index(self):
         recent = list(AuditEvent.select().order_by(AuditEvent.seq.desc()).limit(10))
         return self.render("chatops_admin/index.html", recent=recent,
-                           playground="playground" in current_app.blueprints)
+                           playground="playground" in current_app.blueprints, inbox="desk" in current_app.blueprints)
 
 
 def init_app(flask_app: Flask, chatops_app, *, clock: Callable | None = None) -> Admin:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask_admin.contrib.peewee.filters import FilterEqual
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from admin.auditing import AuditedModelView
 from admin.auth import now, state
+from admin.choices import SlugListField, community_choices, role_choices, split_slugs
 from admin.models import ROLES, AdminLoginAttempt, AdminUser
 from admin.security import AdminError, end_user_sessions, hash_password
 from chatops.models import (Community, CommandPolicy, CommunityLink, Identity, Membership, Person, PersonRole, Role,
@@ -95,6 +96,7 @@ class CommunityView(AuditedModelView):
 class PersonView(AuditedModelView):
     column_list = ("id", "name", "email", "active", "created_at")
     column_filters = ("active", "name", "email")
+    column_searchable_list = ("name", "email")
     form_columns = ("name", "email", "active")
 
 
@@ -132,12 +134,54 @@ class MembershipView(AuditedModelView):
     list_joins = ((Membership.person, Person), (Membership.community, Community))
 
 
+def staff_holdings() -> dict[int, set[str]]:
+    """Active people holding a staff role → every role slug they hold."""
+    staff = {pid for (pid,) in PersonRole.select(PersonRole.person).join(Role).switch(PersonRole).join(Person)
+             .where((Role.is_staff == True) & (Person.active == True)).tuples()}  # noqa: E712
+    held: dict[int, set[str]] = defaultdict(set)
+    for pid, slug in (PersonRole.select(PersonRole.person, Role.slug).join(Role)
+                      .where(PersonRole.person << sorted(staff)).tuples() if staff else ()):
+        held[pid].add(slug)
+    return held
+
+
+def denies_all_staff(policy: CommandPolicy, staff_tier_slug: str) -> str | None:
+    """Why a stored policy would deny every staff member (None when some staff member passes it, or when
+    there are no staff yet). Checks what is the same wherever staff ask: switched off, the roles no staff
+    member holds, a minimum tier above the staff tier. Channels and communities depend on where they ask."""
+    held = staff_holdings()
+    if not held:
+        return None
+    if not policy.enabled:
+        return "the command is switched off"
+    roles = set(split_slugs(policy.roles))
+    if roles and not any(roles & slugs for slugs in held.values()):
+        return f"no staff member holds {' or '.join(sorted(roles))}"
+    if policy.min_tier_id is not None:
+        needed = Tier.get_or_none(Tier.id == policy.min_tier_id)
+        staff_tier = Tier.get_or_none(Tier.slug == staff_tier_slug)
+        if needed is not None and staff_tier is not None and staff_tier.rank < needed.rank:
+            return f"staff are on the {staff_tier.slug} tier, below the minimum {needed.slug}"
+    return None
+
+
 class CommandPolicyView(AuditedModelView):
+    """Roles and communities are picked from those that exist; a policy that would deny every staff member
+    needs the "Yes, deny all staff" box ticked."""
+
     column_list = ("command", "enabled", "roles", "min_tier", "communities", "channels", "allow_dm", "updated_at")
+    column_labels = {"min_tier": "Minimum tier", "allow_dm": "Allow DMs", "updated_at": "Updated"}
     column_filters = ("command", "enabled")
+    column_searchable_list = ("command",)
     form_columns = ("command", "enabled", "roles", "min_tier", "communities", "channels", "allow_dm", "note")
-    form_overrides = {"command": SelectField}
-    form_args = {"command": {"choices": []}}
+    form_overrides = {"command": SelectField, "roles": SlugListField, "communities": SlugListField}
+    form_args = {"command": {"choices": []},
+                 "roles": {"what": "role", "source": role_choices,
+                           "description": "Any one suffices; none picked: any role."},
+                 "communities": {"what": "community", "source": community_choices,
+                                 "description": "None picked: any community."}}
+    form_extra_fields = {"confirm_deny_staff": BooleanField(
+        "Yes, deny all staff", description="Needed to save a policy that no staff member passes.")}
     list_joins = ((CommandPolicy.min_tier, Tier),)
     column_default_sort = ("command", False)
 
@@ -161,17 +205,27 @@ class CommandPolicyView(AuditedModelView):
         for name in ("roles", "communities", "channels"):
             setattr(model, name, ",".join(_split_ids(getattr(model, name))))
         model.updated_at = now()
+        reason = denies_all_staff(model, state().chatops_app.settings.staff_tier)
+        if reason and not form.confirm_deny_staff.data:
+            raise ValidationError(f"This policy would deny every staff member ({reason}). Tick "
+                                  "\"Yes, deny all staff\" and save again if that is what you want.")
 
 
 class AdminUserView(AuditedModelView):
     view_role = "admin"
     edit_role = "admin"
-    column_list = ("username", "role", "active", "created_at", "last_login_at")
+    column_list = ("username", "role", "person", "active", "created_at", "last_login_at")
+    column_labels = {"person": "Chat person", "last_login_at": "Last sign-in"}
     column_details_exclude_list = ("password_hash",)
     column_filters = ("role", "active")
-    form_columns = ("username", "role", "active")
+    column_searchable_list = ("username",)
+    form_columns = ("username", "role", "person", "active")
+    form_ajax_refs = {"person": {"fields": ("name", "email"), "page_size": 20}}
+    list_joins = ((AdminUser.person, Person),)
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(r, r) for r in ROLES]}}
+    form_args = {"role": {"choices": [SelectChoice(r, r) for r in ROLES]},
+                 "person": {"description": "The chat person this panel user acts as in the Inbox (replies, "
+                                           "first responses and cred are theirs). Empty: the user reads only."}}
     form_extra_fields = {"new_password": PasswordField("New password", validators=[Optional()],
                                                        description="Leave empty to keep the current password.")}
     column_default_sort = ("username", False)

@@ -38,13 +38,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import logging
+
 import peewee
 
+from chatops import logs, metrics
 from chatops.db import atomic, is_sqlite
 from chatops.models import OutboundMessage
 from chatops.reply import Destination, Reply
 
 MAX_ATTEMPTS = 8
+log = logging.getLogger("chatops.outbox")
 
 
 def lease_of(settings) -> timedelta:
@@ -117,6 +121,9 @@ def mark_sent(message: OutboundMessage, *, now: datetime, external_id: str | Non
     if thread_id is not None:
         changes["thread_id"] = thread_id
     OutboundMessage.update(**changes).where(OutboundMessage.id == message.id).execute()
+    metrics.outbox_sent(message.platform, message.created_at, now)
+    with logs.request(correlation_id=message.correlation_id, platform=message.platform):
+        log.info("outbox message %s delivered to %s %s", message.id, message.platform, message.channel_id)
 
 
 def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, error: str,
@@ -132,9 +139,24 @@ def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, erro
                             not_before=now + timedelta(seconds=max(0.0, after_seconds)),
                             lease_until=None, error=error[:2000])
      .where(OutboundMessage.id == message.id).execute())
+    metrics.outbox_retry(message.platform, gave_up=state == "failed")
 
 
 def mark_failed(message: OutboundMessage, *, error: str) -> None:
     """A permanent failure (channel not found, not allowed): never retried."""
     (OutboundMessage.update(state="failed", lease_until=None, error=error[:2000])
      .where(OutboundMessage.id == message.id).execute())
+    metrics.outbox_retry(message.platform, gave_up=True)
+
+
+def retry_dead(ids, now: datetime) -> int:
+    """Put dead messages (``failed``: out of attempts, or refused for good) back in the queue, due now, with
+    their attempts reset; ids that are not dead are left alone. Returns how many were re-queued.
+
+        outbox.retry_dead([41, 42], now=clock())     # the admin panel's "Retry" action on the outbox
+    """
+    ids = [int(i) for i in ids]
+    if not ids:
+        return 0
+    return (OutboundMessage.update(state="pending", attempts=0, not_before=now, lease_until=None)
+            .where(OutboundMessage.id.in_(ids) & (OutboundMessage.state == "failed")).execute())

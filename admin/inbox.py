@@ -1,0 +1,214 @@
+"""The support desk in the panel: queues sorted by SLA deadline, a ticket page with the whole conversation,
+and the actions staff take in chat (claim, assign, reply, note, type, urgency, resolve, reopen, merge).
+
+    GET  /admin/desk/?queue=mine&team=&tier=&type=      a queue (mine, unassigned, at_risk, breached, bugs, open)
+    GET  /admin/desk/ticket/12                          the ticket and its conversation
+    GET  /admin/desk/ticket/12/events?after=340         JSON: events after id 340 (admin/static/desk.js polls it)
+    POST /admin/desk/ticket/12/<action>                 claim | assign | reply | note | type | urgency | resolve
+                                                        | reopen | merge   (editors; CSRF; a linked person)
+
+Everything goes through the functions the chat commands use (:mod:`chatops.support.tickets`, and
+:mod:`chatops.support.desk` for urgency and merge), inside one transaction with the ticket row locked, so
+the ticket event and its audit event are written exactly as in chat. The panel user acts as the chat
+Person linked to them (``AdminUser.person``), labelled ``admin:<username> (<name>)`` on the platform
+``admin``; a panel user without a linked person reads but cannot act. Viewers read; editors act.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_admin import BaseView, expose
+
+from admin.auditing import PanelAccessMixin
+from admin.auth import CsrfForm, current_user, state
+from admin.formatting import ago, iso, when, words
+from admin.params import int_param
+from admin.security import has_role
+from chatops.db import atomic, for_update
+from chatops.errors import UserError
+from chatops.models import Person, Tier
+from chatops.support import desk, tickets
+from chatops.support.classify import TYPES, URGENCIES
+from chatops.support.models import SupportTeam, Ticket
+
+MAX_TICKET_ID = 2 ** 31 - 1
+MAX_TEXT = 4000
+POLL_SECONDS = 5
+LINK_FIRST = ("Your panel user is not linked to a chat person, so the desk can't act for you: an admin links "
+              "one in Panel users (or `chatops admin link-person USER PERSON_ID`). You can still read.")
+ACTIONS = ("claim", "assign", "reply", "note", "type", "urgency", "resolve", "reopen", "merge")
+
+
+def ticket_id_param(raw: str | None, name: str = "ticket") -> int:
+    value = int_param(name, raw, 1, MAX_TICKET_ID)
+    if value is None:
+        abort(400, f"{name} must be a ticket number.")
+    return value
+
+
+def _text(name: str, required: bool = True) -> str:
+    text = (request.form.get(name) or "").strip()
+    if required and not text:
+        raise UserError(f"Write the {name} first.")
+    if len(text) > MAX_TEXT:
+        raise UserError(f"The {name} is {len(text)} characters long; at most {MAX_TEXT} fit.")
+    return text
+
+
+class DeskView(PanelAccessMixin, BaseView):
+    """The inbox (every signed-in role reads it; editors with a linked person act)."""
+
+    # ---- who acts ---------------------------------------------------------------------------------
+    @staticmethod
+    def linked_person() -> Person | None:
+        user = current_user()
+        if user is None or user.person_id is None:
+            return None
+        return Person.get_or_none(Person.id == user.person_id)
+
+    def who(self, person: Person) -> tickets.Who:
+        return tickets.Who(person, f"admin:{current_user().username} ({person.name})", platform="admin",
+                           is_staff=True)
+
+    # ---- pages --------------------------------------------------------------------------------------
+    @expose("/")
+    def index(self):
+        args = request.args
+        name = args.get("queue") or "mine"
+        if name not in desk.QUEUES:
+            abort(400, f"queue must be one of {', '.join(desk.QUEUES)}.")
+        team, tier, category = (args.get("team") or None), (args.get("tier") or None), (args.get("type") or None)
+        if category is not None and category not in TYPES:
+            abort(400, f"type must be one of {', '.join(TYPES)}.")
+        person = self.linked_person()
+        rows = desk.queue(name, person_id=person.id if person else None, team=team, tier=tier, category=category)
+        now = state().clock()
+        return self.render(
+            "chatops_admin/desk_inbox.html", rows=rows, queue=name, queues=desk.QUEUES, now=now,
+            chosen={"team": team or "", "tier": tier or "", "type": category or ""},
+            teams=list(SupportTeam.select().order_by(SupportTeam.slug)), tiers=list(Tier.select().order_by(Tier.rank)),
+            types=TYPES, person=person, due_at=desk.due_at, countdown=desk.countdown, when=when, words=words, iso=iso,
+        )
+
+    def _ticket_page(self, ticket: Ticket, *, error: str | None = None, status: int = 200):
+        person = self.linked_person()
+        entries = desk.conversation(ticket)
+        now = state().clock()
+        last = max((e.event_id for e in entries if e.event_id is not None), default=0)
+        related = {
+            "requester": Person.get_or_none(Person.id == ticket.requester_id),
+            "assignee": Person.get_or_none(Person.id == ticket.assignee_id) if ticket.assignee_id else None,
+            "tier": Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None,
+            "team": SupportTeam.get_or_none(SupportTeam.id == ticket.team_id) if ticket.team_id else None,
+        }
+        return self.render(
+            "chatops_admin/desk_ticket.html", ticket=ticket, entries=entries, last_event=last, now=now,
+            person=person, may_act=has_role(current_user(), "editor"), link_first=LINK_FIRST, error=error,
+            staff=desk.staff_people(), types=TYPES, urgencies=URGENCIES, merged_into=desk.merged_into(ticket),
+            due=desk.due_at(ticket), countdown=desk.countdown, when=when, words=words, ago=ago, iso=iso,
+            csrf_form=CsrfForm(), poll_seconds=POLL_SECONDS, **related,
+        ), status
+
+    @expose("/ticket/<ticket_id>")
+    def ticket(self, ticket_id):
+        ticket = Ticket.get_or_none(Ticket.id == ticket_id_param(ticket_id))
+        if ticket is None:
+            abort(404, "There is no such ticket.")
+        return self._ticket_page(ticket)
+
+    @expose("/ticket/<ticket_id>/events")
+    def events(self, ticket_id):
+        ticket = Ticket.get_or_none(Ticket.id == ticket_id_param(ticket_id))
+        if ticket is None:
+            abort(404)
+        after = int_param("after", request.args.get("after"), 0, MAX_TICKET_ID, default=0)
+        entries = desk.events_after(ticket, after)
+        return jsonify({
+            "ticket": ticket.id, "state": ticket.state, "assignee_id": ticket.assignee_id,
+            "last": max([after] + [e.event_id for e in entries]),
+            "events": [{"id": e.event_id, "kind": e.kind, "label": e.label, "actor": e.actor, "body": e.body,
+                        "internal": e.internal, "at": when(e.at), "iso": iso(e.at)} for e in entries],
+        })
+
+    # ---- actions ------------------------------------------------------------------------------------
+    @expose("/ticket/<ticket_id>/<action>", methods=("POST",))
+    def act(self, ticket_id, action):
+        if not has_role(current_user(), "editor"):
+            abort(403)
+        if action not in ACTIONS:
+            abort(404)
+        if not CsrfForm(request.form).validate():
+            abort(400, "missing or expired CSRF token")
+        ticket_id = ticket_id_param(ticket_id)
+        ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+        if ticket is None:
+            abort(404, "There is no such ticket.")
+        person = self.linked_person()
+        if person is None:
+            return self._ticket_page(ticket, error=LINK_FIRST, status=403)
+        who = self.who(person)
+        settings = state().chatops_app.settings
+        try:
+            with atomic():
+                locked = for_update(Ticket.select().where(Ticket.id == ticket_id)).get()
+                done = getattr(self, f"_do_{action}")(locked, who, now=state().clock(),
+                                                     correlation_id=secrets.token_hex(6), settings=settings)
+        except UserError as exc:
+            return self._ticket_page(Ticket.get_by_id(ticket_id), error=str(exc), status=409)
+        flash(done, "success")
+        return redirect(url_for(".ticket", ticket_id=ticket_id) + "#conversation")
+
+    # Each returns the sentence flashed on success; a UserError (Conflict, NotFound, …) is shown instead.
+    def _do_claim(self, t, who, **kw):
+        tickets.claim(t, who, **kw)
+        return f"You claimed ticket {t.ref}."
+
+    def _do_assign(self, t, who, **kw):
+        raw = request.form.get("person_id")
+        pid = int_param("person_id", raw, 1, MAX_TICKET_ID)
+        to = Person.get_or_none(Person.id == pid) if pid else None
+        if to is None or not desk.is_staff_person(to):
+            raise UserError("Pick a staff member to assign the ticket to.")
+        tickets.transfer(t, who, to, **kw)
+        return f"Ticket {t.ref} is now with {to.name}."
+
+    def _do_reply(self, t, who, **kw):
+        tickets.reply(t, who, _text("reply"), signature=who.person.name, **kw)
+        return f"Reply sent to the requester of {t.ref}."
+
+    def _do_note(self, t, who, settings, **kw):
+        tickets.note(t, who, _text("note"), **kw)
+        return f"Internal note added to {t.ref}."
+
+    def _do_type(self, t, who, **kw):
+        category = request.form.get("category") or ""
+        if category not in TYPES:
+            raise UserError(f"Pick a ticket type: {', '.join(TYPES)}.")
+        # set_type re-runs routing when it takes the settings (a dev problem moves to the bug queue).
+        tickets.set_type(t, who, category, **kw)
+        return f"Ticket {t.ref} is now {words(category)}."
+
+    def _do_urgency(self, t, who, **kw):
+        desk.set_urgency(t, who, request.form.get("urgency") or "", **kw)
+        return f"Ticket {t.ref} urgency is now {t.urgency}."
+
+    def _do_resolve(self, t, who, **kw):
+        tickets.resolve(t, who, text=_text("text", required=False), **kw)
+        return f"Ticket {t.ref} resolved."
+
+    def _do_reopen(self, t, who, **kw):
+        tickets.reopen(t, who, **kw)
+        return f"Ticket {t.ref} reopened."
+
+    def _do_merge(self, t, who, **kw):
+        into_id = int_param("into", request.form.get("into"), 1, MAX_TICKET_ID)
+        into = for_update(Ticket.select().where(Ticket.id == into_id)).first() if into_id else None
+        if into is None:
+            raise UserError("Give the number of the ticket to merge this one into.")
+        desk.merge(t, into, who, **kw)
+        return f"Ticket {t.ref} merged into {into.ref} and closed; its requester was told."
+
+
+def add_views(admin) -> None:
+    admin.add_view(DeskView(name="Inbox", endpoint="desk", url="/admin/desk", category=None))
