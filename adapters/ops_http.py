@@ -38,7 +38,7 @@ import time
 import urllib.parse
 from typing import Any
 
-from chatops.ops.backend import (GENERIC_ID, Account, BackendError, BackendMalformed, BackendNotFound,
+from chatops.ops.backend import (AccountPayments, GENERIC_ID, Account, BackendError, BackendMalformed, BackendNotFound,
                                  BackendOutcomeUnknown, BackendRejected, BackendUnavailable, ChangeRequest,
                                  Disbursement, Item, Payment, PayoutBatch, Seller, parse)
 from chatops.settings import Settings
@@ -271,6 +271,11 @@ class HttpBackend:
 
     def disbursement(self, account_id: str) -> Disbursement:
         return self._get(Disbursement, "account", account_id, "accounts", account_id, "disbursement")
+
+    def payments_of(self, account_id: str, limit: int = 10) -> AccountPayments:
+        """``GET /accounts/{id}/payments`` → ``{"account_id": …, "payments": [Payment, …]}``, newest first."""
+        found = self._get(AccountPayments, "account", account_id, "accounts", account_id, "payments")
+        return AccountPayments(found.account_id, found.payments[:max(1, min(int(limit), 50))])
 
     # ---- changes -----------------------------------------------------------------------
     def change_email(self, account_id: str, new_email: str, *, change: ChangeRequest) -> Account:

@@ -338,7 +338,7 @@ def home_section(ctx: Context) -> list:
     accounts = sorted(accounts_of(ctx.actor.person.id))
     if accounts:  # the ids a customer needs for the self-serve commands, which nobody else can tell them
         blocks.append(Text("*Your accounts*\n" + ", ".join(f"`{a}`" for a in accounts[:20])
-                           + "\nUse them with `disbursement-status`, `change-email` or `resend-verification`."))
+                           + "\nUse them with `my-payments`, `disbursement-status`, `change-email` or `resend-verification`."))
     mine = list(PendingAction.select().where(pending & (PendingAction.requester == ctx.actor.person.id))
                 .order_by(PendingAction.expires_at).limit(10))
     if not mine and not ctx.actor.is_staff:

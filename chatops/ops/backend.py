@@ -182,6 +182,18 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class AccountPayments:
+    """An account's latest payments, as payer or as seller, newest first (``payments_of``)."""
+
+    account_id: str
+    payments: tuple[Payment, ...] = ()
+
+    @property
+    def owners(self) -> frozenset[str]:
+        return frozenset({self.account_id})
+
+
+@dataclass(frozen=True)
 class PayoutBatch:
     id: str
     status: str  # scheduled | processing | done | failed | held
@@ -262,6 +274,9 @@ class Backend(Protocol):
     def remove_seller_fee(self, seller_id: str, reason: str, *, change: ChangeRequest) -> Seller: ...
     def unlock_account(self, account_id: str, reason: str, *, change: ChangeRequest) -> Account: ...
     def resend_verification(self, account_id: str, *, change: ChangeRequest) -> Account: ...
+
+    # Optional (a backend without it: `my-payments` says it cannot list payments):
+    # def payments_of(self, account_id: str, limit: int = 10) -> AccountPayments: ...
 
 
 GENERIC_ID = (r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}", "acct_1001")

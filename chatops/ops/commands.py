@@ -203,6 +203,46 @@ def payment_status(ctx: Context, item: str) -> Reply:
     return explain.payment_status(it, p, _batch_or_none(backend, p.batch_id if p else None), now=ctx.now)
 
 
+PENDING_WHY = {"three_ds": "3-D Secure check", "risk_review": "risk review", "payout_batch": "waiting for its payout batch"}
+
+
+def _payment_line(p) -> tuple[str, str]:
+    state = p.status + (f" ({PENDING_WHY.get(p.pending_reason, p.pending_reason)})" if p.pending_reason else "")
+    return f"`{p.id}`", f"item `{p.item_id}` · {explain.money(p.amount_minor, p.currency)} · {state}"
+
+
+@commands.command(name="my-payments", category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone, private=True)
+def my_payments(ctx: Context, account: str | None = None) -> Reply:
+    """Your latest payments and their ids, for `payment-status` and `card-decline`.
+
+    Args:
+        account: one of your accounts (default: all of them); staff name any account
+    """
+    from chatops.ops.ownership import accounts_of
+
+    backend = _backend(ctx)
+    if not hasattr(backend, "payments_of"):
+        raise Conflict(f"{getattr(backend, 'system', 'The payments system')} cannot list payments here; "
+                       "find the payment id in your receipt e-mail and use `payment-status ITEM` or `card-decline PAYMENT`.")
+    if account is not None:
+        accounts = [_id(ctx, backend, "account", "account", account)]
+    elif is_staff(ctx.actor):
+        raise BadArgument("account", "staff: name the account, like `my-payments acct_1004`.", usage=ctx.command.usage)
+    else:
+        accounts = sorted(accounts_of(ctx.actor.person.id))[:3]
+        if not accounts:
+            return Reply.text("No account is linked to your chat identity yet, so I cannot list your payments. "
+                              "Ask with `support link my account` and a person will link it.", ephemeral=True)
+    blocks: list = []
+    for account_id in accounts:
+        found = fetch_owned(ctx.actor, "account", account_id, lambda a: backend.payments_of(a, 10))
+        items = tuple(_payment_line(p) for p in found.payments)
+        blocks.append(Fields(items, title=f"Payments of {account_id}") if items
+                      else Text(f"{account_id} has no payments yet."))
+    blocks.append(Text("Ask about one: `payment-status ITEM` (where is it?) or `card-decline PAYMENT` (why declined?)."))
+    return Reply(tuple(blocks), ephemeral=True)
+
+
 def _batch_or_none(backend: Backend, batch_id: str | None):
     if not batch_id:
         return None

@@ -22,7 +22,7 @@ from typing import Any, Callable, TypeVar
 
 from chatops.db import atomic
 from chatops.models import BaseModel, JSONField, UTCDateTimeField
-from chatops.ops.backend import (Account, BackendNotFound, BackendRejected, CardAttempt, ChangeRequest,
+from chatops.ops.backend import (AccountPayments, Account, BackendNotFound, BackendRejected, CardAttempt, ChangeRequest,
                                  Disbursement, Event, Item, Payment, PayoutBatch, Seller, parse, to_json)
 from chatops.settings import Settings
 
@@ -267,6 +267,14 @@ class DemoBackend:
             raise BackendNotFound("disbursement for account", account_id)
         return Disbursement(r.account_id, r.status, r.amount_minor, r.currency, r.balance_minor, r.hold_reason,
                             r.batch_id, r.expected_at, _events(f"disbursement:{r.account_id}"))
+
+    def payments_of(self, account_id: str, limit: int = 10) -> AccountPayments:
+        self._account_row(account_id)
+        limit = max(1, min(int(limit), 50))
+        rows = (DemoPayment.select(DemoPayment.id).join(DemoItem).join(DemoSeller)
+                .where((DemoPayment.payer == account_id) | (DemoSeller.account == account_id))
+                .order_by(DemoPayment.created_at.desc(), DemoPayment.id.desc()).limit(limit))
+        return AccountPayments(account_id, tuple(self.payment(r.id) for r in rows))
 
     # ---- changes (each in its own transaction, once per idempotency key) --------------------
     @once_per_key(Account)

@@ -18,7 +18,7 @@ from chatops.identity import Actor, find_identity
 from chatops.models import Person
 from chatops.policy import staff
 from chatops.reply import Fields, Reply, Text, Timeline, Step
-from chatops.support import classify, cred, csat, digest, entitlement, intake, oncall, tickets
+from chatops.support import classify, cred, csat, digest, entitlement, intake, kb, oncall, tickets
 from chatops.support.classify import TicketType
 from chatops.support.models import Deflection, Ticket, TicketEvent
 
@@ -65,9 +65,11 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
         return intake.asked_again_reply(repeat)
     suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name),
                                    id_formats=getattr(ctx.backend, "id_formats", None))
-    if suggestions:
-        ctx.audit_detail = f"deflection offered: {suggestions[0].command}"
-        return intake.offer(actor, form, suggestions, now=ctx.now, new_action=ctx.new_action)
+    articles = kb.answers_for(" ".join([form.summary, form.text]), actor, category=form.category)
+    if suggestions or articles:
+        offered = [s.command for s in suggestions[:3]] + [h.article.ref for h in articles]
+        ctx.audit_detail = f"deflection offered: {', '.join(offered)}"
+        return intake.offer(actor, form, suggestions, now=ctx.now, new_action=ctx.new_action, articles=articles)
     ticket = intake.open_from_form(actor, form, now=ctx.now, correlation_id=ctx.correlation_id,
                                    settings=ctx.settings, origin_channel_id=ctx.invocation.channel_id,
                                    user_id=ctx.invocation.user_id, platform=ctx.invocation.platform)
@@ -87,10 +89,12 @@ def deflection_button(press: ActionPress) -> Reply:
         raise PermissionDenied("only the person who asked can answer this", "Ask with `support` yourself.")
     payload = press.payload
     row = Deflection.get_or_none(Deflection.id == payload.get("deflection_id"))
+    articles = payload.get("articles") or []
     if press.verb == "solved":
         if row is not None:
             row.outcome = "solved"
             row.save()
+        kb.count_feedback([a["id"] for a in articles], answered=True)
         press.finish()
         press.detail = "deflected: solved without a ticket"
         return Reply.text("Glad that worked. No ticket was opened.", style="success", ephemeral=True)
@@ -109,6 +113,10 @@ def deflection_button(press: ActionPress) -> Reply:
     if row is not None:
         row.outcome, row.ticket = "opened", ticket.id
         row.save()
+    if articles:
+        kb.count_feedback([a["id"] for a in articles], answered=False)
+        tickets.note(ticket, tickets.Who(None, "system:knowledge-base"), kb.ticket_note(articles), now=press.now,
+                     correlation_id=press.correlation_id)
     press.finish()
     press.detail = f"ticket {ticket.ref} opened after deflection"
     return intake.opened_reply(ticket)
@@ -192,9 +200,10 @@ def ticket(ctx: Context, verb: VERBS, ticket_id: int, text: FreeText | None = No
     elif verb == "reopen":
         tickets.reopen(t, who, settings=ctx.settings, **kw)
     elif verb == "type":
-        tickets.set_type(t, who, intake.normalise_category(text) or "", **kw)
+        tickets.set_type(t, who, intake.normalise_category(text) or "", settings=ctx.settings, **kw)
+    where = f" It is in <#{t.channel_id}>." if verb == "type" and t.channel_id and t.platform in ("slack", "discord") else ""
     return Reply.text(f"Ticket {t.ref}: {verb} done. It is {t.state}" +
-                      (f", with {Person.get_by_id(t.assignee_id).name}." if t.assignee_id else "."),
+                      (f", with {Person.get_by_id(t.assignee_id).name}." if t.assignee_id else ".") + where,
                       style="success", ephemeral=True)
 
 

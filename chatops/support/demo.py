@@ -116,3 +116,108 @@ def seed(echo=print) -> int:
     echo(f"Support demo: team, channels, routes, rules and on-call ready ({created} new row(s)). "
          "Triage channel: set CHATOPS_SUPPORT_TRIAGE_SLACK_CHANNEL=C0TRIAGE.")
     return created
+
+
+# ---- history: past tickets (typing learns from them; the dashboard and inbox show them) and articles ----
+
+HISTORY_MARK = "demo-history"
+# requester key, community slug, tier slug — internal tickets come from the team, external ones from customers
+_INTERNAL_ASKERS = [("slack:U0LEELEAD", "internal", "internal"), ("slack:U0ANAADMIN", "internal", "internal")]
+_EXTERNAL_ASKERS = [("slack:U0CORACUST", "maker-dao", "premium"), ("slack:U0MAXMEMB", "general", "general"),
+                    ("slack:U0PATPART", "meta-game", "premium"), ("discord:200000000000000007", "tithers", "tithing"),
+                    ("discord:200000000000000005", "general", "general")]
+OPEN_RECENT = 8  # the newest history tickets stay open, so the inbox and the SLA sweep have work to show
+
+
+def history_rows(*sets: list) -> list:
+    """The demo's past tickets from two independently written sets, interleaved (oldest first)."""
+    out: list = []
+    for i in range(max(len(x) for x in sets)):
+        out.extend(x[i] for x in sets if i < len(x))
+    return out
+
+
+def seed_history(echo=print, *, now: datetime | None = None) -> int:
+    """30 days of past tickets (typed by the team, answered, most resolved, rated) and the knowledge-base
+    articles, from :mod:`chatops.support.demo_data`. Idempotent: nothing happens once they exist."""
+    import random
+
+    from chatops.support import demo_data, demo_data_more, routing, sla
+    from chatops.support.models import Article, CsatRating, Ticket, TicketEvent
+    from chatops.settings import Settings
+
+    now = now or datetime.now(timezone.utc)
+    created = 0
+    rng = random.Random(20261201)
+    with atomic():
+        if not Article.select().exists():
+            for a in demo_data.ARTICLES:
+                Article.create(title=a["title"], body=a["body"], tags=a.get("tags", ""),
+                               ticket_types=a.get("ticket_types", ""), tiers=a.get("tiers", ""), published=True,
+                               author="demo", created_at=now - timedelta(days=40), updated_at=now - timedelta(days=40))
+                created += 1
+        if Ticket.select().where(Ticket.correlation_id.startswith(HISTORY_MARK)).exists():
+            echo(f"Support demo history: already there ({created} new row(s)).")
+            return created
+        settings = Settings.from_env({})
+        team = SupportTeam.get_or_none(SupportTeam.slug == "support")
+        sam = _person("slack:U0SAMSUPP")
+        lee = _person("slack:U0LEELEAD")
+        span = timedelta(days=30).total_seconds()
+        history = history_rows(demo_data.HISTORY, demo_data_more.HISTORY)
+        count = len(history)
+        for i, (category, summary, details, answer) in enumerate(history):
+            key, community_slug, tier_slug = rng.choice(_INTERNAL_ASKERS if category.startswith("internal")
+                                                        else _EXTERNAL_ASKERS)
+            requester = _person(key)
+            if requester is None:
+                continue
+            platform, user_id = key.split(":", 1)
+            community = Community.get_or_none(Community.slug == community_slug)
+            tier = Tier.get_or_none(Tier.slug == tier_slug)
+            opened = now - timedelta(seconds=span * (count - i) / count) + timedelta(minutes=rng.randint(0, 50))
+            match = routing.route(platform=platform, tier=tier, community=community, category=category,
+                                  settings=settings)
+            fr_due, res_due = sla.targets(tier, opened)
+            still_open = i >= count - OPEN_RECENT
+            helper = sam if (i % 3) else (lee or sam)
+            first = opened + timedelta(minutes=rng.randint(4, 240))
+            done = first + timedelta(minutes=rng.randint(10, 2880))
+            ticket = Ticket.create(
+                requester=requester, platform=platform, requester_user_id=user_id,
+                origin_channel_id=match.channel_id or None, community=community, tier=tier, category=category,
+                classified_by="staff", typed_why="typed by the team", urgency=rng.choice(("low", "normal", "normal", "high")),
+                summary=summary[:200], details=details, state="open" if still_open else rng.choice(("resolved", "closed")),
+                route=match.route, team=team, channel_id=match.channel_id, assignee=None if still_open else helper,
+                correlation_id=f"{HISTORY_MARK}-{i}", created_at=opened,
+                claimed_at=None if still_open else first, first_response_at=None if still_open else first,
+                resolved_at=None if still_open else done, closed_at=None,
+                first_response_due=fr_due, resolution_due=res_due)
+            if ticket.state == "closed":
+                ticket.closed_at = done + timedelta(hours=1)
+            ticket.next_due = sla.next_due(ticket, settings) if still_open else None
+            ticket.save()
+            events = [("opened", requester, summary, False, opened)]
+            if not still_open:
+                events += [("claimed", helper, "", False, first), ("reply", helper, answer, False, first),
+                           ("resolved", helper, "", False, done)]
+            for kind, who, body, internal, at in events:
+                TicketEvent.create(ticket=ticket, kind=kind, actor=who, actor_label=f"{platform}:{user_id}"
+                                   if who == requester else "slack:U0SAMSUPP" if who == sam else "slack:U0LEELEAD",
+                                   body=body, internal=internal, data={"category": category} if kind == "opened" else {},
+                                   created_at=at)
+            if not still_open and rng.random() < 0.6:
+                CsatRating.create(ticket=ticket, cycle=0, person=requester, rating=rng.choice((3, 4, 4, 5, 5, 5)),
+                                  created_at=done + timedelta(minutes=30))
+            created += 1
+        from chatops.support.bugs import BugLink
+
+        bug = (Ticket.select().where((Ticket.category == "external_dev_problem") & (Ticket.state == "open")
+                                     & Ticket.correlation_id.startswith(HISTORY_MARK)).order_by(Ticket.id).first())
+        if bug is not None and not BugLink.select().where(BugLink.ticket == bug.id).exists():
+            BugLink.create(ticket=bug, url="https://github.com/acme/dotnet-sdk/issues/481", tracker="github",
+                           external_id="acme/dotnet-sdk#481", state="open", linked_by=sam,
+                           created_at=now - timedelta(days=1), updated_at=now - timedelta(days=1))
+            created += 1
+    echo(f"Support demo history: {created} past ticket(s) and articles over the last 30 days.")
+    return created

@@ -72,26 +72,42 @@ def text_after_command(raw: str) -> str:
 
 
 def offer(actor: Actor, form: Form, suggestions: list[classify.Suggestion], *, now: datetime,
-          new_action) -> Reply:
-    """Offer self-serve commands first: "That solved it" (no ticket) or "I still need help"."""
+          new_action, articles: list | None = None) -> Reply:
+    """Offer answers first — knowledge-base articles (``kb.Hit``), then self-serve commands: "That answers it"
+    (no ticket, counted as a deflection) or "I still need help" (the ticket opens, with the offer noted)."""
+    from chatops.support import kb
+
+    articles = list(articles or [])
+    first = suggestions[0].command if suggestions else f"kb:{articles[0].article.id}"
     row = Deflection.create(person=actor.person.id, text=(form.summary + " " + form.text).strip()[:4000],
-                            command=suggestions[0].command, created_at=now)
-    handle = new_action("deflection", {**form.to_payload(), "deflection_id": row.id})
-    items = tuple((f"`{s.example}`", s.why or s.command) for s in suggestions[:3])
-    return Reply((Text("You may be able to do this yourself right now:"), Fields(items),
-                  Buttons((handle.button("That solved it", "solved", "primary"),
-                           handle.button("I still need help", "open")))), ephemeral=True)
+                            command=first[:64], created_at=now)
+    handle = new_action("deflection", {**form.to_payload(), "deflection_id": row.id,
+                                       "articles": kb.offered(articles)})
+    blocks: list = []
+    if articles:
+        blocks.append(Text("This may answer it:"))
+        blocks.append(Fields(tuple((f"{h.article.ref}: {h.article.title}", kb.excerpt(h.article))
+                                   for h in articles)))
+        blocks.append(Text("Read a whole article with `kb NUMBER`."))
+    if suggestions:
+        blocks.append(Text("You may be able to do this yourself right now:"))
+        blocks.append(Fields(tuple((f"`{s.example}`", s.why or s.command) for s in suggestions[:3])))
+    solved = "That answers it" if articles and not suggestions else "That solved it"
+    blocks.append(Buttons((handle.button(solved, "solved", "primary"), handle.button("I still need help", "open"))))
+    return Reply(tuple(blocks), ephemeral=True)
 
 
 def open_from_form(actor: Actor, form: Form, *, now: datetime, correlation_id: str, settings: Settings,
                    origin_channel_id: str | None, user_id: str, platform: str) -> Ticket:
     body = (form.text or form.summary).strip()
-    category, how = classify.classify(" ".join([form.summary, form.text]), form.category)
+    internal = bool(actor.is_staff or (actor.tier is not None and actor.tier.slug == "internal"))
+    typed = classify.type_ticket(" ".join([form.summary, form.text]), form.category, internal=internal)
+    category, how = typed.category, typed.how
     summary = form.summary or (body.splitlines()[0] if body else "")
     opening = tickets.Opening(
         requester=actor.person, platform=platform, user_id=user_id, origin_channel_id=origin_channel_id,
         community=actor.community, tier=actor.tier, category=category, classified_by=how,
-        urgency=form.urgency, summary=summary[:200], details=form.text,
+        urgency=form.urgency, summary=summary[:200], details=form.text, typed_why=typed.why,
     )
     return tickets.open_ticket(opening, tickets.Who.of(actor), now=now, correlation_id=correlation_id,
                                settings=settings)

@@ -123,7 +123,8 @@ class Ticket(BaseModel):
     community = peewee.ForeignKeyField(Community, null=True, on_delete="SET NULL")
     tier = peewee.ForeignKeyField(Tier, null=True, on_delete="SET NULL")
     category = peewee.CharField(max_length=32, null=True)
-    classified_by = peewee.CharField(max_length=16, default="triage")  # requester | keywords | triage | staff
+    classified_by = peewee.CharField(max_length=16, default="triage")  # requester | learned | keywords | similar | triage | staff
+    typed_why = peewee.CharField(max_length=200, default="", help_text="Why the ticket got its type, as typing explained it.")
     urgency = peewee.CharField(max_length=16, default="normal")
     summary = peewee.CharField(max_length=200)
     details = peewee.TextField(default="")
@@ -192,6 +193,36 @@ class Deflection(BaseModel):
     created_at = UTCDateTimeField(index=True)
 
 
+class Article(BaseModel):
+    """A knowledge-base article: searched with the database's full-text engine (chatops/support/search.py).
+
+    ``ticket_types`` and ``tiers`` are comma-separated; empty means every type / every tier (staff see all).
+    """
+
+    title = peewee.CharField(max_length=200)
+    body = peewee.TextField(help_text="Markdown.")
+    tags = peewee.CharField(max_length=300, default="", help_text="Comma-separated words people search with.")
+    ticket_types = peewee.CharField(max_length=300, default="", help_text="Comma-separated ticket types; empty: any.")
+    tiers = peewee.CharField(max_length=200, default="", help_text="Comma-separated tier slugs that may see it; empty: any.")
+    published = peewee.BooleanField(default=True)
+    source_ticket = peewee.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    author = peewee.CharField(max_length=200, default="")
+    answered = peewee.IntegerField(default=0, help_text="Times someone said it answered their question.")
+    not_answered = peewee.IntegerField(default=0, help_text="Times someone opened a ticket anyway.")
+    created_at = UTCDateTimeField(default=now_utc)
+    updated_at = UTCDateTimeField(default=now_utc)
+
+    class Meta:
+        table_name = "kb_article"
+
+    @property
+    def ref(self) -> str:
+        return f"KB-{self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+
 class CredEvent(BaseModel):
     person = peewee.ForeignKeyField(Person, backref="cred_events", on_delete="CASCADE")
     ticket = peewee.ForeignKeyField(Ticket, on_delete="CASCADE")
@@ -219,6 +250,6 @@ class CsatRating(BaseModel):
 
 SUPPORT_MODELS = [
     SupportTeam, OnCallShift, SupportChannel, SupportRoute, KeywordRule, DeflectionRule, SlaCalendar,
-    CategoryWeight, Ticket, TicketEvent, SlaNotification, Deflection, CredEvent, CsatRating,
+    CategoryWeight, Ticket, TicketEvent, SlaNotification, Deflection, Article, CredEvent, CsatRating,
 ]
 __all__ = [m.__name__ for m in SUPPORT_MODELS] + ["OPEN_STATES", "STATES", "now_utc"]

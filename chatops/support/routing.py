@@ -2,6 +2,8 @@
 
     match = route(platform="discord", tier=t, community=c, category="external_dev_problem", settings=s)
     match.channel_id, match.flagged
+    match = for_ticket(ticket, category="external_dev_problem", settings=s)   # a retype routes again
+    channel_name("slack", "C0BUGQUEUE")                                       # "#support-bug-queue"
 
 Among rules with a channel on the platform whose set fields all match, the most specific wins:
 a matching category counts 4, a community 2, a tier 1 (so type rules such as "internal tasks go
@@ -14,9 +16,7 @@ from dataclasses import dataclass
 
 from chatops.models import Community, Tier
 from chatops.settings import Settings
-from chatops.support.models import SupportRoute
-
-
+from chatops.support.models import SupportChannel, SupportRoute, Ticket
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,18 @@ def route(*, platform: str, tier: Tier | None, community: Community | None, cate
         return RouteMatch(best, best.channel(platform), False)
     triage = {"slack": settings.support.triage_slack_channel, "discord": settings.support.triage_discord_channel}
     return RouteMatch(None, triage.get(platform, ""), True)
+
+
+def for_ticket(ticket: Ticket, *, category: str | None, settings: Settings) -> RouteMatch:
+    """Where ``ticket`` belongs if its type were ``category`` (its platform, tier and community as they are)."""
+    tier = Tier.get_or_none(Tier.id == ticket.tier_id) if ticket.tier_id else None
+    community = Community.get_or_none(Community.id == ticket.community_id) if ticket.community_id else None
+    return route(platform=ticket.platform, tier=tier, community=community, category=category, settings=settings)
+
+
+def channel_name(platform: str, channel_id: str) -> str:
+    """``#name`` of a channel the support tables know (SupportChannel), else ``#<id>``; "no channel" for none."""
+    if not channel_id:
+        return "no channel"
+    row = SupportChannel.get_or_none((SupportChannel.platform == platform) & (SupportChannel.channel_id == channel_id))
+    return f"#{row.name}" if row is not None and row.name else f"#{channel_id}"

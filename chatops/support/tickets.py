@@ -19,7 +19,7 @@ from typing import Any
 
 from chatops import audit, outbox
 from chatops.context import create_action
-from chatops.errors import Conflict
+from chatops.errors import Conflict, UsageError
 from chatops.models import Community, Person, Tier
 from chatops.reply import Button, Buttons, Destination, Fields, Reply, Text
 from chatops.settings import Settings
@@ -62,6 +62,7 @@ class Opening:
     urgency: str
     summary: str
     details: str
+    typed_why: str = ""  # why typing chose the category (or triage), shown on the card
 
 
 def event(ticket: Ticket, kind: str, who: Who, *, now: datetime, correlation_id: str, body: str = "",
@@ -88,7 +89,8 @@ def card(ticket: Ticket, *, headline: str | None = None) -> Reply:
     community = Community.get_or_none(Community.id == ticket.community_id) if ticket.community_id else None
     assignee = Person.get_or_none(Person.id == ticket.assignee_id) if ticket.assignee_id else None
     items = [
-        ("Type", type_label(ticket.category) + ("" if ticket.classified_by != "keywords" else " (by keywords)")),
+        ("Type", type_label(ticket.category) + (f" ({ticket.typed_why})" if ticket.typed_why and ticket.classified_by
+                                                in ("keywords", "similar", "learned", "triage") else "")),
         ("Tier", tier.name if tier else "none"),
         ("Community", community.name if community else "none"),
         ("Urgency", ticket.urgency),
@@ -133,7 +135,7 @@ def refresh_card(ticket: Ticket, *, now: datetime) -> None:
     state, assignee, buttons for what can happen next)."""
     if ticket.platform in ("slack", "discord") and ticket.channel_id:
         outbox.enqueue(Destination(ticket.platform, ticket.channel_id), card(ticket), now=now,
-                       correlation_id=ticket.correlation_id, edits=f"ticket:{ticket.id}:opened")
+                       correlation_id=ticket.correlation_id, edits=card_key(ticket))
 
 
 def tell_requester(ticket: Ticket, reply: Reply, *, now: datetime, dedupe_key: str | None = None) -> bool:
@@ -155,8 +157,8 @@ def open_ticket(o: Opening, who: Who, *, now: datetime, correlation_id: str, set
     ticket = Ticket.create(
         requester=o.requester, platform=o.platform, requester_user_id=o.user_id,
         origin_channel_id=o.origin_channel_id, community=o.community, tier=o.tier, category=o.category,
-        classified_by=o.classified_by, urgency=o.urgency, summary=o.summary[:200], details=o.details,
-        state="open", needs_triage=match.flagged or o.category is None, route=match.route, team=team,
+        classified_by=o.classified_by, typed_why=o.typed_why[:200], urgency=o.urgency, summary=o.summary[:200],
+        details=o.details, state="open", needs_triage=match.flagged or o.category is None, route=match.route, team=team,
         channel_id=match.channel_id, correlation_id=correlation_id, created_at=now,
         first_response_due=fr_due, resolution_due=res_due,
     )
@@ -164,7 +166,8 @@ def open_ticket(o: Opening, who: Who, *, now: datetime, correlation_id: str, set
                                         correlation_id=correlation_id, now=now, command="support").token
     _save(ticket, settings)
     event(ticket, "opened", who, now=now, correlation_id=correlation_id, body=o.summary,
-          category=o.category, classified_by=o.classified_by, route=match.route.id if match.route else None,
+          category=o.category, classified_by=o.classified_by, why=o.typed_why or None,
+          route=match.route.id if match.route else None,
           channel=match.channel_id, flagged=ticket.needs_triage)
     post_card(ticket, now=now, dedupe_key=f"ticket:{ticket.id}:opened", new_thread=True)
     return ticket
@@ -223,8 +226,12 @@ def wait(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, settin
     return ticket
 
 
-def reply(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id: str, settings: Settings) -> Ticket:
-    """A reply the requester sees. A support person's first one is the first response."""
+def reply(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id: str, settings: Settings,
+          signature: str = "") -> Ticket:
+    """A reply the requester sees. A support person's first one is the first response.
+
+    ``signature``: a name the message to the requester ends with ("— Sam Support": the panel's desk replies
+    from the bot on a person's behalf); the ticket keeps the text as written."""
     _need(ticket, ("open", "claimed", "waiting"), "answered (reopen it first)")
     from_requester = who.person is not None and who.person.id == ticket.requester_id
     if from_requester:
@@ -241,7 +248,8 @@ def reply(ticket: Ticket, who: Who, text: str, *, now: datetime, correlation_id:
     event(ticket, "reply", who, now=now, correlation_id=correlation_id, body=text, first_response=first)
     requester = Person.get_by_id(ticket.requester_id)
     told = Reply.of(f"{oncall.handle(requester, ticket.platform)} About your ticket {ticket.ref} "
-                    f"({ticket.summary[:80]}): {text}").with_(mentions=oncall.ping(requester, ticket.platform))
+                    f"({ticket.summary[:80]}): {text}" + (f"\n— {signature}" if signature else "")
+                    ).with_(mentions=oncall.ping(requester, ticket.platform))
     tell_requester(ticket, told, now=now)
     return ticket
 
@@ -293,19 +301,79 @@ def reopen(ticket: Ticket, who: Who, *, now: datetime, correlation_id: str, sett
     return ticket
 
 
-def set_type(ticket: Ticket, who: Who, category: str, *, now: datetime, correlation_id: str) -> Ticket:
-    """Triage: a support person sets the type."""
-    previous = ticket.category
-    ticket.category, ticket.classified_by, ticket.needs_triage = category, "staff", False
-    ticket.save()
-    event(ticket, "typed", who, now=now, correlation_id=correlation_id, category=category, previous=previous)
-    refresh_card(ticket, now=now)
+def set_type(ticket: Ticket, who: Who, category: str, *, now: datetime, correlation_id: str,
+             settings: Settings) -> Ticket:
+    """Triage or a correction: a support person sets the type, and routing runs again for it.
+
+    The ticket goes where the new type is routed (an external dev problem into the bug queue, a ticket
+    retyped away from it back to its tier's channel): route, team and channel change, its card is posted
+    in the new channel and the old channel is told where it went. ``needs_triage`` stays only when no
+    rule matches the new type. One ``typed`` event, audited "moved from #x to #y" when it moved. A closed
+    or resolved ticket is re-routed without posting (a reopen posts its card in the new channel).
+    """
+    from chatops.support.classify import TYPES
+
+    if category not in TYPES:
+        raise UsageError(f"Name the ticket type: `ticket type {ticket.id} TYPE`, one of {', '.join(TYPES)}.")
+    previous, old_channel = ticket.category, ticket.channel_id
+    match = routing.for_ticket(ticket, category=category, settings=settings)
+    new_channel = match.channel_id or old_channel  # no rule and no triage channel set: it stays where it is
+    moved = new_channel != old_channel
+    team = (match.route.team if match.route and match.route.team_id else None) or oncall.default_team(settings)
+    previous_route = ticket.route_id
+    ticket.category, ticket.classified_by, ticket.needs_triage = category, "staff", match.flagged
+    ticket.typed_why = f"typed by {who.person.name if who.person else who.label}"[:200]  # typing learns from it
+    ticket.route, ticket.team, ticket.channel_id = match.route, team, new_channel
+    _save(ticket, settings)
+    before = routing.channel_name(ticket.platform, old_channel)
+    after = routing.channel_name(ticket.platform, new_channel)
+    summary = f"{type_label(previous)} → {type_label(category)}"
+    refresh_card(ticket, now=now)  # the card it has now shows the new type
+    live = ticket.state in ("open", "claimed", "waiting")
+    key = f"ticket:{ticket.id}:moved:{len(_moved_cards(ticket)) + 1}" if moved and live else None
+    event(ticket, "typed", who, now=now, correlation_id=correlation_id, category=category, previous=previous,
+          route=match.route.id if match.route else None, previous_route=previous_route,
+          team=team.id if team else None, channel=new_channel, previous_channel=old_channel if moved else None,
+          moved=moved, flagged=match.flagged, card=key,
+          detail=f"{summary}; moved from {before} to {after}" if moved else f"{summary}; stays in {after}")
+    if key is not None:
+        by = who.person.name if who.person else who.label
+        post_card(ticket, now=now, dedupe_key=key, new_thread=True,
+                  headline=f"Ticket {ticket.ref} moved here from {_mention(ticket.platform, old_channel)} "
+                           f"(typed {type_label(category)} by {by}): {ticket.summary}")
+        if ticket.platform in ("slack", "discord") and old_channel:
+            outbox.enqueue(Destination(ticket.platform, old_channel),
+                           Reply.of(f"Ticket {ticket.ref} is now {type_label(category)}: it moved to "
+                                    f"{_mention(ticket.platform, new_channel)}. Work on it there."),
+                           now=now, dedupe_key=f"{key}:from", correlation_id=ticket.correlation_id)
     return ticket
 
 
 def type_weight(category: str | None) -> float:
     row = CategoryWeight.get_or_none(CategoryWeight.category == (category or ""))
     return row.weight if row is not None else 1.0
+
+
+# ---- retyping (set_type) ---------------------------------------------------------------
+
+def _moved_cards(ticket: Ticket) -> list[str]:
+    """Dedupe keys of the cards posted when retyping moved the ticket, oldest first."""
+    rows = TicketEvent.select(TicketEvent.data).where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "typed"))
+    return [ev.data["card"] for ev in rows.order_by(TicketEvent.id)
+            if isinstance(ev.data, dict) and ev.data.get("card")]
+
+
+def card_key(ticket: Ticket) -> str:
+    """The dedupe key of the ticket's current card: the one posted when it opened, or, once retyping moved
+    it, the one posted in its new channel (what :func:`refresh_card` should edit)."""
+    moved = _moved_cards(ticket)
+    return moved[-1] if moved else f"ticket:{ticket.id}:opened"
+
+
+def _mention(platform: str, channel_id: str) -> str:
+    if channel_id and platform in ("slack", "discord"):
+        return f"<#{channel_id}>"
+    return routing.channel_name(platform, channel_id)
 
 
 __all__ = ["Opening", "Who", "SYSTEM", "SYSTEM_WHO", "card", "refresh_card", "claim", "close", "event", "note", "open_ticket",

@@ -232,3 +232,13 @@ def test_a_2xx_that_is_not_json_is_malformed(api):
     api.route("GET", "/batches/B-1", 200, b"<html>ok</html>")
     with pytest.raises(BackendMalformed, match=r"not JSON \(HTTP 200\)"):
         HttpBackend(api.url, timeout=2).batch("B-1")
+
+
+def test_the_http_backend_lists_by_owner(http_ops, api):
+    from chatops.ops.backend import AccountPayments
+    pay = Payment("pay_1", "item_1", "acct_1001", "acct_5", "pending", "three_ds", 4200, "EUR",
+                  attempts=(CardAttempt(T, "declined", "51", "Visa", "4242"),))
+    api.ok("GET", "/accounts/acct_1001/payments", to_json(AccountPayments("acct_1001", (pay,))))
+    r = http_ops.invoke("my-payments acct_1001", as_=Cast.SAM)
+    assert "`pay_1`" in r.text and "3-D Secure check" in r.text and "42.00 EUR" in r.text
+    assert api.requests[-1]["path"].endswith("/accounts/acct_1001/payments")

@@ -132,7 +132,8 @@ def test_deflection_still_need_help_opens_the_ticket_once(sup):
     r = sup.press("I still need help", result=offer, **CORA)
     assert "Ticket #1 is open" in r.text
     t = last_ticket()
-    assert t.category == "internal_task" and t.origin_channel_id == "C0MAKERDAO"
+    # a customer asks: the request is typed on the external side (who asks decides internal vs external)
+    assert t.category == "external_ops_problem" and t.origin_channel_id == "C0MAKERDAO"
     assert Deflection.get().outcome == "opened" and Deflection.get().ticket_id == t.id
     assert sup.press("I still need help", result=offer, **CORA).is_error  # used up
     assert Ticket.select().count() == 1
