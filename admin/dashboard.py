@@ -28,6 +28,8 @@ blueprint's ``/admin/_assets``): no CDN. The page carries the numbers as JSON
 """
 from __future__ import annotations
 
+import re
+
 import statistics
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
@@ -264,7 +266,19 @@ class DashboardView(PanelAccessMixin, BaseView):
         days, error = parse_period(request.args.get("days"))
         data = dashboard_data(now=state().clock(), days=days)
         return self.render("chatops_admin/dashboard.html", data=data, days=days, periods=PERIODS, error=error,
-                           chartjs=CHARTJS_FILE, chartjs_version=CHARTJS_VERSION)
+                           chartjs=CHARTJS_FILE, chartjs_version=CHARTJS_VERSION, alerts=alerts(),
+                           metrics_on=state().chatops_app.settings.web.metrics_on)
+
+
+def alerts() -> list[tuple[str, list[str], str]]:
+    """chatops.metrics.ALERTS for the page: each expression split into its PromQL parts (docs/operations.md)."""
+    from chatops.metrics import ALERTS
+
+    out = []
+    for name, expression, why in ALERTS:
+        parts = [p.replace("\\|", "|") for p in re.findall(r"`([^`]+)`", expression)]
+        out.append((name, parts, why))
+    return out
 
 
 def add_views(admin) -> None:

@@ -3,7 +3,7 @@ workers, side by side in one run (alternating rounds), with 0 lost and 0 refused
 resident memory of `chatops run`.
 
     .venv/bin/python bench/scale_out.py [--requests 1500] [--clients 32] [--rounds 2]
-                                        [--pg postgresql://postgres@127.0.0.1:5432/test_hb1] [--redis redis://127.0.0.1:6379/9]
+                                        [--pg postgresql://postgres@127.0.0.1:5432/test] [--redis redis://127.0.0.1:6379/9]
     .venv/bin/python bench/scale_out.py --rss-only
 
 Each round starts the Procfile's `web` (gunicorn -c deploy/gunicorn.conf.py wsgi:app, one web process of 8
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--pg", default=os.environ.get("CHATOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test_hb1"),
+    parser.add_argument("--pg", default=os.environ.get("CHATOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="server (and database to connect to) where a fresh database is made per round")
     parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{random.randint(8, 15)}")
     parser.add_argument("--rss-only", action="store_true")

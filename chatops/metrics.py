@@ -281,3 +281,39 @@ def mark_process_dead(pid: int) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid)
+
+
+ALERTS: tuple[tuple[str, str, str], ...] = (
+    ('acks too slow',
+     '`histogram_quantile(0.99, sum by (le, platform) (rate(chatops_ack_seconds_bucket[5m]))) > 1`',
+     'Slack and Discord give 3 s; past it the user sees an error and (Slack commands) nothing is retried'),
+    ('refusing work',
+     '`sum by (reason) (rate(chatops_requests_refused_total{reason=~"busy\\|unavailable"}[5m])) > 0`',
+     'users are told "busy / try again": add workers, or the database is down'),
+    ('work waiting',
+     '`max(chatops_work_oldest_queued_seconds) > 60`',
+     'workers are down or too few; answers are going late'),
+    ('dead letters',
+     '`increase(chatops_work_finished_total{result="dead"}[15m]) > 0`',
+     'a request gave up after its attempts (`chatops work status`)'),
+    ('workers dying',
+     '`increase(chatops_work_leases_lost_total[15m]) > 0` or `chatops_work_stalled > 0` for 5 min',
+     'processes are crashing or being killed mid-work'),
+    ('backend failing',
+     '`sum by (operation) (rate(chatops_backend_call_errors_total{error!~"BackendRejected\\|BackendNotFound"}[5m])) > 0`',
+     "the company's systems are down or unclear (`unknown` outcomes are checked again, but a person may be needed)"),
+    ('outbox stuck',
+     '`max(chatops_outbox_oldest_pending_seconds) > 300` or `increase(chatops_outbox_dead_total[1h]) > 0`',
+     'notifications (tickets, approvals, escalations) are not reaching their channels'),
+    ('SLA',
+     '`sum by (tier) (chatops_sla_tickets{status="breached"}) > 0`',
+     "for the support lead's dashboard more than for paging"),
+    ('audit silent',
+     '`rate(chatops_audit_appends_total[15m]) == 0` while `rate(chatops_commands_total[15m]) > 0`',
+     'commands run but nothing reaches the audit trail'),
+    ('scrape',
+     '`chatops_database_up == 0` or `up == 0`',
+     ''),
+)
+"""What to alert on: (name, PromQL as docs/operations.md writes it, why). The panel's dashboard lists them and a
+test keeps that table in docs/operations.md the same as this one."""

@@ -127,6 +127,7 @@ _EXTERNAL_ASKERS = [("slack:U0CORACUST", "maker-dao", "premium"), ("slack:U0MAXM
                     ("slack:U0PATPART", "meta-game", "premium"), ("discord:200000000000000007", "tithers", "tithing"),
                     ("discord:200000000000000005", "general", "general")]
 OPEN_RECENT = 8  # the newest history tickets stay open, so the inbox and the SLA sweep have work to show
+DEFLECTIONS_SEEDED = 60
 
 
 def history_rows(*sets: list) -> list:
@@ -181,8 +182,8 @@ def seed_history(echo=print, *, now: datetime | None = None) -> int:
             fr_due, res_due = sla.targets(tier, opened)
             still_open = i >= count - OPEN_RECENT
             helper = sam if (i % 3) else (lee or sam)
-            first = opened + timedelta(minutes=rng.randint(4, 240))
-            done = first + timedelta(minutes=rng.randint(10, 2880))
+            first = opened + timedelta(minutes=rng.randint(4, 150))
+            done = first + timedelta(minutes=rng.randint(10, 1800))
             ticket = Ticket.create(
                 requester=requester, platform=platform, requester_user_id=user_id,
                 origin_channel_id=match.channel_id or None, community=community, tier=tier, category=category,
@@ -195,6 +196,8 @@ def seed_history(echo=print, *, now: datetime | None = None) -> int:
                 first_response_due=fr_due, resolution_due=res_due)
             if ticket.state == "closed":
                 ticket.closed_at = done + timedelta(hours=1)
+            if not still_open and ((fr_due and first > fr_due) or (res_due and done > res_due)):
+                ticket.sla_status = "breached"  # some past tickets missed their SLA, as real ones do
             ticket.next_due = sla.next_due(ticket, settings) if still_open else None
             ticket.save()
             events = [("opened", requester, summary, False, opened)]
@@ -209,6 +212,21 @@ def seed_history(echo=print, *, now: datetime | None = None) -> int:
             if not still_open and rng.random() < 0.6:
                 CsatRating.create(ticket=ticket, cycle=0, person=requester, rating=rng.choice((3, 4, 4, 5, 5, 5)),
                                   created_at=done + timedelta(minutes=30))
+            created += 1
+        from chatops.support.models import Deflection
+
+        articles = list(Article.select(Article.id).order_by(Article.id))
+        for i in range(DEFLECTIONS_SEEDED):  # self-serve answers over the month: commands and articles
+            key, _community, _tier = rng.choice(_EXTERNAL_ASKERS)
+            person = _person(key)
+            if person is None:
+                continue
+            kb_offer = articles and i % 2 == 0
+            command = f"kb:{articles[i % len(articles)].id}" if kb_offer else rng.choice(
+                ("change-email", "payment-status", "card-decline", "disbursement-status"))
+            Deflection.create(person=person, text="(demo) asked for help", command=command,
+                              outcome="solved" if rng.random() < 0.7 else "opened",
+                              created_at=now - timedelta(minutes=rng.randint(30, 30 * 24 * 60)))
             created += 1
         from chatops.support.bugs import BugLink
 

@@ -175,3 +175,33 @@ def test_a_busy_refusal_is_counted_and_audited(make_slack):
     refused = list(AuditEvent.select().where(AuditEvent.outcome == "refused"))
     assert [(e.actor, e.command, e.platform) for e in refused] == [("slack:U0SECOND", "ping", "slack")]
     assert "busy" in refused[0].detail
+
+
+def test_the_alerts_are_the_same_in_the_docs_and_on_the_panel_dashboard(make_runner):
+    """chatops.metrics.ALERTS is what the dashboard lists; docs/operations.md's table must say the same."""
+    import re
+    from pathlib import Path
+
+    from chatops.metrics import ALERTS
+
+    doc = (Path(__file__).parents[2] / "docs" / "operations.md").read_text()
+    table = doc[doc.index("| alert | expression | why |"):]
+    rows = []
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(tuple(c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]))
+    assert rows == list(ALERTS)
+    from adapters.web import create_app
+    from admin.security import create_user
+    from chatops.settings import Settings
+
+    runner = make_runner(settings=Settings.from_env({"CHATOPS_SECRET_KEY": "k"}))
+    app = create_app(runner.app)
+    create_user("vic", "correct horse battery staple", role="viewer", by="test")
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/admin/login").text).group(1)
+    client.post("/admin/login", data={"csrf_token": token, "username": "vic", "password": "correct horse battery staple"})
+    page = client.get("/admin/dashboard/").text
+    assert "What to alert on" in page and "chatops_work_oldest_queued_seconds) &gt; 60" in page
+    assert 'busy|unavailable' in page and "\\|" not in page   # the docs' escaped pipe is a plain one here

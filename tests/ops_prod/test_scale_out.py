@@ -20,7 +20,7 @@ from tests.slack.fake_slack import FakeSlack
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.timeout(240)]
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test_hb1"  # default server to make a fresh database on
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"  # default server to make a fresh database on
 REDIS = ("127.0.0.1", 6379)
 PHASE = int(os.environ.get("CHATOPS_SCALE_TEST_REQUESTS", "1000"))  # requests per phase
 
