@@ -3,16 +3,18 @@
     when(ticket.created_at)            # "2026-01-05 09:00 UTC"
     words("external_dev_problem")      # "external dev problem"
     ago(dt, now)                       # "3 min ago" (the exact time goes in a title attribute)
+    relative(dt)                       # <time datetime="…" title="2026-01-05 09:00 UTC">3 min ago</time>
     class MyView(AuditedModelView):    # every datetime column of every model view: when()
 
 Used by :class:`~admin.auditing.AuditedModelView` (``column_type_formatters``), the inbox templates
-(``when``, ``words``, ``ago`` are template globals) and the audit log.
+(``when``, ``words``, ``ago`` are template globals) and the audit log. "Now" is the panel's injected clock
+(``admin.auth.state().clock()``), so tests and the demo see stable ages.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask_admin.model.typefmt import BASE_FORMATTERS
+from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
 from markupsafe import Markup
 
 
@@ -39,11 +41,15 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def ago(value: datetime | None, now: datetime) -> str:
     """``"just now"``, ``"3 min ago"``, ``"2 h ago"``, ``"4 d ago"`` (``"in 5 min"`` for the future)."""
     if value is None:
         return ""
-    seconds = int((now - value).total_seconds())
+    seconds = int((_utc(now) - _utc(value)).total_seconds())
     future, seconds = seconds < 0, abs(seconds)
     if seconds < 60:
         return "just now" if not future else "in under a minute"
@@ -54,12 +60,37 @@ def ago(value: datetime | None, now: datetime) -> str:
     return ""  # pragma: no cover
 
 
+def panel_now() -> datetime:
+    """The panel's clock (``admin.auth.state().clock()``); the wall clock outside a panel request."""
+    try:
+        from admin.auth import state
+
+        return _utc(state().clock())
+    except (RuntimeError, KeyError):  # no app context, or an app without the panel (a CLI, a unit test)
+        return datetime.now(timezone.utc)
+
+
+def relative(value: datetime | None, now: datetime | None = None) -> Markup:
+    """``<time datetime="…" title="2026-01-05 09:00 UTC">3 min ago</time>``: the age, the exact UTC time on hover.
+
+    ``now`` defaults to the panel's clock. Built with :class:`Markup` formatting, so every part is escaped."""
+    if value is None:
+        return Markup("")
+    value = _utc(value)
+    now = panel_now() if now is None else _utc(now)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), when(value), ago(value, now))
+
+
 def _datetime_cell(view, value, name) -> Markup:
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), when(value), when(value))
+    return relative(value)
 
 
 TYPE_FORMATTERS = {**BASE_FORMATTERS, datetime: _datetime_cell, date: lambda view, value, name: f"{value:%Y-%m-%d}"}
-"""Flask-Admin type formatters: datetimes to the minute with a UTC label, everywhere in the panel."""
+"""Flask-Admin list formatters: datetimes as "3 min ago" with the exact UTC minute on hover, everywhere."""
+
+DETAIL_TYPE_FORMATTERS = {**DETAIL_FORMATTERS, datetime: _datetime_cell,
+                          date: lambda view, value, name: f"{value:%Y-%m-%d}"}
+"""The same for detail pages (``column_type_formatters_detail``); Flask-Admin's default shows ``str(value)``."""
 
 
 def words_column(view, context, model, name) -> str:

@@ -128,7 +128,8 @@ class DeskView(PanelAccessMixin, BaseView):
             "ticket": ticket.id, "state": ticket.state, "assignee_id": ticket.assignee_id,
             "last": max([after] + [e.event_id for e in entries]),
             "events": [{"id": e.event_id, "kind": e.kind, "label": e.label, "actor": e.actor, "body": e.body,
-                        "internal": e.internal, "at": when(e.at), "iso": iso(e.at)} for e in entries],
+                        "internal": e.internal, "at": when(e.at), "iso": iso(e.at),
+                        "ago": ago(e.at, state().clock())} for e in entries],
         })
 
     # ---- actions ------------------------------------------------------------------------------------

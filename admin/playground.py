@@ -4,6 +4,10 @@
     POST /admin/playground/run  router.handle(Invocation(...)) → the reply rendered as HTML
     POST /admin/playground/press router.handle_action("<token>.<verb>", Invocation(...))
 
+Replies are shown as chat would show them (:func:`mrkdwn`: channel and user ids as names, `code`, *bold*,
+http(s) links; everything else escaped), followed by every outbox message the run enqueued under its
+correlation id ("Posted to #channel": the staff ticket card a ``support …`` posts to the team channel).
+
 The invocation uses the identity's own platform and user id, and the chosen
 community's workspace id on that platform (its Slack team or Discord guild
 id), so policies apply exactly as they would in chat. The router audits the
@@ -28,10 +32,12 @@ import json
 import re
 import secrets
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from flask import abort, flash, request
 from flask_admin import BaseView, expose
 from markupsafe import Markup, escape
+from peewee import fn
 
 from admin.auditing import PanelAccessMixin
 from admin.auth import CsrfForm, actor_label, current_user, state
@@ -39,25 +45,150 @@ from admin.security import has_role
 from chatops import audit, identity
 from chatops.db import atomic
 from chatops.invocation import Invocation
-from chatops.models import (AuditEvent, Community, CommunityLink, Identity, Membership, PendingAction, Person,
-                            PersonRole, Role)
+from chatops.models import (AuditEvent, Community, CommunityLink, Identity, Membership, OutboundMessage, PendingAction,
+                            Person, PersonRole, Role)
 from chatops.reply import Reply
 
 MAX_IDENTITIES = 500
+MAX_POSTS = 50  # outbox rows shown under one reply
 LOCAL_ADMIN = "console:local"  # the console's own identity: holds the chat admin role in the demo
 PERSONA_PREFIX = "playground-"
 CHAT_ADMIN_ROLE = "admin"  # chatops.policy.admins
 PLAYGROUND_EVENTS = ("admin.playground.run", "admin.playground.press")
-_CODE = re.compile(r"`([^`\n]+)`")
-_BOLD = re.compile(r"\*([^*\n]+)\*")
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+# What chat text may carry, in one pass (leftmost wins): a code span, a user / role / channel mention, a
+# broadcast, a <url|label> link, a bare URL. Labels may not hold "<", ">" or "|", so a hostile
+# ``<@U1|<img onerror>>`` is no mention: it stays text, escaped.
+_TOKEN = re.compile(
+    r"`(?P<code>[^`\n]+)`"
+    r"|<@!?(?P<user>[\w.-]{1,64})(?:\|(?P<user_label>[^<>|\n]{0,80}))?>"
+    r"|<@&(?P<role>[\w.-]{1,64})>"
+    r"|<#(?P<channel>[\w.-]{1,64})(?:\|(?P<channel_label>[^<>|\n]{0,80}))?>"
+    r"|<!(?P<broadcast>here|channel|everyone)(?:\|[^<>\n]{0,80})?>"
+    r"|<(?P<link>[A-Za-z][A-Za-z0-9+.-]{0,15}:[^\s<>|]{1,2000})(?:\|(?P<link_label>[^<>\n]{0,300}))?>"
+    r"|(?P<url>\bhttps?://[^\s<>|\"`]+)")
+_STRONG2 = re.compile(r"\*\*([^*\n]+)\*\*")  # Discord
+_STRONG = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")  # Slack
+_TRAILING = ".,;:!?'\")]}*_~"
+SAFE_SCHEMES = ("http", "https")
 
 
-def mrkdwn(text: str) -> Markup:
-    """Escape first, then turn `code` and *bold* into tags: nothing in ``text`` becomes markup."""
-    html = str(escape(text))
-    html = _CODE.sub(r"<code>\1</code>", html)
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    return Markup(html)
+def safe_url(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host and nothing that could break out; else None."""
+    if any(c.isspace() or ord(c) < 32 or c in "<>\"'`\\" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in SAFE_SCHEMES and parts.netloc else None
+
+
+class ChatNames:
+    """Names for the ids in chat text: a channel's SupportChannel name, a user's person. Cached per page."""
+
+    def __init__(self):
+        self._channels: dict[tuple[str, str], str | None] = {}
+        self._users: dict[tuple[str, str], str | None] = {}
+
+    def channel(self, platform: str, channel_id: str) -> str | None:
+        key = (platform, channel_id)
+        if key not in self._channels:
+            try:
+                from chatops.support.models import SupportChannel
+            except ImportError:  # pragma: no cover - the support plugin ships with the core
+                return None
+            row = SupportChannel.get_or_none((SupportChannel.platform == platform)
+                                             & (SupportChannel.channel_id == channel_id))
+            self._channels[key] = row.name if row is not None else None
+        return self._channels[key]
+
+    def user(self, platform: str, user_id: str) -> str | None:
+        key = (platform, user_id)
+        if key not in self._users:
+            row = (Identity.select(Identity, Person).join(Person)
+                   .where((Identity.platform == platform) & (Identity.user_id == user_id)).first())
+            self._users[key] = (row.person.name or row.display_name or None) if row is not None else None
+        return self._users[key]
+
+
+def _token_html(m: re.Match, platform: str, names: ChatNames) -> Markup | str:
+    """One token as HTML (Markup), or as ``str`` text that will be escaped like the rest."""
+    if m.group("code") is not None:
+        return Markup("<code>{}</code>").format(m.group("code"))
+    if m.group("user") is not None:
+        uid = m.group("user")
+        name = names.user(platform, uid) or m.group("user_label") or uid
+        return Markup('<span class="chat-mention" title="{}">@{}</span>').format(f"{platform}:{uid}", name)
+    if m.group("role") is not None:
+        return Markup('<span class="chat-mention" title="role {}">@role</span>').format(m.group("role"))
+    if m.group("channel") is not None:
+        cid = m.group("channel")
+        name = names.channel(platform, cid) or m.group("channel_label") or cid
+        return Markup('<span class="chat-channel" title="{}">#{}</span>').format(cid, name)
+    if m.group("broadcast") is not None:
+        return Markup('<span class="chat-mention">@{}</span>').format(m.group("broadcast"))
+    if m.group("link") is not None:
+        url = safe_url(m.group("link"))
+        if url is None:
+            return m.group(0)  # javascript:, data:, mailto: …: shown as the text it is
+        label = m.group("link_label") or url
+        return Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(url, label)
+    url = m.group("url")
+    while url and url[-1] in _TRAILING and not (url[-1] == ")" and url.count("(") >= url.count(")")):
+        url = url[:-1]
+    if safe_url(url) is None:
+        return m.group(0)
+    link = Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(url, url)
+    return link + m.group(0)[len(url):]  # trailing punctuation: text (escaped by Markup's +)
+
+
+def mrkdwn(text: str | None, platform: str = "slack", names: ChatNames | None = None) -> Markup:
+    """Chat text (Slack mrkdwn / Discord markdown, the core's plain text) as safe HTML.
+
+    Channel ids become ``#name`` (the SupportChannel's), user ids ``@Person Name``, ```code``` ``<code>``,
+    ``*bold*`` / ``**bold**`` ``<strong>``, ``<https://…|label>`` and bare http(s) URLs links (rel=noopener);
+    any other scheme stays text. Everything else is escaped: nothing in ``text`` becomes markup.
+    """
+    names = names or ChatNames()
+    text = (text or "").replace("\ue000", "").replace("\ue001", "")
+    pieces: list[Markup] = []
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        parts.append(text[pos:m.start()])
+        html = _token_html(m, platform, names)
+        if isinstance(html, Markup):
+            parts.append(f"\ue000{len(pieces)}\ue001")
+            pieces.append(html)
+        else:
+            parts.append(html)
+        pos = m.end()
+    parts.append(text[pos:])
+    html = str(escape("".join(parts)))
+    html = _STRONG2.sub(r"<strong>\1</strong>", html)
+    html = _STRONG.sub(r"<strong>\1</strong>", html)
+    return Markup(_PLACEHOLDER.sub(lambda m: str(pieces[int(m.group(1))]), html))
+
+
+def outbox_posts(correlation_ids, after_id: int, names: ChatNames | None = None) -> list[dict]:
+    """The messages a run enqueued to other channels: outbox rows newer than ``after_id`` carrying one of
+    ``correlation_ids`` (the reply's; a press's action's), oldest first, with their channel's name."""
+    names = names or ChatNames()
+    cids = sorted({c for c in correlation_ids if c})
+    if not cids:
+        return []
+    rows = (OutboundMessage.select()
+            .where(OutboundMessage.correlation_id.in_(cids) & (OutboundMessage.id > after_id))
+            .order_by(OutboundMessage.id).limit(MAX_POSTS))
+    return [{"platform": row.platform, "channel_id": row.channel_id,
+             "channel_name": names.channel(row.platform, row.channel_id), "thread_id": row.thread_id,
+             "edits": row.edits, "state": row.state, "reply": Reply.from_dict(row.reply or {})}
+            for row in rows]
+
+
+def last_outbox_id() -> int:
+    return OutboundMessage.select(fn.MAX(OutboundMessage.id)).scalar() or 0
 
 
 class PlaygroundError(ValueError):
@@ -175,14 +306,23 @@ class PlaygroundView(PanelAccessMixin, BaseView):
         rows = query.order_by(Identity.platform, Identity.user_id).limit(MAX_IDENTITIES)
         return [i for i in rows if may_play(f"{i.platform}:{i.user_id}", allowed) and i.person_id not in admins]
 
-    def _page(self, reply: Reply | None = None, error: str | None = None, status: int = 200, **chosen):
+    def _page(self, reply: Reply | None = None, error: str | None = None, status: int = 200,
+              posts: list[dict] | None = None, **chosen):
         defaults = {"as_": "", "community": "", "channel": "", "text": "", "role": ""}
         defaults.update({k: v for k, v in chosen.items() if v is not None})
+        names = ChatNames()
+        platform = defaults["as_"].partition(":")[0] or "slack"
+        if reply is not None and not posts:  # a replayed reply enqueued nothing now: show what it posted
+            posts = [{"platform": p.destination.platform, "channel_id": p.destination.channel_id,
+                      "channel_name": names.channel(p.destination.platform, p.destination.channel_id),
+                      "thread_id": p.thread_id, "edits": p.edits, "state": "", "reply": p.reply}
+                     for p in reply.posts]
         return self.render(
             "chatops_admin/playground.html",
             identities=self._identities(), communities=list(Community.select().order_by(Community.slug)),
             roles=list(Role.select().order_by(Role.slug)), reply=reply, error=error, chosen=defaults,
-            mrkdwn=mrkdwn, csrf_form=CsrfForm(),
+            posts=posts or [], platform=platform, csrf_form=CsrfForm(),
+            chat=lambda text, on=None: mrkdwn(text, on or platform, names),
         ), status
 
     @expose("/")
@@ -249,13 +389,15 @@ class PlaygroundView(PanelAccessMixin, BaseView):
         except PlaygroundError as exc:
             return self._page(error=str(exc), status=400, text=text, as_=request.form.get("as"),
                               community=request.form.get("community"), role=request.form.get("role"))
+        before = last_outbox_id()
         reply = state().chatops_app.router.handle(inv)
+        posts = outbox_posts([reply.correlation_id], before)
         audit.record(correlation_id=reply.correlation_id or secrets.token_hex(6), actor=actor_label(), platform="web",
                      command="admin.playground.run",
                      arguments={"as": chosen["as_"], "command": text.split()[0][:64], "community": chosen["community"],
                                 **self._panel_user()},
                      outcome="executed", detail="ran a command in the playground", at=state().clock())
-        return self._page(reply=reply, text=text, **chosen)
+        return self._page(reply=reply, text=text, posts=posts, **chosen)
 
     @expose("/press", methods=("POST",))
     def press(self):
@@ -288,9 +430,11 @@ class PlaygroundView(PanelAccessMixin, BaseView):
 
         if action is not None:
             record(action.correlation_id)  # on record before the router acts (a Confirm may request an approval)
+        before = last_outbox_id()
         reply = state().chatops_app.router.handle_action(ref, inv)
+        posts = outbox_posts([reply.correlation_id, action.correlation_id if action else None], before)
         if action is None:
             record(reply.correlation_id or secrets.token_hex(6))
         if reply.replayed:
             flash("That reply was replayed from an earlier delivery.", "info")
-        return self._page(reply=reply, text=request.form.get("text", ""), **chosen)
+        return self._page(reply=reply, text=request.form.get("text", ""), posts=posts, **chosen)

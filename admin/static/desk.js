@@ -51,7 +51,8 @@
     var time = document.createElement("time");
     time.className = "text-muted small";
     time.setAttribute("datetime", ev.iso);
-    time.textContent = ev.at;
+    time.setAttribute("title", ev.at);
+    time.textContent = ev.ago || ev.at;
     head.appendChild(time);
     li.appendChild(head);
     if (ev.body) {

@@ -282,6 +282,7 @@ def test_the_polling_endpoint_returns_events_after_an_id(desk_panel):
                       now=panel.runner.clock(), correlation_id="c2", settings=panel.runner.app.settings)
     new = client.get(f"/admin/desk/ticket/{t.id}/events?after={last}").get_json()
     assert [(e["kind"], e["body"]) for e in new["events"]] == [("message", "any news?")]
+    assert new["events"][0]["ago"] in ("just now", "1 min ago") and "UTC" in new["events"][0]["at"]  # age, exact on hover
     assert new["last"] > last
     assert client.get(f"/admin/desk/ticket/{t.id}/events?after=-1").status_code == 400
     assert client.get(f"/admin/desk/ticket/{t.id}/events?after=99999999999999999").status_code == 400
