@@ -211,6 +211,30 @@ def _payment_line(p) -> tuple[str, str]:
     return f"`{p.id}`", f"item `{p.item_id}` · {explain.money(p.amount_minor, p.currency)} · {state}"
 
 
+@commands.command(name="my-accounts", category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone, private=True)
+def my_accounts(ctx: Context) -> Reply:
+    """The accounts linked to you, with their ids, names and state (the ids the self-serve commands need)."""
+    from chatops.ops.ownership import accounts_of
+
+    backend = _backend(ctx)
+    accounts = sorted(accounts_of(ctx.actor.person.id))
+    if not accounts:
+        return Reply.text("No account is linked to your chat identity yet. Ask with `support link my account` "
+                          "and a person will link it.", ephemeral=True)
+    items = []
+    for account_id in accounts[:20]:
+        try:
+            a = backend.account(account_id)
+            state = a.status + ("" if a.email_verified else ", e-mail not verified")
+            items.append((f"`{a.id}`", f"{a.name} · {a.email} · {state}"))
+        except BackendNotFound:
+            items.append((f"`{account_id}`", f"not found in {getattr(backend, 'system', 'the payments system')}"))
+    more = f"\n… and {len(accounts) - 20} more." if len(accounts) > 20 else ""
+    return Reply((Fields(tuple(items), title="Your accounts"),
+                  Text("Use them with `my-payments ACCOUNT`, `disbursement-status ACCOUNT`, `change-email ACCOUNT NEW` "
+                       "or `resend-verification ACCOUNT`." + more)), ephemeral=True)
+
+
 @commands.command(name="my-payments", category=Category.EXTERNAL_OPS_PROBLEM, policy=anyone, private=True)
 def my_payments(ctx: Context, account: str | None = None) -> Reply:
     """Your latest payments and their ids, for `payment-status` and `card-decline`.

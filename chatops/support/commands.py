@@ -63,6 +63,10 @@ def support(ctx: Context, details: FreeText | None = None, *, category: TicketTy
     if repeat is not None:
         ctx.audit_detail = f"asked again: ticket {repeat.ref} is {repeat.state}; no second ticket"
         return intake.asked_again_reply(repeat)
+    alike = intake.similar_open(actor, form, now=ctx.now, platform=ctx.invocation.platform)
+    if alike is not None:
+        ctx.audit_detail = f"like ticket {alike.ref}: offered to add it there"
+        return intake.add_to_offer(alike, form, new_action=ctx.new_action)
     suggestions = classify.suggest(" ".join([form.summary, form.text]), runnable=lambda name: _runnable(ctx, name),
                                    id_formats=getattr(ctx.backend, "id_formats", None))
     articles = kb.answers_for(" ".join([form.summary, form.text]), actor, category=form.category)
@@ -120,6 +124,34 @@ def deflection_button(press: ActionPress) -> Reply:
     press.finish()
     press.detail = f"ticket {ticket.ref} opened after deflection"
     return intake.opened_reply(ticket)
+
+
+@commands.action("repeat", "add", "open", requester_only=True)
+def repeat_button(press: ActionPress) -> Reply:
+    """"Add this to #12?": the question goes onto the open ticket as the requester's message, or opens its own."""
+    payload = press.payload
+    form = intake.Form(text=payload.get("text", ""), category=payload.get("category"),
+                       urgency=payload.get("urgency", "normal"), summary=payload.get("summary", ""))
+    existing = Ticket.get_or_none(Ticket.id == payload.get("ticket_id"))
+    if press.verb == "add" and existing is not None and existing.state in ("open", "claimed", "waiting"):
+        tickets.reply(existing, tickets.Who.of(press.actor), (form.summary + "\n" + form.text).strip(),
+                      now=press.now, correlation_id=press.correlation_id, settings=press.router.settings)
+        press.finish()
+        press.detail = f"added to ticket {existing.ref}"
+        return Reply.text(f"Added to ticket {existing.ref}. The team sees it there; no second ticket was opened.",
+                          style="success", ephemeral=True)
+    origin = press.action.invocation or {}
+    ticket = intake.open_from_form(press.actor, form, now=press.now, correlation_id=press.correlation_id,
+                                   settings=press.router.settings,
+                                   origin_channel_id=origin.get("channel_id") or press.invocation.channel_id,
+                                   user_id=press.invocation.user_id, platform=press.invocation.platform)
+    press.finish()
+    press.detail = f"ticket {ticket.ref} opened" + ("" if press.verb == "open" else
+                                                    f" ({existing.ref if existing else 'the ticket'} was closed)")
+    reply = intake.opened_reply(ticket)
+    if press.verb == "add":  # the ticket it was meant for was resolved or closed meanwhile
+        reply = reply.with_(blocks=(Text(f"That ticket is no longer open, so this one was opened."),) + reply.blocks)
+    return reply
 
 
 def _ticket(ticket_id: int) -> Ticket:

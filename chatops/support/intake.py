@@ -135,6 +135,37 @@ def already_asked(actor: Actor, form: Form, *, now: datetime, platform: str) -> 
     return None
 
 
+SIMILAR_SHARE = 0.6  # an open ticket of theirs holding this share of the new question's words is "the same thing"
+
+
+def similar_open(actor: Actor, form: Form, *, now: datetime, platform: str) -> Ticket | None:
+    """The requester's open ticket from the last week that is most like this question (not the same words:
+    see :func:`already_asked`), when it holds at least :data:`SIMILAR_SHARE` of its words."""
+    from chatops.support import search
+
+    words = search.terms(" ".join([form.summary, form.text]))
+    if len(words) < 2:
+        return None
+    since = now - timedelta(days=REPEAT_WINDOW_DAYS)
+    live = (Ticket.requester == actor.person.id) & (Ticket.platform == platform) & Ticket.state.in_(
+        ("open", "claimed", "waiting")) & (Ticket.created_at >= since)
+    best, best_share = None, 0.0
+    for ticket in Ticket.select().where(live).order_by(Ticket.id.desc()).limit(50):
+        share = search.coverage(words, f"{ticket.summary} {ticket.details}")
+        if share >= SIMILAR_SHARE and share > best_share:
+            best, best_share = ticket, share
+    return best
+
+
+def add_to_offer(ticket: Ticket, form: Form, *, new_action) -> Reply:
+    """"This looks like your ticket #12: add this to it?" — Add it (a message on #12) or open a new ticket."""
+    handle = new_action("repeat", {**form.to_payload(), "ticket_id": ticket.id})
+    return Reply((Text(f"This looks like your ticket {ticket.ref}, still {ticket.state}: {ticket.summary}"),
+                  Text(f"Add this to {ticket.ref}? The team working on it sees it there."),
+                  Buttons((handle.button(f"Add it to {ticket.ref}", "add", "primary"),
+                           handle.button("It's something else: open a new ticket", "open")))), ephemeral=True)
+
+
 def asked_again_reply(ticket: Ticket) -> Reply:
     where = f"<#{ticket.channel_id}>" if ticket.channel_id and ticket.platform in ("slack", "discord") else "the queue"
     return Reply((Text(f"You asked this already: ticket {ticket.ref} is {ticket.state} ({ticket.summary}). "

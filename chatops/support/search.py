@@ -26,6 +26,7 @@ from chatops.db import is_sqlite
 from chatops.models import database
 
 MAX_TERMS = 24
+ANY_TERMS = 10  # an any-word query (a support question against the articles) uses its longest words only
 
 STOP = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being below between both
@@ -114,6 +115,7 @@ def article_hits(query: str, *, mode: str = "any", limit: int = 20) -> list[tupl
     words = terms(query)
     if not words:
         return []
+    words = sorted(words, key=len, reverse=True)[:ANY_TERMS]  # an any-word match ranks by the telling words
     if is_sqlite():
         match = _fts5_websearch(query) if mode == "all" else _fts5_any(words)
         if not match:

@@ -29,3 +29,10 @@ def test_staff_name_the_account(ops):
     r = ops.runner.invoke("my-payments acct_1002", as_=ops.SAM)
     assert "`pay_3043`" in r.text
     assert "valid account id" in ops.runner.invoke("my-payments bogus!", as_=ops.SAM).text
+
+
+def test_my_accounts_lists_the_linked_ones_from_the_backend(ops):
+    r = ops.runner.invoke("my-accounts", as_=ops.CORA)
+    assert "`acct_1001`" in r.text and "Cora Customer" in r.text and "cora@example.com" in r.text and "active" in r.text
+    assert "acct_1002" not in r.text
+    assert "No account is linked" in ops.runner.invoke("my-accounts", as_=ops.MAX).text

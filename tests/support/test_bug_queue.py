@@ -163,7 +163,7 @@ def test_bug_queue_is_for_staff(sup):
 
 def test_bug_queue_output_is_bounded(sup, clock):
     for i in range(bugs.SHOWN + 2):
-        _bug(sup, f"the SDK throws error number {i} on init")
+        _bug(sup, f"crash{i} alpha{i} beta{i} gamma{i} the SDK throws")  # different questions: no "add it to #1" offer
         clock.advance(minutes=1)
     r = sup.invoke("bug-queue", **SAM)
     assert f"Bug queue: {bugs.SHOWN + 2} open" in r.text and "2 more not shown" in r.text

@@ -96,7 +96,7 @@ def test_keyword_rules_are_data(sup):
     sup.invoke("support the frobnicator jammed", **MAX)
     assert last_ticket().category is None
     KeywordRule.create(category="external_ops_problem", keywords="frobnicator")
-    sup.invoke("support the frobnicator jammed again", **MAX)
+    sup.invoke("support a frobnicator rattles", **MAX)  # (not the same words: that would offer "add it to #1")
     assert last_ticket().category == "external_ops_problem"
 
 
@@ -184,7 +184,7 @@ def test_urgency_is_shown_to_staff_and_does_not_change_sla_targets(sup):
     # docs/support.md: urgency is informational; targets come from the tier only.
     sup.invoke("support urgency=urgent something odd happened", channel_id="C0TECHSUP", **MAX)
     urgent = last_ticket()
-    sup.invoke("support urgency=low something else odd happened", channel_id="C0TECHSUP", **MAX)
+    sup.invoke("support urgency=low another strange thing occurred", channel_id="C0TECHSUP", **MAX)
     low = last_ticket()
     assert (urgent.urgency, low.urgency) == ("urgent", "low")
     assert (urgent.first_response_due, urgent.resolution_due) == (low.first_response_due, low.resolution_due)
@@ -205,3 +205,25 @@ def test_asking_the_same_question_twice_opens_one_ticket(sup, clock):
     clock.advance(days=8)
     later = sup.invoke("support how do callbacks work for refunds?", channel_id="C0TECHSUP", **MAX)
     assert "is open" in later.text and Ticket.select().count() == 3  # a week later it is asked anew
+
+
+def test_a_second_ticket_about_the_same_thing_offers_to_add_it_to_the_first(sup, clock):
+    from chatops.support.models import Ticket, TicketEvent
+    from .helpers import MAX, outbox_to
+
+    sup.invoke("support the payout for acct_1004 from monday never arrived in our bank", channel_id="C0TECHSUP", **MAX)
+    first = last_ticket()
+    offer = sup.invoke("support still no payout in our bank for acct_1004, monday's one", channel_id="C0TECHSUP", **MAX)
+    assert f"This looks like your ticket #{first.id}" in offer.text and Ticket.select().count() == 1
+    assert sup.press(f"Add it to #{first.id}", result=offer, **CORA).is_error          # not theirs to press
+    staff_before = len(outbox_to(first.channel_id))
+    added = sup.press(f"Add it to #{first.id}", result=offer, **MAX)
+    assert f"Added to ticket #{first.id}" in added.text and Ticket.select().count() == 1
+    msg = TicketEvent.select().where((TicketEvent.ticket == first.id) & (TicketEvent.kind == "reply")).get()
+    assert "still no payout" in msg.body and msg.data["from_requester"]
+    assert len(outbox_to(first.channel_id)) == staff_before + 1                     # the team sees it
+    offer = sup.invoke("support no payout in our bank for acct_1004 again", channel_id="C0TECHSUP", **MAX)
+    new = sup.press("It's something else: open a new ticket", result=offer, **MAX)
+    assert "is open" in new.text and Ticket.select().count() == 2
+    other = sup.invoke("support how do I rotate my API keys", channel_id="C0TECHSUP", **MAX)
+    assert "This looks like" not in other.text                                     # a different question

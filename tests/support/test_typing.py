@@ -5,7 +5,7 @@ from __future__ import annotations
 from chatops.support import classify
 from chatops.support.models import KeywordRule, Ticket, TicketEvent
 
-from .helpers import CORA, LEE, SAM, last_ticket
+from .helpers import CORA, LEE, PAT, SAM, last_ticket
 
 
 def test_who_asks_decides_the_side_what_is_asked_decides_the_kind(sup):
@@ -27,7 +27,7 @@ def test_a_retype_is_a_correction_typing_learns_from(sup):
     assert first.category is None and first.needs_triage and first.classified_by == "triage"
     sup.invoke(f"ticket type {first.id} external_dev_problem", **SAM)
     assert Ticket.get_by_id(first.id).classified_by == "staff"
-    sup.invoke("support our frobnicator widget wobbles again", channel_id="C0MAKERDAO", **CORA)
+    sup.invoke("support our frobnicator widget wobbles again", channel_id="C0METAGAME", **PAT)  # another customer
     second = last_ticket()
     assert second.category == "external_dev_problem" and second.classified_by == "similar"
     assert f"like #{first.id}" in second.typed_why
