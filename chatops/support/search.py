@@ -1,6 +1,6 @@
 """Full-text search with the database's own engine: SQLite FTS5 (porter stemming, bm25) or PostgreSQL
-``tsvector`` (``websearch_to_tsquery``; ``ts_rank_cd`` for articles, the cheaper ``ts_rank`` for the many
-matching tickets; both over the stored ``search_doc`` column). Used by the knowledge base and by typing
+``tsvector`` (``websearch_to_tsquery`` ranked by ``ts_rank_cd``; any-word queries, which match many
+articles or tickets, by the cheaper ``ts_rank``; both over the stored ``search_doc`` column). Used by the knowledge base and by typing
 ("tickets like this one were …"). Schema: ``chatops/migrations/203_knowledge_base.py``.
 
     terms("How do callbacks work?")            # ['callbacks', 'work'] (stop words dropped)
@@ -127,7 +127,8 @@ def article_hits(query: str, *, mode: str = "any", limit: int = 20) -> list[tupl
     else:
         q = "websearch_to_tsquery('english', %s)" if mode == "all" else "to_tsquery('english', %s)"
         arg = query if mode == "all" else " | ".join(words)
-        sql = (f"SELECT a.id, ts_rank_cd(a.search_doc, q, 1) AS r FROM kb_article a, {q} q "
+        rank = "ts_rank_cd" if mode == "all" else "ts_rank"  # an any-word query matches many: the cheaper rank
+        sql = (f"SELECT a.id, {rank}(a.search_doc, q, 1) AS r FROM kb_article a, {q} q "
                f"WHERE a.search_doc @@ q AND a.published ORDER BY r DESC, a.id LIMIT %s")
         rows = database.execute_sql(sql, (arg, limit)).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
