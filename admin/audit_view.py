@@ -20,7 +20,8 @@ from markupsafe import Markup
 from admin.auditing import PanelAccessMixin, pretty_json
 from admin.auth import CsrfForm, actor_label, state
 from admin.exports import SafeExportMixin
-from admin.formatting import TYPE_FORMATTERS
+from admin.formatting import DETAIL_TYPE_FORMATTERS, TYPE_FORMATTERS
+from admin.keyset import Cursor, KeysetMixin
 from admin.params import SafeParamsMixin, int_bounds, int_param
 from chatops import audit
 from chatops.models import AuditEvent
@@ -30,7 +31,7 @@ OUTCOMES = ["allowed", "executed", "previewed", "pending_approval", "approved", 
             "invalid", "refused", "failed", "duplicate", "cancelled", "expired", "solved"]
 
 
-class AuditEventView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelView):
+class AuditEventView(PanelAccessMixin, SafeExportMixin, KeysetMixin, SafeParamsMixin, ModelView):
     can_create = False
     can_edit = False
     can_delete = False
@@ -47,6 +48,7 @@ class AuditEventView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelVi
     column_sortable_list = ("seq",)
     column_default_sort = ("seq", True)
     column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_labels = {"created_at": "When", "correlation_id": "Correlation id", "actor_person_id": "Actor person id"}
     # The search box: an exact actor, command or correlation id (each indexed; no LIKE over the whole log).
     column_searchable_list = ("actor", "command", "correlation_id")
@@ -76,27 +78,27 @@ class AuditEventView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelVi
     def __init__(self, *args, export_max_rows: int = 50000, **kwargs):
         super().__init__(*args, **kwargs)
         self.export_max_rows = export_max_rows
-        self._cursor_active = False
 
-    # ---- keyset pagination on seq ----------------------------------------------------
+    # ---- keyset pagination on seq (admin/keyset.py; ``?before=`` is this log's own cursor) --------------
     @staticmethod
     def cursor() -> int | None:
         """``?before=``: a seq (0 up to the column's 64-bit limit), else 400."""
         return int_param("before", request.args.get("before"), 0, int_bounds(AuditEvent.seq)[1])
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        keyset = self.cursor() is not None and sort_column is None
-        if keyset:
-            page = None
-        count, rows = super().get_list(page, sort_column, sort_desc, None, filters, execute=False,
-                                       page_size=page_size)
+    def keyset_cursor(self, plan, sort_column):
+        found = super().keyset_cursor(plan, sort_column)
+        before = self.cursor()
+        if found is None and before is not None and sort_column is None:
+            return Cursor("after", before, None)  # the default order is seq descending: older = after
+        return found
+
+    def keyset_base_query(self, sort_column, sort_desc, search, filters):
+        rows = super().keyset_base_query(sort_column, sort_desc, None, filters)
         term = (search or "").strip()
         if term:
             rows = rows.where((AuditEvent.actor == term) | (AuditEvent.command == term)
                               | (AuditEvent.correlation_id == term))
-        if keyset:
-            rows = rows.where(AuditEvent.seq < self.cursor())
-        return count, list(rows) if execute else rows
+        return rows
 
     # ---- append-only: refuse every way of writing ------------------------------------
     @expose("/new/", methods=("GET", "POST"))

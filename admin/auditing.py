@@ -27,7 +27,8 @@ from flask_admin.form import SecureForm
 
 from admin.auth import actor_label, current_user
 from admin.exports import SafeExportMixin
-from admin.formatting import TYPE_FORMATTERS
+from admin.formatting import DETAIL_TYPE_FORMATTERS, TYPE_FORMATTERS
+from admin.keyset import KeysetMixin
 from admin.params import RangeCheckedConverter, SafeParamsMixin
 from admin.security import has_role
 from chatops import audit
@@ -78,17 +79,18 @@ class PanelAccessMixin:
         abort(403)
 
 
-class AuditedModelView(PanelAccessMixin, SafeExportMixin, SafeParamsMixin, ModelView):
+class AuditedModelView(PanelAccessMixin, SafeExportMixin, KeysetMixin, SafeParamsMixin, ModelView):
     form_base_class = SecureForm
     model_form_converter = RangeCheckedConverter
-    simple_list_pager = True  # no COUNT(*) over the whole table on every page
+    simple_list_pager = True  # no COUNT(*) over the whole table on every page; pages by keyset (admin/keyset.py)
     fast_mass_delete = False
     can_view_details = True
     page_size = 50
     can_set_page_size = True
     page_size_options = (20, 50, 100)
     column_default_sort = ("id", True)
-    column_type_formatters = TYPE_FORMATTERS  # times to the minute, labelled UTC
+    column_type_formatters = TYPE_FORMATTERS  # times as their age, the exact UTC minute on hover
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     edit_role = "editor"
     # What this view allows at all, before roles: subclasses narrow these.
     allow_create = True

@@ -151,6 +151,9 @@ class Ticket(BaseModel):
     sla_status = peewee.CharField(max_length=16, default="ok")  # ok | at_risk | breached
     next_due = UTCDateTimeField(null=True, index=True)
 
+    class Meta:
+        indexes = ((("created_at", "id"), False),)  # the panel's keyset pages (migration 302)
+
     @property
     def ref(self) -> str:
         return f"#{self.id}"
