@@ -15,6 +15,8 @@ button of the last reply. The database is a temporary SQLite file, or
 """
 from __future__ import annotations
 
+import re
+
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -109,7 +111,9 @@ _delete_sql: dict[str, str] = {}
 
 def truncate_all(db: peewee.Database) -> None:
     """Empty every table but the migration history (children before parents), and restart ids."""
-    tables = [t for t in db.get_tables() if t != "migratehistory"]
+    # SQLite's FTS5 tables (migration 203) follow their content tables by triggers; emptying their shadow
+    # tables directly would corrupt the index ("database disk image is malformed").
+    tables = [t for t in db.get_tables() if t != "migratehistory" and not re.match(r".+_fts(_\w+)?$", t)]
     if not tables:
         return
     if isinstance(db, peewee.PostgresqlDatabase):

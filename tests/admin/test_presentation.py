@@ -172,3 +172,17 @@ def test_playground_escapes_hostile_text_in_the_reply_and_the_posts(support_pane
         assert not re.search(r'href="\s*(javascript|data|vbscript):', part, re.I)
     assert "Posted to" in posts and "#&lt;img src=x onerror=alert(7)&gt;" in posts
     assert re.findall(r'<a href="([^"]+)" rel="noopener', posts) == ["https://ok.example/a?b=1&amp;c=2"]
+
+
+def test_detail_pages_show_times_as_their_age_with_the_exact_minute_on_hover(panel):
+    from datetime import timedelta
+
+    from chatops.support.models import Ticket
+
+    runner = panel.runner
+    person = runner.person("Cora", identities=["slack:U1"])
+    t = Ticket.create(requester=person, platform="slack", requester_user_id="U1", summary="s", state="open",
+                      created_at=runner.clock() - timedelta(minutes=3))
+    client = panel.login("vic", "viewer")
+    page = client.get(f"/admin/ticket/details/?id={t.id}").text
+    assert "3 min ago" in page and "UTC" in page and "+00:00</td>" not in page

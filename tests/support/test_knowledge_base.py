@@ -140,3 +140,27 @@ def test_answers_for_needs_most_of_the_question(articles):
     sup, (a, b, *_rest) = articles
     assert [h.article.id for h in kb.answers_for("how do callbacks work", None)] == [a.id]
     assert kb.answers_for("android payout late refund chargeback", None) == []   # one word of five
+
+
+def test_emptying_a_sqlite_database_keeps_the_full_text_index_sound(tmp_path):
+    """chatops.testing.truncate_all leaves FTS5's tables to their triggers: inserts and searches work after it."""
+    from chatops import schema
+    from chatops.db import connect, database
+    from chatops.models import Person
+    from chatops.testing import truncate_all
+
+    db = connect(f"sqlite:///{tmp_path / 't.db'}")
+    database.initialize(db)
+    schema.upgrade(db)
+    person = Person.create(name="p")
+    Ticket.create(requester=person, platform="slack", requester_user_id="U1", summary="old", details="x",
+                  created_at=NOW)
+    _article("How callbacks work", "We POST.")
+    truncate_all(db)
+    person = Person.create(name="p")
+    Ticket.create(requester=person, platform="slack", requester_user_id="U1", summary="new", details="y",
+                  created_at=NOW)
+    a = _article("Webhook signatures", "HMAC.")
+    assert [i for i, _ in search.article_hits("webhook", mode="all")] == [a.id]
+    assert search.article_hits("callbacks", mode="all") == []
+    db.close()
