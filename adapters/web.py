@@ -63,6 +63,11 @@ def create_app(chatops_app: App | None = None) -> Flask:
     for _name, init_app in load_all(MOUNT_GROUP):
         init_app(app, capp)
     app.session_interface = _NoSessionOn(app.session_interface, (*PLATFORM_PATHS, "/healthz"))
+    hops = capp.settings.web.trusted_proxies
+    if hops:  # behind that many reverse proxies: the client's address and scheme from their X-Forwarded-* headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

@@ -11,19 +11,7 @@ injection). Numbers stay numbers; anything else is exported as its text.
 """
 from __future__ import annotations
 
-from typing import Any
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def safe_cell(value: Any) -> Any:
-    """The value for one CSV cell: numbers and empty cells as they are, text defused (see the module)."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    text = value if isinstance(value, str) else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+from chatops.text import FORMULA_PREFIXES, safe_cell  # noqa: F401 - the one function, shared with the cred export
 
 
 class SafeExportMixin:

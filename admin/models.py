@@ -53,7 +53,7 @@ class AdminLoginAttempt(BaseModel):
     outcome = peewee.CharField(max_length=16)  # ok | failed | locked | inactive
 
     class Meta:
-        indexes = ((("username", "at"), False),)
+        indexes = ((("username", "at"), False), (("remote_addr", "at"), False))  # 300, 303
 
 
 ADMIN_MODELS = [AdminUser, AdminSession, AdminLoginAttempt]

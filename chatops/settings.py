@@ -65,6 +65,10 @@ SETTINGS: tuple[Setting, ...] = (
             "gunicorn: web processes (each a copy of the app; give PostgreSQL a connection per thread of each)."),
     Setting("CHATOPS_WEB_THREADS", "8",
             "gunicorn: threads per web process (requests answered at once by each)."),
+    Setting("CHATOPS_TRUSTED_PROXIES", "0",
+            "Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host (werkzeug's ProxyFix "
+            "trusts that many hops): the panel then throttles sign-ins by the real client address and knows "
+            "https. 0 (the default): the headers are ignored — never trust them without a proxy that sets them."),
     Setting("CHATOPS_WEB_TIMEOUT_SECONDS", "30",
             "gunicorn: a web process silent for this long is killed and replaced. Its graceful stop is "
             "CHATOPS_DRAIN_SECONDS plus 5 s."),
@@ -475,6 +479,7 @@ class WebSettings:
     processes: int = 2
     threads: int = 8
     timeout_seconds: float = 30.0
+    trusted_proxies: int = 0
 
     @property
     def metrics_on(self) -> bool:
@@ -502,6 +507,7 @@ TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CHATOPS_WEB_BIND": ("web", "bind", binds),
     "CHATOPS_WEB_PROCESSES": ("web", "processes", integer(1, "processes")),
     "CHATOPS_WEB_THREADS": ("web", "threads", integer(1, "threads")),
+    "CHATOPS_TRUSTED_PROXIES": ("web", "trusted_proxies", integer(0, "proxies")),
     "CHATOPS_WEB_TIMEOUT_SECONDS": ("web", "timeout_seconds", number(1, "seconds")),
     "CHATOPS_SECRET_KEY": ("", "secret_key", raw_text),
     "CHATOPS_TEST_DATABASE_URL": ("tests", "database_url", text),

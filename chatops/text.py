@@ -36,3 +36,21 @@ def clip(text: str, limit: int, *, quoted: bool = False, one_line: bool = False,
         if space >= limit // 2:
             cut = cut[: space + 1]
     return cut + ELLIPSIS
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes a spreadsheet run a CSV cell as a formula (full-width forms included)."""
+
+
+def safe_cell(value):
+    """The value for one CSV cell: numbers and empty cells as they are, text that a spreadsheet would run as a
+    formula (``=HYPERLINK(…)``, ``@SUM(…)``) defused with a leading ``'`` — every CSV export uses this one.
+
+    >>> safe_cell("=1+1"), safe_cell("ok"), safe_cell(3), safe_cell(None)
+    ("'=1+1", 'ok', 3, None)
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+

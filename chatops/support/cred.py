@@ -22,6 +22,7 @@ from typing import IO
 
 import peewee
 
+from chatops.text import safe_cell  # the one CSV cell function, shared with the panel
 from chatops.db import atomic
 from chatops.models import Identity, Person, Tier
 from chatops.support.models import CredEvent, Ticket, TicketEvent
@@ -87,15 +88,6 @@ def _identities() -> dict[int, list[str]]:
     return found
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``@SUM(…)``) gets a leading
-    ``'`` (CSV formula injection); numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def export_csv(fp: IO[str]) -> int:
