@@ -96,3 +96,37 @@ class ChoiceField(SelectField):
         if self.data not in allowed:
             shown = ", ".join(c.value for c in self.choices if c.value)
             raise ValidationError(f"{self.data!r} is not one of the choices ({shown}).")
+
+
+class ChannelField(SelectField):
+    """A channel id column (a route's or a team's channel on one platform), picked from the channels listed
+    under Support → Channels for that platform; empty: none. A channel that is not listed is refused with a
+    form error saying to add it there first (a stored one is still shown, marked)."""
+
+    def __init__(self, label=None, validators=None, *, platform: str = "slack", **kwargs):
+        kwargs.pop("choices", None)
+        kwargs.pop("allow_blank", None)
+        super().__init__(label, validators, choices=[], coerce=lambda v: v or "", **kwargs)
+        self.platform = platform
+        self._known: set[str] = set()
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        from chatops.support.models import SupportChannel
+
+        rows = list(SupportChannel.select(SupportChannel.channel_id, SupportChannel.name)
+                    .where(SupportChannel.platform == self.platform).order_by(SupportChannel.name))
+        self._known = {r.channel_id for r in rows}
+        self.choices = [SelectChoice("", "none")] + [SelectChoice(r.channel_id, f"#{r.name} ({r.channel_id})")
+                                                     for r in rows]
+        super().process(formdata, data, extra_filters=extra_filters)
+        if self.data and self.data not in self._known:
+            self.choices.append(SelectChoice(self.data, f"{self.data} (not a listed channel)"))
+
+    def pre_validate(self, form):
+        if self.data and self.data not in self._known:
+            raise ValidationError(f"Channel {self.data!r} is not listed for {self.platform}: add it under Support → "
+                                  "Channels first, then pick it here.")
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, self.data or "")
+

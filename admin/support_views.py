@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from admin.auditing import AuditedModelView
 from admin.auth import current_user, state
-from admin.choices import TYPE_CHOICES, ChoiceField, SlugListField, tier_choices
+from admin.choices import TYPE_CHOICES, ChannelField, ChoiceField, SlugListField, tier_choices
 from admin.formatting import when, words, words_column
 from admin.security import has_role
 from chatops import outbox
@@ -96,9 +96,11 @@ class SupportRouteView(AuditedModelView):
     column_labels = {"category": "Type"}
     column_formatters = {"category": lambda v, c, m, n: words(m.category) if m.category else "any"}
     form_columns = ("name", "tier", "community", "category", "team", "slack_channel", "discord_channel")
-    form_overrides = {"category": ChoiceField}
+    form_overrides = {"category": ChoiceField, "slack_channel": ChannelField, "discord_channel": ChannelField}
     form_args = {"category": {"label": "Type", "options": TYPE_CHOICES, "blank": "any type",
-                              "description": "A route for one ticket type beats tier and community routes."}}
+                              "description": "A route for one ticket type beats tier and community routes."},
+                 "slack_channel": {"platform": "slack", "label": "Slack channel"},
+                 "discord_channel": {"platform": "discord", "label": "Discord channel"}}
     column_filters = (Tier.slug, "category")
     list_joins = ((SupportRoute.tier, Tier), (SupportRoute.community, Community), (SupportRoute.team, SupportTeam))
 
@@ -106,6 +108,9 @@ class SupportRouteView(AuditedModelView):
 class SupportTeamView(AuditedModelView):
     column_list = ("slug", "name", "lead", "slack_channel", "discord_channel")
     form_columns = ("slug", "name", "lead", "slack_channel", "discord_channel")
+    form_overrides = {"slack_channel": ChannelField, "discord_channel": ChannelField}
+    form_args = {"slack_channel": {"platform": "slack", "label": "Slack channel (internal)"},
+                 "discord_channel": {"platform": "discord", "label": "Discord channel (internal)"}}
     form_ajax_refs = {"lead": {"fields": ("name", "email"), "page_size": 20}}
     list_joins = ((SupportTeam.lead, Person),)
 

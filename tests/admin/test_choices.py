@@ -70,6 +70,8 @@ def test_a_policy_that_denies_every_staff_member_needs_confirmation(desk_panel):
 
 
 def test_route_type_is_a_select_of_the_five_types(desk_panel):
+    for cid, name in (("C0BUGS", "bugs"), ("C0ANY", "any"), ("C1", "one")):
+        SupportChannel.get_or_create(platform="slack", channel_id=cid, defaults={"name": name})
     client = desk_panel.login("ed", "editor")
     form = client.get("/admin/supportroute/new/").text
     assert 'value="external_dev_problem"' in form and "external dev problem" in form
@@ -82,6 +84,26 @@ def test_route_type_is_a_select_of_the_five_types(desk_panel):
     client.post("/admin/supportroute/new/", data={"csrf_token": token, "name": "any", "category": "",
                                                   "slack_channel": "C0ANY"})
     assert {r.name: r.category for r in SupportRoute.select()} == {"bugs": "external_dev_problem", "any": None}
+
+
+def test_route_and_team_channels_are_picked_from_the_listed_channels(desk_panel):
+    SupportChannel.create(platform="slack", channel_id="C0BUGS", name="support-bug-queue")
+    SupportChannel.create(platform="discord", channel_id="300000000000000009", name="support-bug-queue")
+    client = desk_panel.login("ed", "editor")
+    form = client.get("/admin/supportroute/new/").text
+    assert "#support-bug-queue (C0BUGS)" in form and "#support-bug-queue (300000000000000009)" in form
+    token = page_token(client, "/admin/supportroute/new/")
+    page = client.post("/admin/supportroute/new/", follow_redirects=True, data={
+        "csrf_token": token, "name": "typo", "category": "", "slack_channel": "C0BUGZ"})
+    assert "Channel &#39;C0BUGZ&#39; is not listed for slack" in page.text and not SupportRoute.select().exists()
+    client.post("/admin/supportroute/new/", data={"csrf_token": token, "name": "bugs", "category": "",
+                                                  "slack_channel": "C0BUGS", "discord_channel": "300000000000000009"})
+    route = SupportRoute.get(SupportRoute.name == "bugs")
+    assert (route.slack_channel, route.discord_channel) == ("C0BUGS", "300000000000000009")
+    token = page_token(client, "/admin/supportteam/new/")
+    page = client.post("/admin/supportteam/new/", follow_redirects=True, data={
+        "csrf_token": token, "slug": "t", "name": "T", "slack_channel": "C0NOPE"})
+    assert "is not listed for slack" in page.text
 
 
 def test_channel_tiers_are_picked_from_tiers(desk_panel):
