@@ -181,7 +181,9 @@ def test_nothing_a_user_types_pings_anyone_and_the_on_call_person_still_is(make_
 
     slack.event(dm("support " + HOSTILE, user=CORA["user"], channel="D0CORA"), team=CORA["team"])  # a DM
     fake.wait_for("chat.postMessage")
-    _, rid = slack.command("support", HOSTILE + " again", **CORA)                                  # a slash command
+    # a slash command, about more than the DM was (the same question again would be offered "add it to #1?")
+    _, rid = slack.command("support", HOSTILE + " and now the webhook signature check, the refunds endpoint and the "
+                           "payouts report fail for every merchant in production", **CORA)
     _answer(fake, rid)
     slack.event({"type": "app_mention", "channel": "C0GENERAL", "user": CORA["user"],             # a mention
                  "ts": "1700000003.000300", "text": f"<@{BOT}> slk-echo 1 {HOSTILE}"}, team=CORA["team"])
