@@ -167,7 +167,9 @@ def test_sigterm_under_gunicorn_drains_running_work_and_the_next_start_answers_t
             status, body, _ = fault_procs.slack_command(port, "/batch-status", batch,
                                                         response_url=fake_slack.response_url(f"bs-{batch}"))
             assert status == 200 and body == b""
-        time.sleep(0.5)  # two are running (CHATOPS_WORKERS=2), four wait
+        end = time.monotonic() + 30  # two are running (CHATOPS_WORKERS=2: the slow backend has their calls), four wait
+        while time.monotonic() < end and len([r for r in ops.requests if r["method"] == "GET"]) < 2:
+            time.sleep(0.05)
         started = time.monotonic()
         web.signal(signal.SIGTERM)
         assert web.wait(drain + 5 + 10) == 0

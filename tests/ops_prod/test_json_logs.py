@@ -113,7 +113,10 @@ def test_one_request_is_followed_by_its_correlation_id_across_web_worker_and_sen
         while time.monotonic() < end and not [c for c in fake.calls if c.method == "chat.postMessage"
                                               and c.body.get("channel") == "C0TRIAGE"]:
             time.sleep(0.05)
-        time.sleep(0.3)  # the sender's "delivered" line follows its mark_sent
+        end = time.monotonic() + 30  # the sender writes its "delivered" line after mark_sent: wait for that line
+        while time.monotonic() < end and not any('"chatops.outbox"' in line and "delivered" in line
+                                                 for line in web.stderr_lines() + worker.stderr_lines()):
+            time.sleep(0.05)
         # The worker counts what it ran on its own /metrics; the web process counted the ack.
         assert scrape(mport, None)[0] == 401
         status, text = scrape(mport, TOKEN)
