@@ -41,6 +41,8 @@ NOT_ACCEPTED = ("The service is briefly unavailable (its database is not answeri
 BUSY = "The bot is very busy right now and could not take this. Nothing was done; please try again in a minute."
 GAVE_UP = ("Your request could not be processed after {attempts} attempts ({reason}). {what} Reference `{ref}`.")
 LATE = "This answer is late: {why}."
+LATE_AGAIN = ("the service restarted just after handling it, so this answer is sent again; if it reached you "
+              "already, it is the same one and nothing was done twice")
 CONFIRM_PROMPT = "Check the change below, then press Confirm."
 CONFIRMED_ALREADY = "This was already {state}; nothing more was done."
 ACTION_EXPIRED = "This button has expired. Run the command again."

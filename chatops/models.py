@@ -319,8 +319,22 @@ class ExternalCall(BaseModel):
         indexes = ((("run", "seq"), True),)
 
 
+class FormDraft(BaseModel):
+    """What a user gave with a command whose form is open (a Discord modal), until the form is submitted or
+    ``expires_at``: the submission, which may reach another process (a restart; several web processes behind
+    a load balancer), is merged with it. ``key`` is ``<platform>:<form id>``."""
+
+    key = peewee.CharField(max_length=100, unique=True)
+    command = peewee.CharField(max_length=64)
+    given = JSONField(default=dict)
+    expires_at = UTCDateTimeField(index=True)
+
+    class Meta:
+        table_name = "form_draft"
+
+
 CORE_MODELS = [
     Tier, Community, CommunityLink, Person, Identity, Role, PersonRole, Membership,
     CommandPolicy, AuditEvent, IdempotencyRecord, PendingAction, OutboundMessage, PlatformRoleMapping,
-    WorkItem, CommandRun, ExternalCall,
+    WorkItem, CommandRun, ExternalCall, FormDraft,
 ]

@@ -372,6 +372,10 @@ def run_request(router: Any, item: WorkItem, inv) -> Any:
     if payload.get("reconcile") and reply.checking:
         return None
     late = late_reason(item, router.clock())
+    if late and reply.replayed and item.attempts > 1:
+        # The run had finished in an attempt that stopped before its item was done: that attempt may have
+        # answered already (an answer that is not an edit cannot be taken back or checked).
+        late = messages.LATE_AGAIN
     if late:
         reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))
     return reply

@@ -357,9 +357,18 @@ class DiscordBot:
             return False
         if not await self._may_run(interaction, command):
             return False  # the router answers with its denial (or redirect)
-        self.forms.remember(str(interaction.id), command.name, raw)
+        await self._keep_form(str(interaction.id), command.name, raw)
         await interaction.response.send_modal(modal)
         return True
+
+    async def _keep_form(self, form_id: str, name: str, given: dict[str, str]) -> None:
+        """Keep a form's given options (in the database, off the event loop); a modal must open within
+        Discord's 3 s, so a slow database leaves them to this process's memory after the peek's deadline."""
+        try:
+            await asyncio.wait_for(self.run(lambda: self.forms.remember(form_id, name, given),
+                                            executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
+        except (asyncio.TimeoutError, CallsBusy):
+            log.warning("discord: could not keep form %s's options within %.1fs", form_id, PERMISSION_PEEK_SECONDS)
 
     async def _may_run(self, interaction: discord.Interaction, command: Command) -> bool:
         """Ask the core's policy before showing a form; if it cannot tell within 1.5 s, show the form."""
@@ -383,7 +392,13 @@ class DiscordBot:
             await self._error(interaction, messages.FORM_EXPIRED)
             return
         name, form_id = parsed
-        raw, form = form_state(interaction.data, self.forms.take(form_id, name))
+        try:
+            given = await asyncio.wait_for(self.run(lambda: self.forms.take(form_id, name),
+                                                    executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
+        except (asyncio.TimeoutError, CallsBusy):
+            log.warning("discord: could not read form %s's options within %.1fs", form_id, PERMISSION_PEEK_SECONDS)
+            given = {}
+        raw, form = form_state(interaction.data, given)
         await self._route(interaction, self.app.registry.get(name), name, raw, form=form)
 
     async def handle_refill(self, interaction: discord.Interaction, interaction_id: str) -> None:
@@ -399,7 +414,7 @@ class DiscordBot:
         if modal is None:
             await self._error(interaction, refusal)
             return
-        self.forms.remember(str(interaction.id), name, given)
+        await self._keep_form(str(interaction.id), name, given)
         await interaction.response.send_modal(modal)
 
     # ---- buttons ---------------------------------------------------------------------------------
@@ -462,8 +477,7 @@ class DiscordBot:
             if is_error(reply):
                 await webhook.send(**out.send_kwargs(), ephemeral=True)
             elif payload.get("on_ephemeral") or reply.in_place:  # the message the button was on shows the result
-                await webhook.edit_message("@original", content=out.content or None, embeds=out.embeds,
-                                           view=out.view, allowed_mentions=out.allowed_mentions)
+                await webhook.edit_message("@original", **out.edit_kwargs())
             else:
                 await webhook.send(**out.send_kwargs(), ephemeral=reply.ephemeral)
             return
@@ -475,7 +489,9 @@ class DiscordBot:
                 pass
             await webhook.send(**out.send_kwargs(), ephemeral=True)
         else:
-            await webhook.send(**out.send_kwargs(), ephemeral=deferred_ephemeral)
+            # The deferred answer ("thinking…") becomes the answer: an edit, so an answer sent again after a
+            # crash (the item run again once its lease ran out) shows once, not twice.
+            await webhook.edit_message("@original", **out.edit_kwargs())
 
     async def _direct_message(self, user_id: str | None, reply: Reply) -> None:
         if not user_id:

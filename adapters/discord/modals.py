@@ -23,9 +23,9 @@ an Enum, ``Literal`` or ``bool`` argument is a select menu, a ``UserRef`` a user
 select; everything else a text input. So a typo cannot throw away a long text.
 
 A modal's ``custom_id`` is ``chatops-form:<command>:<form id>``. The options the
-user did give are kept in memory under the form id (15 minutes) and merged
-with the submitted fields; after a restart the submitted fields alone go to the
-core, which asks for anything still missing.
+user did give are kept in the database under the form id (15 minutes) and merged
+with the submitted fields, whichever process the submission reaches (see
+``FormMemory``).
 
 When the core still refuses what was submitted (an e-mail address that is not
 one), the error comes with an "Edit and send again" button
@@ -36,15 +36,21 @@ after a restart too), for the same user only.
 from __future__ import annotations
 
 import collections
+import logging
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 import discord
 
 from chatops.commands import Command, Parameter
 from chatops.converters import UserRef
+from chatops.db import DatabaseErrors
+from chatops.models import FormDraft
 from chatops.text import clip
+
+log = logging.getLogger("adapters.discord")
 
 MAX_INPUTS = 5
 FORM_PREFIX = "chatops-form:"
@@ -64,27 +70,60 @@ class FormMemory:
         forms.remember(form_id, "change-email", {"account": "acct_1"})
         given = forms.take(form_id, "change-email")      # {} when unknown, expired or for another command
 
-    In memory, per process (at most ``MAX_FORMS``, ``FORM_TTL`` seconds each): a submission that reaches
-    another process (a restart; HTTP mode behind a load balancer) brings only the submitted fields, and
-    the core asks for anything still missing.
+    Kept in the database (``FormDraft``, ``FORM_TTL`` seconds each), so a submission that reaches another
+    process (a restart; HTTP mode behind a load balancer) is merged with them; expired drafts are deleted as
+    new ones are written. When the database cannot be reached, this process's memory (at most ``MAX_FORMS``)
+    still serves submissions that come back here, and a submission elsewhere brings only the submitted fields
+    (the core asks for anything still missing). Blocking: call it from a thread, not an event loop.
     """
 
+    PLATFORM = "discord"
+
     def __init__(self, *, ttl: float = FORM_TTL, limit: int = MAX_FORMS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.limit, self.clock = ttl, limit, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), persist: bool = True) -> None:
+        self.ttl, self.limit, self.clock, self.now, self.persist = ttl, limit, clock, now, persist
         self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
+
+    def _key(self, form_id: str) -> str:
+        return f"{self.PLATFORM}:{form_id}"[:100]
 
     def remember(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
         now = self.clock()
         while self._forms and (len(self._forms) >= self.limit or next(iter(self._forms.values()))[0] < now):
             self._forms.popitem(last=False)
         self._forms[str(form_id)] = (now + self.ttl, command, dict(raw))
+        if not self.persist:
+            return
+        at = self.now()
+        try:
+            with FormDraft._meta.database.atomic():
+                FormDraft.delete().where(FormDraft.expires_at < at).execute()
+                (FormDraft.insert(key=self._key(form_id), command=command, given=dict(raw),
+                                  expires_at=at + timedelta(seconds=self.ttl))
+                 .on_conflict(conflict_target=[FormDraft.key],
+                              update={FormDraft.command: command, FormDraft.given: dict(raw),
+                                      FormDraft.expires_at: at + timedelta(seconds=self.ttl)})
+                 .execute())
+        except DatabaseErrors as exc:
+            log.warning("discord: could not keep form %s's given options in the database (%s): only this "
+                        "process has them", form_id, exc)
 
     def take(self, form_id: str, command: str) -> dict[str, str]:
         entry = self._forms.pop(str(form_id), None)
-        if entry is not None and entry[1] == command and entry[0] >= self.clock():
-            return entry[2]
-        return {}
+        found = entry[2] if entry is not None and entry[1] == command and entry[0] >= self.clock() else None
+        if self.persist:
+            try:
+                with FormDraft._meta.database.atomic():
+                    draft = FormDraft.get_or_none(FormDraft.key == self._key(form_id))
+                    if draft is not None:
+                        FormDraft.delete().where(FormDraft.id == draft.id).execute()  # a form is submitted once
+                if (found is None and draft is not None and draft.command == command
+                        and draft.expires_at >= self.now() and isinstance(draft.given, dict)):
+                    found = {str(k): str(v) for k, v in draft.given.items()}
+            except DatabaseErrors as exc:
+                log.warning("discord: could not read form %s's given options from the database (%s)", form_id, exc)
+        return found or {}
 
 
 def form_state(data: dict[str, Any] | None, given: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:

@@ -63,6 +63,12 @@ class Rendered:
             kwargs["view"] = self.view
         return kwargs
 
+    def edit_kwargs(self) -> dict:
+        """Keyword arguments for ``Webhook.edit_message`` that make the edited message this one and nothing
+        else (an edit keeps what it is not given: no embeds and no view are said explicitly)."""
+        return {"content": self.content or (None if self.embeds else "Done."), "embeds": list(self.embeds),
+                "view": self.view, "allowed_mentions": self.allowed_mentions}
+
 
 def is_error(reply: Reply) -> bool:
     return any(isinstance(b, Text) and b.style == "error" for b in reply.blocks)

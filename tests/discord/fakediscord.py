@@ -121,6 +121,17 @@ class FakeDiscord:
         assert found is not None
         return found
 
+    def ephemeral(self, sent: Call) -> bool:
+        """Whether the message a call made is ephemeral: its own flags, or for an edit of a deferred original
+        response, the flags the interaction was deferred with (Discord keeps them: an edit cannot change them)."""
+        if sent.method == "PATCH" and sent.path.startswith("/webhooks/") and sent.path.endswith("/messages/@original"):
+            token = sent.path.split("/")[3]
+            for call in self.calls:
+                if call.method == "POST" and call.path.endswith(f"/{token}/callback"):
+                    return bool((((call.json or {}).get("data") or {}).get("flags") or 0) & 64)
+        body = sent.json if isinstance(sent.json, dict) else {}
+        return bool((body.get("data", body).get("flags") or 0) & 64)
+
     def find(self, method: str, path_part: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
 
@@ -259,7 +270,8 @@ class FakeDiscord:
             await self._record(call)
             return web.Response(status=401, body=b'{"message": "401: Unauthorized", "code": 0}',
                                 headers={"Content-Type": "application/json"})
-        if self.webhook_answers and call.method == "POST" and path.startswith("/webhooks/"):
+        if self.webhook_answers and path.startswith("/webhooks/") and (
+                call.method == "POST" or (call.method == "PATCH" and path.endswith("/messages/@original"))):
             status, headers = self.webhook_answers.pop(0)
             await self._record(call)
             return web.Response(status=status, text="error code: 1015", headers=headers)

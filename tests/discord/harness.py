@@ -49,7 +49,13 @@ class Harness:
         return await self.fake.wait_for("POST", f"/interactions/{payload['id']}/{payload['token']}/callback")
 
     async def followup(self, payload: dict[str, Any], **kw: Any) -> Call:
-        return await self.fake.wait_for("POST", f"/webhooks/{self.fake_app_id}/{payload['token']}", **kw)
+        """The answer to a deferred interaction: the edit of its deferred original response (a command's answer)
+        or a follow-up message (POST /webhooks/{app}/{token})."""
+        where = kw.pop("where", None)
+        return await self.fake.wait_for(
+            ("POST", "PATCH"), f"/webhooks/{self.fake_app_id}/{payload['token']}",
+            where=lambda c: (c.method == "POST" or c.path.endswith("/messages/@original")) and (where is None or where(c)),
+            **kw)
 
     @property
     def fake_app_id(self) -> str:
@@ -70,7 +76,7 @@ class Harness:
         as a user (``user_id=``, ``roles=``); wait for the bot's first callback."""
         message = message_body(on)
         custom_id = button_ids(on)[label]
-        payload = self.fake.button(custom_id, ephemeral_message=bool((message.get("flags") or 0) & 64), **kw)
+        payload = self.fake.button(custom_id, ephemeral_message=self.ephemeral(on), **kw)
         payload["message"]["components"] = message.get("components") or []
         payload["message"]["content"] = message.get("content") or ""
         await self.fake.interaction(payload)
@@ -84,6 +90,11 @@ class Harness:
         token = payload["token"]
         return await self.fake.wait_for(("POST", "PATCH"), f"/webhooks/{self.fake_app_id}/{token}",
                                         where=lambda c: c.method == "POST" or c.path.endswith("/messages/@original"))
+
+    def ephemeral(self, sent: Call) -> bool:
+        """Whether the message a call made is ephemeral: its own flags, or for an edit of a deferred original
+        response, the flags the interaction was deferred with (as Discord keeps them)."""
+        return self.fake.ephemeral(sent)
 
     def use_instant_sender(self, now: Callable[[], Any]) -> OutboxSender:
         """An outbox sender whose one-per-second pacing passes no real time; drain it with ``drain_once``."""

@@ -56,10 +56,6 @@ def _outcomes(correlation_id: str) -> list[str]:
             .order_by(AuditEvent.seq)]
 
 
-def _ephemeral(call) -> bool:
-    return bool((call.json or {}).get("flags", 0) & EPHEMERAL)
-
-
 # ---- confirm / cancel --------------------------------------------------------------------------
 
 def test_confirm_changes_the_email_once(runner):
@@ -68,7 +64,7 @@ def test_confirm_changes_the_email_once(runner):
     async def scenario(h):
         _, callback, preview = await h.command("change-email", {"account": "acct_1002", "new-email": "b9@example.org"},
                                                user_id=SAM)
-        assert callback.json["data"]["flags"] & EPHEMERAL and _ephemeral(preview)
+        assert callback.json["data"]["flags"] & EPHEMERAL and h.fake.ephemeral(preview)
         assert "Change the e-mail address of acct_1002" in content(preview)
         assert set(button_ids(preview)) == {"Confirm", "Cancel"}
         assert DemoAccount.get_by_id("acct_1002").email == "bob@example.org"  # a preview changes nothing
@@ -76,7 +72,7 @@ def test_confirm_changes_the_email_once(runner):
         assert done.method == "PATCH" and done.path.endswith("/messages/@original")  # the preview turns into it
         assert "e-mail address is now b9@example.org" in content(done) and done.json["components"] == []
         again = await h.press_result(preview, "Confirm", user_id=SAM)
-        assert again.method == "POST" and _ephemeral(again) and "already done" in content(again)
+        assert again.method == "POST" and h.fake.ephemeral(again) and "already done" in content(again)
 
     run(runner.app, scenario)
     assert DemoAccount.get_by_id("acct_1002").email == "b9@example.org"
@@ -95,7 +91,7 @@ def test_cancel_changes_nothing_and_retires_the_preview(runner):
         assert cancelled.method == "PATCH" and "Cancelled. Nothing was changed." in content(cancelled)
         assert cancelled.json["components"] == []
         late = await h.press_result(preview, "Confirm", user_id=SAM)
-        assert _ephemeral(late) and "already cancelled" in content(late)
+        assert h.fake.ephemeral(late) and "already cancelled" in content(late)
         assert not h.fake.find("POST", f"/channels/{APPROVALS_CHANNEL}/messages")
 
     run(runner.app, scenario, run_sender=False)
@@ -131,7 +127,7 @@ def test_approve_by_a_second_lead_runs_the_change_exactly_once(runner):
         _, request = await _request_approval(h, runner)
         # the requester may not approve; a support person without the lead role may not either
         own = await h.press_result(request, "Approve", user_id=SAM)
-        assert _ephemeral(own) and "a second person must approve" in content(own)
+        assert h.fake.ephemeral(own) and "a second person must approve" in content(own)
         assert _fee() == 300
         approved = await h.press_result(request, "Approve", user_id=LEE)
         # the request itself now says what happened, its Approve/Reject retired (no second message)
@@ -139,7 +135,7 @@ def test_approve_by_a_second_lead_runs_the_change_exactly_once(runner):
         assert "Approved by" in content(approved) and "now pays 0%" in content(approved)
         assert approved.json["components"] == []
         twice = await h.press_result(request, "Approve", user_id=LIV)
-        assert _ephemeral(twice) and "already approved" in content(twice)
+        assert h.fake.ephemeral(twice) and "already approved" in content(twice)
         # the requester is told where they asked
         await h.bot.sender.drain_once()
         notice = await h.fake.wait_for("POST", f"/channels/{CHANNEL_ID}/messages")
@@ -162,10 +158,10 @@ def test_reject_changes_nothing_and_retires_the_request(runner):
     async def scenario(h):
         _, request = await _request_approval(h, runner)
         rejected = await h.press_result(request, "Reject", user_id=LIV)
-        assert not _ephemeral(rejected) and "Rejected by" in content(rejected)
+        assert not h.fake.ephemeral(rejected) and "Rejected by" in content(rejected)
         assert "Nothing was changed" in content(rejected)
         late = await h.press_result(request, "Approve", user_id=LEE)
-        assert _ephemeral(late) and "already rejected" in content(late)
+        assert h.fake.ephemeral(late) and "already rejected" in content(late)
 
     run(runner.app, scenario, run_sender=False)
     assert _fee() == 300 and _fee_removals() == 0
@@ -193,15 +189,15 @@ def test_claim_resolve_and_csat_on_a_ticket(runner):
 
         # claim: the requester is not staff; Sam is
         refused = await h.press_result(card, "Claim", user_id=CORA, roles=(PARTNER_ROLE,))
-        assert _ephemeral(refused) and "You can't do that" in content(refused)
+        assert h.fake.ephemeral(refused) and "You can't do that" in content(refused)
         assert Ticket.get().state == "open"
         claimed = await h.press_result(card, "Claim", user_id=SAM)
-        assert not _ephemeral(claimed) and "claimed — Sam Support" in content(claimed)
+        assert not h.fake.ephemeral(claimed) and "claimed — Sam Support" in content(claimed)
         assert set(button_ids(claimed)) == {"Waiting on requester", "Resolve", "Unclaim"}
         ticket = Ticket.get()
         assert ticket.state == "claimed" and ticket.assignee.name == "Sam Support"
         again = await h.press_result(card, "Claim", user_id=SAM)  # the old card's button: state moved on
-        assert _ephemeral(again)
+        assert h.fake.ephemeral(again)
 
         # resolve from the updated card; the requester is asked for a rating where she asked
         resolved = await h.press_result(claimed, "Resolve", user_id=SAM)
@@ -214,11 +210,11 @@ def test_claim_resolve_and_csat_on_a_ticket(runner):
 
         # CSAT: only the requester rates, once
         other = await h.press_result(ask, "5", user_id=SAM)
-        assert _ephemeral(other) and "Only the person who asked" in content(other)
+        assert h.fake.ephemeral(other) and "Only the person who asked" in content(other)
         rated = await h.press_result(ask, "4", user_id=CORA, roles=(PARTNER_ROLE,))
-        assert _ephemeral(rated) and "4/5" in content(rated)
+        assert h.fake.ephemeral(rated) and "4/5" in content(rated)
         twice = await h.press_result(ask, "5", user_id=CORA, roles=(PARTNER_ROLE,))
-        assert _ephemeral(twice) and "4/5" not in content(twice)
+        assert h.fake.ephemeral(twice) and "4/5" not in content(twice)
 
     run(runner.app, scenario, run_sender=False)
     ticket = Ticket.get()
@@ -235,7 +231,7 @@ async def _ask_for_email_change(h):
                                                user_id=CORA, roles=(PARTNER_ROLE,))
     assert callback.json["data"]["flags"] & 64  # /support is private: it defers privately...
     assert not h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
-    assert _ephemeral(offer)  # ...and the offer is shown to the asker only, with no public "thinking…" first
+    assert h.fake.ephemeral(offer)  # ...and the offer is shown to the asker only, with no public "thinking…" first
     assert "You may be able to do this yourself" in content(offer) and "change-email" in content(offer)
     assert set(button_ids(offer)) == {"That solved it", "I still need help"}
     return offer
@@ -249,7 +245,7 @@ def test_deflection_that_solved_it_opens_no_ticket(runner):
         done = await h.press_result(offer, "That solved it", user_id=CORA, roles=(PARTNER_ROLE,))
         assert done.method == "PATCH" and "No ticket was opened" in content(done) and done.json["components"] == []
         late = await h.press_result(offer, "I still need help", user_id=CORA, roles=(PARTNER_ROLE,))
-        assert _ephemeral(late) and "already done" in content(late)
+        assert h.fake.ephemeral(late) and "already done" in content(late)
 
     run(runner.app, scenario, run_sender=False)
     assert not Ticket.select().exists()
@@ -262,7 +258,7 @@ def test_deflection_i_still_need_help_opens_the_ticket(runner):
     async def scenario(h):
         offer = await _ask_for_email_change(h)
         other = await h.press_result(offer, "I still need help", user_id=SAM)
-        assert _ephemeral(other) and "only the person who asked" in content(other)
+        assert h.fake.ephemeral(other) and "only the person who asked" in content(other)
         opened = await h.press_result(offer, "I still need help", user_id=CORA, roles=(PARTNER_ROLE,))
         assert opened.method == "PATCH" and "is open" in content(opened) and f"<#{SUPPORT_CHANNEL_ID}>" in content(opened)
         await h.use_instant_sender(runner.clock).drain_once()

@@ -111,7 +111,7 @@ def test_a_denial_after_a_public_defer_is_shown_ephemerally(make_runner):
         assert callback.json["type"] == 5 and not callback.json.get("data", {}).get("flags")
         deleted = h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
         assert deleted and h.fake.calls.index(deleted[0]) < h.fake.calls.index(followup)
-        assert followup.json["flags"] & EPHEMERAL
+        assert h.fake.ephemeral(followup)
         assert "You can't do that" in content(followup)
         assert "the staff report" not in content(followup)
 
@@ -204,10 +204,11 @@ def test_a_cloudflare_429_on_the_answer_is_retried_after_its_retry_after_and_ans
         assert item.state == "queued" and "429" in item.error
         assert 0.5 <= (item.not_before - runner.clock()).total_seconds() <= 1.0  # Discord's Retry-After, not 10 s
         runner.clock.advance(seconds=1)
-        answered = await h.fake.wait_for("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}", timeout=20,
-                                         where=lambda c: c is not first)
+        answered = await h.followup(payload, timeout=20, where=lambda c: c is not first)
         assert "pong" in content(answered).lower()
         await asyncio.sleep(1.5)
-        assert len(h.fake.find("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}")) == 2  # refused + answered
+        original = f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original"
+        assert [c.path for c in h.fake.find("PATCH", original)] == [original] * 2  # refused + answered
+        assert not h.fake.find("POST", f"/webhooks/{h.fake_app_id}/{payload['token']}")  # no second message
 
     run(runner.app, scenario)

@@ -57,7 +57,7 @@ def test_first_responses_do_not_wait_for_a_busy_router_pool(make_runner, caplog)
         assert "pong" in content(await h.followup(ping))
         assert "claim by" in content(await h.followup(press))
         refused = await h.followup(denied)
-        assert refused.json["flags"] & EPHEMERAL and "You can't do that" in content(refused)
+        assert h.fake.ephemeral(refused) and "You can't do that" in content(refused)
 
     try:
         run(runner.app, scenario)

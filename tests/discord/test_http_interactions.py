@@ -124,8 +124,8 @@ def test_a_slash_command_is_deferred_then_answered_by_follow_up(endpoint):
     response = endpoint.post(payload)
     assert response.get_json() == {"type": 5, "data": {"flags": EPHEMERAL}}  # META: private first answer
     [answer] = endpoint.discord.wait_answers(payload)
-    assert answer.method == "POST" and "pong" in content(answer)
-    assert answer.json["flags"] & EPHEMERAL
+    assert answer.method == "PATCH" and answer.path.endswith("/messages/@original") and "pong" in content(answer)
+    # the answer is the edit of the private deferral (the 5 with flags 64 above): as private as it
 
 
 def test_typed_options_reach_the_core_and_a_public_command_defers_publicly(endpoint):
@@ -154,9 +154,10 @@ def test_a_button_press_is_a_deferred_update_and_runs_the_action(endpoint):
 def test_confirm_on_an_ephemeral_preview_edits_it_with_the_result(endpoint):
     sample.FLAGS.clear()
     first = endpoint.fake.command("set-flag", [{"name": "name", "type": 3, "value": "http-flag"}])
-    endpoint.post(first)
+    deferred = endpoint.post(first).get_json()
     [preview] = endpoint.discord.wait_answers(first)
-    assert preview.json["flags"] & EPHEMERAL and sample.FLAGS == []
+    assert deferred["data"]["flags"] & EPHEMERAL and preview.path.endswith("/messages/@original")  # private
+    assert sample.FLAGS == []
     press = endpoint.fake.button(button_ids(preview)["Confirm"], ephemeral_message=True)
     assert endpoint.post(press).get_json() == {"type": 6}
     [result] = endpoint.discord.wait_answers(press)
@@ -176,6 +177,42 @@ def test_a_command_missing_its_text_opens_a_modal_and_the_submission_is_answered
     assert endpoint.post(submit).get_json()["type"] == 5
     [answer] = endpoint.discord.wait_answers(submit)
     assert "Asked about refunds: two weeks and counting" in content(answer)  # the given option was kept
+
+
+def test_a_form_submitted_to_another_web_process_keeps_the_options_given_with_the_command(endpoint):
+    """Behind a load balancer the submission may reach a process that did not open the form: the options
+    typed with the command are in the database (FormDraft), not only in the opening process's memory."""
+    from adapters.discord.modals import FormMemory
+    from chatops.models import FormDraft
+
+    payload = endpoint.fake.command("ask", [{"name": "topic", "type": 3, "value": "refunds"}])
+    modal = endpoint.post(payload).get_json()["data"]
+    assert FormDraft.get(FormDraft.key == f"discord:{payload['id']}").given == {"topic": "refunds"}
+    endpoint.endpoint.forms = FormMemory()  # another web process: nothing of this form in its memory
+    submit = endpoint.fake.modal_submit(modal["custom_id"], {"text": "two weeks and counting"})
+    assert endpoint.post(submit).get_json()["type"] == 5
+    [answer] = endpoint.discord.wait_answers(submit)
+    assert "Asked about refunds: two weeks and counting" in content(answer)
+    assert FormDraft.select().count() == 0  # a form is submitted once
+
+
+def test_form_drafts_expire_and_belong_to_their_command(runner):
+    from datetime import timedelta
+
+    from adapters.discord.modals import FORM_TTL, FormMemory
+    from chatops.models import FormDraft
+
+    opened = FormMemory(now=runner.clock)
+    opened.remember("11", "ask", {"topic": "refunds"})
+    opened.remember("12", "ask", {"topic": "fees"})
+    elsewhere = FormMemory(now=runner.clock)  # another process
+    assert elsewhere.take("11", "contact") == {}  # not this command's form
+    assert elsewhere.take("11", "ask") == {}  # taken (and dropped) above
+    runner.clock.advance(seconds=FORM_TTL + 1)
+    assert elsewhere.take("12", "ask") == {}  # expired
+    opened.remember("13", "ask", {"topic": "late"})
+    assert [d.key for d in FormDraft.select()] == ["discord:13"]  # expired drafts go as new ones are kept
+    assert FormDraft.get().expires_at == runner.clock() + timedelta(seconds=FORM_TTL)
 
 
 def test_a_modal_of_another_app_is_refused_at_once(endpoint):
@@ -296,7 +333,7 @@ def test_a_real_chatops_run_answers_http_interactions_by_follow_up(tmp_path, dis
             status, ack = _signed_post(server.port, payload)
             assert status == 200 and ack == {"type": 5, "data": {"flags": EPHEMERAL}}
             [answer] = discord_fake.wait_answers(payload)
-            assert answer.method == "POST" and "discord:940000000000000001" in content(answer), content(answer)
+            assert answer.method == "PATCH" and "discord:940000000000000001" in content(answer), content(answer)
             body = json.dumps({"type": 1}).encode()
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
             conn.request("POST", discord_http.PATH, body=body, headers=signed(body, key=Ed25519PrivateKey.generate()))

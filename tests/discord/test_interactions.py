@@ -46,7 +46,7 @@ def test_confirm_button_works_after_a_restart(make_runner):
         # the same button again: the core says it was used; shown only to the presser
         payload2, _ = await _press(h, confirm, ephemeral=True)
         again = await h.followup(payload2)
-        assert again.json["flags"] & EPHEMERAL and "already" in content(again)
+        assert h.fake.ephemeral(again) and "already" in content(again)
 
     run(runner.app, scenario)
     assert sample.FLAGS == ["beta"]
@@ -61,7 +61,7 @@ def test_a_press_by_someone_else_is_refused_ephemerally(make_runner):
         confirm = next(i for i in custom_ids(preview) if i.endswith(".confirm"))
         payload, _ = await _press(h, confirm, user_id="940000000000000012")
         followup = await h.followup(payload)
-        assert followup.json["flags"] & EPHEMERAL and "You can't do that" in content(followup)
+        assert h.fake.ephemeral(followup) and "You can't do that" in content(followup)
 
     run(runner.app, scenario)
     assert sample.FLAGS == []
@@ -76,7 +76,7 @@ def test_custom_action_buttons_on_public_messages_follow_up(make_runner):
         payload, _ = await _press(h, claim)
         followup = await h.followup(payload)
         assert "claim by" in content(followup) and "payouts" in content(followup)
-        assert not followup.json.get("flags")
+        assert not h.fake.ephemeral(followup)
 
     run(runner.app, scenario)
 
@@ -164,7 +164,7 @@ def test_malformed_interactions_are_logged_and_answered_without_a_change(make_ru
         assert "not valid any more" in content(await h.followup(payload))
         # an unknown command (an outdated command list)
         _, _, unknown = await h.command("set-flags", {"name": "x"})
-        assert "no command called `set-flags`" in content(unknown) and unknown.json["flags"] & EPHEMERAL
+        assert "no command called `set-flags`" in content(unknown) and h.fake.ephemeral(unknown)
         # an option of the wrong type, and an option the command does not have
         _, _, bad = await h.command("typed", {"count": "many", "loud": True, "colour": "red", "who": "1234567"},
                                     types={"count": 3})

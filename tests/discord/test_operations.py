@@ -62,7 +62,7 @@ def test_chatops_run_starts_the_bot_in_process_only_with_a_token(runner):
             handle = start_in_process(app, guild_ready_timeout=0.05)
             await asyncio.wait_for(fake.ready.wait(), 5)
             payload = await fake.interaction(fake.command("ping"))
-            followup = await fake.wait_for("POST", f"/webhooks/{APP_ID}/{payload['token']}")
+            followup = await fake.wait_for(("POST", "PATCH"), f"/webhooks/{APP_ID}/{payload['token']}")
             assert "pong" in content(followup)
         finally:
             if handle is not None:

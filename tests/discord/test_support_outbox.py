@@ -34,7 +34,7 @@ def test_a_ticket_lands_in_its_channel_with_buttons_and_the_requester_is_told(ru
             "support", {"summary": "SDK init fails", "details": "the widget explodes on init zzz"},
             roles=(PARTNER_ROLE,))
         assert callback.json["data"]["flags"] & EPHEMERAL  # support is private: it defers privately...
-        assert opened.json["flags"] & EPHEMERAL  # ...and its answer stays private
+        assert h.fake.ephemeral(opened)  # ...and its answer stays private
         assert "is open" in content(opened) and f"<#{SUPPORT_CHANNEL_ID}>" in content(opened)
         await h.bot.sender.drain_once()
         card = await h.fake.wait_for("POST", f"/channels/{SUPPORT_CHANNEL_ID}/messages")
@@ -65,7 +65,7 @@ def test_the_redirect_is_ephemeral(runner):
                                                       user_id="940000000000000050")
         assert callback.json["data"]["flags"] & EPHEMERAL  # deferred privately: nothing public to delete
         assert not h.fake.find("DELETE", f"/webhooks/{h.fake_app_id}/{payload['token']}/messages/@original")
-        assert followup.json["flags"] & EPHEMERAL
+        assert h.fake.ephemeral(followup)
         assert "You can't do that: #partners is for the premium tier" in content(followup)
         assert "direct message" in content(followup)
 

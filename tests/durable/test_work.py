@@ -174,3 +174,37 @@ def test_two_pools_on_postgresql_run_every_item_exactly_once(make_runner, pg_url
     ran = handlers[0].ran + handlers[1].ran
     assert sorted(ran) == sorted(f"item-{i}" for i in range(120))
     assert handlers[0].ran and handlers[1].ran  # both took a share
+
+
+def _answers_of_two_attempts(runner, *, first_attempt_ran: bool):
+    """A command accepted by a process that was killed (its lease runs out): the first attempt ran the command
+    (and may have answered) or did not get that far; then another worker takes the item over."""
+    from chatops import messages
+
+    inv = runner.invocation("whoami", idempotency_key="slack:trigger:again")  # as the adapters accept it
+    taken = work.accept("test", "slack:trigger:again", {"op": "command", "inv": inv.to_dict()}, now=runner.clock(),
+                        lease_owner="gone:1:abc", lease_seconds=60)
+    first = work.run_request(runner.app.router, taken.item, inv) if first_attempt_ran else None
+    runner.clock.advance(seconds=61)
+    [item] = work.claim(["test"], owner="second:2:def", now=runner.clock(), lease_seconds=60)
+    assert item.attempts == 2 and item.error == work.LEASE_LOST
+    return first, work.run_request(runner.app.router, item, inv), messages
+
+
+def test_an_answer_sent_again_after_a_crash_says_it_may_be_the_same_one(runner):
+    """The run finished in the attempt that was killed before its item was done: the answer sent again says
+    that, if it reached the user already, it is the same one and nothing was done twice."""
+    first, again, messages = _answers_of_two_attempts(runner, first_attempt_ran=True)
+    first_text = " ".join(getattr(b, "text", "") for b in first.blocks)
+    again_text = " ".join(getattr(b, "text", "") for b in again.blocks)
+    assert "late" not in first_text and again.replayed
+    assert messages.LATE.format(why=messages.LATE_AGAIN) in again_text
+    assert again_text.endswith(first_text.strip()) or first_text.strip() in again_text
+
+
+def test_an_answer_first_sent_after_a_crash_says_only_that_it_is_late(runner):
+    """Killed before the command ran: nothing was answered, so the answer does not speak of a repeat."""
+    _, again, messages = _answers_of_two_attempts(runner, first_attempt_ran=False)
+    text = " ".join(getattr(b, "text", "") for b in again.blocks)
+    assert "the service restarted while it was being handled" in text and not again.replayed
+    assert messages.LATE_AGAIN not in text

@@ -42,8 +42,13 @@ class FakeDiscordThread:
         time.sleep(0.3)  # READY and GUILD_CREATE handled
 
     def followups(self, payload) -> list:
-        return [c for c in list(self.fake.calls)
-                if c.method == "POST" and c.path == f"/webhooks/{APP_ID}/{payload['token']}"]
+        """The answers the user sees for one interaction: follow-up messages, and the edit of the deferred
+        original response (an edit made twice still shows one message, so it counts once)."""
+        webhook = f"/webhooks/{APP_ID}/{payload['token']}"
+        calls = list(self.fake.calls)
+        posts = [c for c in calls if c.method == "POST" and c.path == webhook]
+        edits = [c for c in calls if c.method == "PATCH" and c.path == f"{webhook}/messages/@original"]
+        return posts + edits[-1:]
 
     def callbacks(self, payload) -> list:
         return [c for c in list(self.fake.calls) if c.path == f"/interactions/{payload['id']}/{payload['token']}/callback"]

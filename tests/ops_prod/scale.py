@@ -274,14 +274,32 @@ class DiscordLoad:
             list(pool.map(self.one, numbers))
 
     def answered(self) -> dict[int, int]:
-        """Interaction number → answers the fake received through its webhook (follow-ups, edits of the original)."""
+        """Interaction number → answers its user sees: each follow-up message (POST /webhooks/{app}/{token}) is
+        one, and the deferred original response edited into the answer (PATCH …/messages/@original) is one
+        however many times it was edited (an edit made again after a crash replaces it, it adds nothing)."""
         counts: dict[int, int] = {}
-        pattern = re.compile(r"/webhooks/\d+/tok-96(\d{16})(?:/.*)?")
+        edited: set[int] = set()
+        pattern = re.compile(r"/webhooks/\d+/tok-96(\d{16})(/messages/@original)?")
         for call in list(self.discord_fake.fake.calls):
-            if call.method not in ("POST", "PATCH"):
-                continue
             match = pattern.fullmatch(call.path)
-            if match:
+            if not match:
+                continue
+            n = int(match.group(1))
+            if call.method == "POST" and not match.group(2):
+                counts[n] = counts.get(n, 0) + 1
+            elif call.method == "PATCH" and match.group(2) and n not in edited:
+                edited.add(n)
+                counts[n] = counts.get(n, 0) + 1
+        return counts
+
+    def edits(self) -> dict[int, int]:
+        """Interaction number → times its original response was edited (more than once: answered again after a
+        crash, by the same edit)."""
+        counts: dict[int, int] = {}
+        pattern = re.compile(r"/webhooks/\d+/tok-96(\d{16})/messages/@original")
+        for call in list(self.discord_fake.fake.calls):
+            match = pattern.fullmatch(call.path)
+            if match and call.method == "PATCH":
                 counts[int(match.group(1))] = counts.get(int(match.group(1)), 0) + 1
         return counts
 
@@ -298,10 +316,10 @@ class DiscordLoad:
         from tests.discord.harness import content
 
         followups: dict[int, list] = {}
-        pattern = re.compile(r"/webhooks/\d+/tok-96(\d{16})")
+        pattern = re.compile(r"/webhooks/\d+/tok-96(\d{16})(/messages/@original)?")
         for call in list(self.discord_fake.fake.calls):
             match = pattern.fullmatch(call.path)
-            if match and call.method == "POST":
+            if match and call.method == ("PATCH" if match.group(2) else "POST"):
                 followups.setdefault(int(match.group(1)), []).append(call)
         problems = []
         for n in numbers:
