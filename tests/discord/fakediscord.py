@@ -56,6 +56,10 @@ class FakeDiscord:
     # Answers for the next follow-ups (POST /webhooks/…), in order: (status, headers), e.g. Cloudflare's
     # 429 without a ``Via`` header, which discord.py does not retry itself.
     webhook_answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # Called (on the fake's loop) with every answer through an interaction webhook (POST /webhooks/…, PATCH
+    # …/messages/@original) once it is recorded and before the bot gets its response: a fault test kills the
+    # bot here, after the answer arrived and before its work was marked done.
+    on_answer: Callable[[Call], None] | None = None
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
     # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
@@ -277,6 +281,8 @@ class FakeDiscord:
             return web.Response(status=status, text="error code: 1015", headers=headers)
         status, payload = self._answer(call)
         await self._record(call)
+        if self.on_answer is not None and path.startswith("/webhooks/") and call.method in ("POST", "PATCH"):
+            self.on_answer(call)
         if status == 204:
             return web.Response(status=204)
         return web.Response(status=status, body=json.dumps(payload).encode(),

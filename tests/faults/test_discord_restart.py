@@ -157,3 +157,42 @@ def test_sigterm_of_the_bot_finishes_running_work_and_exits_0(bot, discord_fake,
     wait_followups(discord_fake, payloads)
     bot.kill(signal.SIGTERM)
     assert bot.wait(30) == 0
+
+
+def test_an_answer_edited_in_just_before_a_kill_9_is_edited_again_and_shows_once(bot, discord_fake, database):
+    """The narrowest window: the answer (the edit of the deferred response) reached Discord, the work item is
+    not marked done, the bot is killed. The next start runs the item again and edits the same response: the
+    user sees one answer, never a second message, and the command ran once."""
+    killed = []
+
+    def kill_on_first_answer(call) -> None:
+        if not killed:
+            killed.append(call)
+            bot.kill(signal.SIGKILL)
+
+    discord_fake.fake.on_answer = kill_on_first_answer
+    bot.start(wait=False)
+    discord_fake.wait_identified(1)
+    [payload] = send_commands(discord_fake, 1)
+    end = time.monotonic() + 30
+    while not killed and time.monotonic() < end:
+        time.sleep(0.05)
+    assert killed, "the command was never answered"
+    assert bot.wait(10) == -signal.SIGKILL
+    assert procs.query(database, "SELECT state FROM work_item")[0][0] == "running"  # answered, not marked done
+    discord_fake.fake.on_answer = None
+    bot.start(wait=False)
+    discord_fake.wait_identified(2)
+    webhook = f"/webhooks/{APP_ID}/{payload['token']}"
+    end = time.monotonic() + 40
+    while time.monotonic() < end and procs.query(database, "SELECT state FROM work_item")[0][0] != "done":
+        time.sleep(0.1)
+    time.sleep(1.0)
+    calls = [c for c in list(discord_fake.fake.calls) if c.path.startswith(webhook)]
+    assert [(c.method, c.path) for c in calls] == [("PATCH", f"{webhook}/messages/@original")] * 2  # edited twice
+    assert "Batch B-0" in content(calls[0]) and "Batch B-0" in content(calls[1])
+    assert "sent again" in content(calls[1])  # the edit says what happened; it replaced, it did not add
+    assert procs.query(database, "SELECT COUNT(*) FROM audit_event WHERE command = ? AND outcome = ?",
+                       ("batch-status", "allowed"))[0][0] == 1
+    bot.kill(signal.SIGTERM)
+    assert bot.wait(30) == 0

@@ -173,6 +173,19 @@ class Load:
                 counts[int(match.group(1))] = counts.get(int(match.group(1)), 0) + 1
         return counts
 
+    def repeats_unsaid(self, numbers: Iterable[int]) -> list[str]:
+        """Requests answered more than once whose later answers do not say they are a repeat (a worker killed
+        after answering, before marking its work done: the answer is sent again and must say so)."""
+        bodies: dict[int, list[str]] = {}
+        for call in self.fake_slack.called("response:*"):
+            match = re.fullmatch(r"response:s(\d+)", call.method)
+            if match:
+                bodies.setdefault(int(match.group(1)), []).append(json.dumps(call.body))
+        wanted = set(numbers)
+        return [f"request {n} answered again without saying so: {texts[-1][:160]!r}"
+                for n, texts in bodies.items() if n in wanted and len(texts) > 1
+                and not all("sent again" in text for text in texts[1:])]
+
     def settle(self, timeout: float = 60.0) -> dict[int, int]:
         """Wait until every acked, not refused request is answered; the answers by request."""
         want = {n for n, o in self.outcomes.items() if o.acked and not o.refused}

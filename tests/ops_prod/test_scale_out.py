@@ -181,6 +181,7 @@ def test_every_request_is_accounted_for_across_processes_and_after_kill_9(tmp_pa
         # Slack's answers go to the response_url, which has no such edit for a slash command: across a kill -9
         # they are at least once (the killed worker's answered-but-not-done items), at most its threads.
         assert killed["answered_twice"] <= WORKER_THREADS
+        assert not load.repeats_unsaid(second)  # ...and a repeat says it is one
         assert not topology.webs[0].alive() and not topology.workers[0].alive()
         assert topology.webs[1].alive() and topology.workers[1].alive()
 
