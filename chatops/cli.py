@@ -123,7 +123,8 @@ def db_upgrade(ctx: click.Context) -> None:
               help="Keep what is younger than this many days.")
 @click.pass_context
 def db_purge(ctx: click.Context, days: int) -> None:
-    """Delete old idempotency keys, finished buttons and delivered messages (never audit events)."""
+    """Delete old idempotency keys, finished buttons, delivered messages, finished work and runs, and expired
+    form drafts (never audit events)."""
     from chatops.invocation import utcnow
     from chatops.maintenance import purge
 
@@ -132,7 +133,8 @@ def db_purge(ctx: click.Context, days: int) -> None:
     report = purge(now=utcnow(), keep_days=days)
     click.echo(f"Purged {report.idempotency_keys} idempotency key(s), {report.actions} finished button(s), "
                f"{report.messages} delivered message(s), {report.work_items} finished work item(s) and "
-               f"{report.runs} finished run(s) older than {days} day(s).")
+               f"{report.runs} finished run(s) older than {days} day(s), and {report.form_drafts} expired form "
+               f"draft(s).")
 
 
 @main.group("audit")

@@ -1,5 +1,6 @@
 """Housekeeping for the tables that only grow: idempotency keys, finished buttons, delivered messages,
-finished work items and runs (never one whose change's outcome is still open).
+finished work items and runs (never one whose change's outcome is still open), and expired form drafts
+(whatever ``--days``: a draft is of no use once its form expired, and it holds what a user typed).
 
     chatops db purge --days 30
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatops.db import atomic
-from chatops.models import CommandRun, IdempotencyRecord, OutboundMessage, PendingAction, WorkItem
+from chatops.models import CommandRun, FormDraft, IdempotencyRecord, OutboundMessage, PendingAction, WorkItem
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class PurgeReport:
     messages: int
     work_items: int = 0
     runs: int = 0
+    form_drafts: int = 0
 
 
 def purge(*, now: datetime, keep_days: int = 30) -> PurgeReport:
@@ -51,4 +53,5 @@ def purge(*, now: datetime, keep_days: int = 30) -> PurgeReport:
                       .execute())
         runs = (CommandRun.delete()  # their external calls go with them (ON DELETE CASCADE)
                 .where((CommandRun.updated_at < cutoff) & CommandRun.state.in_(["done", "failed"])).execute())
-    return PurgeReport(keys, actions, messages, work_items, runs)
+        drafts = FormDraft.delete().where(FormDraft.expires_at < now).execute()
+    return PurgeReport(keys, actions, messages, work_items, runs, drafts)

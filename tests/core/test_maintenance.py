@@ -36,3 +36,14 @@ def test_purge_keeps_what_is_young_or_still_usable(make_runner, clock):
     assert AuditEvent.select().count() == audit_before
     with pytest.raises(ValueError):
         purge(now=clock(), keep_days=0)
+
+
+def test_purge_drops_expired_form_drafts_whatever_the_days(make_runner, clock):
+    from chatops.models import FormDraft
+
+    make_runner(group)
+    FormDraft.create(key="discord:1", command="ask", given={"topic": "a@example.org"},
+                     expires_at=clock() - timedelta(seconds=1))
+    FormDraft.create(key="discord:2", command="ask", given={}, expires_at=clock() + timedelta(minutes=10))
+    report = purge(now=clock(), keep_days=30)
+    assert report.form_drafts == 1 and [d.key for d in FormDraft.select()] == ["discord:2"]  # the open form stays
