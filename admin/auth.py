@@ -19,6 +19,7 @@ from flask_admin.form import SecureForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from admin.formatting import iso
 from admin.models import AdminUser
 from admin.security import AuthPolicy, authenticate, end_session, session_user, start_session
 
@@ -140,9 +141,15 @@ def logout():
     return response
 
 
+def server_now_iso() -> str:
+    """The panel's clock as ISO 8601 UTC, for ``<meta name="chatops-server-now">``: admin/static/clock.js
+    counts ages and SLA countdowns from it, so they tick right whatever the browser's clock says."""
+    return iso(now())
+
+
 @bp.app_context_processor
 def _template_helpers():
-    return {"chatops_admin_user": current_user, "chatops_csrf_form": CsrfForm}
+    return {"chatops_admin_user": current_user, "chatops_csrf_form": CsrfForm, "chatops_server_now": server_now_iso}
 
 
 class PanelSessionInterface(SecureCookieSessionInterface):

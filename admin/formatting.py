@@ -3,7 +3,7 @@
     when(ticket.created_at)            # "2026-01-05 09:00 UTC"
     words("external_dev_problem")      # "external dev problem"
     ago(dt, now)                       # "3 min ago" (the exact time goes in a title attribute)
-    relative(dt)                       # <time datetime="…" title="2026-01-05 09:00 UTC">3 min ago</time>
+    relative(dt)                       # <time datetime="…" title="2026-01-05 09:00 UTC" data-ago>3 min ago</time>
     class MyView(AuditedModelView):    # every datetime column of every model view: when()
 
 Used by :class:`~admin.auditing.AuditedModelView` (``column_type_formatters``), the inbox templates
@@ -28,12 +28,11 @@ def when(value: datetime | None) -> str:
 
 
 def iso(value: datetime | None) -> str:
-    """A machine-readable time for ``<time datetime>`` and JSON: UTC, to the second."""
+    """A machine-readable time for ``<time datetime>``, ``data-due`` and JSON: UTC, to the second, with its
+    offset (``2026-01-05T09:00:00+00:00``; naive values are UTC), so a browser in any zone reads it right."""
     if value is None:
         return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
-    return value.replace(microsecond=0).isoformat()
+    return _utc(value).replace(microsecond=0).isoformat()
 
 
 def words(value: str | None) -> str:
@@ -71,14 +70,15 @@ def panel_now() -> datetime:
 
 
 def relative(value: datetime | None, now: datetime | None = None) -> Markup:
-    """``<time datetime="…" title="2026-01-05 09:00 UTC">3 min ago</time>``: the age, the exact UTC time on hover.
+    """``<time datetime="…" title="2026-01-05 09:00 UTC" data-ago>3 min ago</time>``: the age, the exact UTC time
+    on hover; ``data-ago`` makes admin/static/clock.js keep the age current in the page.
 
     ``now`` defaults to the panel's clock. Built with :class:`Markup` formatting, so every part is escaped."""
     if value is None:
         return Markup("")
     value = _utc(value)
     now = panel_now() if now is None else _utc(now)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), when(value), ago(value, now))
+    return Markup('<time datetime="{}" title="{}" data-ago>{}</time>').format(iso(value), when(value), ago(value, now))
 
 
 def _datetime_cell(view, value, name) -> Markup:

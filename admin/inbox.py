@@ -2,6 +2,10 @@
 and the actions staff take in chat (claim, assign, reply, note, type, urgency, resolve, reopen, merge).
 
     GET  /admin/desk/?queue=mine&team=&tier=&type=      a queue (mine, unassigned, at_risk, breached, bugs, open)
+    GET  /admin/desk/?queue=open&after=412.2026-01-05T10:00:00   the next page: the tickets after ticket 412
+                                                        (due then) in the queue's order; ``after=412``: after
+                                                        ticket 412, which has no SLA target; ``prior=…``: the
+                                                        page before that ticket
     GET  /admin/desk/ticket/12                          the ticket and its conversation
     GET  /admin/desk/ticket/12/events?after=340         JSON: events after id 340 (admin/static/desk.js polls it)
     POST /admin/desk/ticket/12/<action>                 claim | assign | reply | note | type | urgency | resolve
@@ -9,21 +13,27 @@ and the actions staff take in chat (claim, assign, reply, note, type, urgency, r
 
 Everything goes through the functions the chat commands use (:mod:`chatops.support.tickets`, and
 :mod:`chatops.support.desk` for urgency and merge), inside one transaction with the ticket row locked, so
-the ticket event and its audit event are written exactly as in chat. The panel user acts as the chat
+the ticket event and its audit event are written exactly as in chat. A queue pages by keyset on its own order,
+(SLA deadline, ticket id) with tickets without a target last (:func:`queue_page`): every page costs what the
+first costs, and none repeats or skips a ticket. The panel user acts as the chat
 Person linked to them (``AdminUser.person``), labelled ``admin:<username> (<name>)`` on the platform
 ``admin``; a panel user without a linked person reads but cannot act. Viewers read; editors act.
 """
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
+import peewee
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 
 from admin.auditing import PanelAccessMixin
 from admin.auth import CsrfForm, current_user, state
 from admin.formatting import ago, iso, when, words
-from admin.params import int_param
+from admin.keyset import _format_value, _parse_value
+from admin.params import INTEGER, _shown, int_param
 from admin.security import has_role
 from chatops.db import atomic, for_update
 from chatops.errors import UserError
@@ -38,6 +48,85 @@ POLL_SECONDS = 5
 LINK_FIRST = ("Your panel user is not linked to a chat person, so the desk can't act for you: an admin links "
               "one in Panel users (or `chatops admin link-person USER PERSON_ID`). You can still read.")
 ACTIONS = ("claim", "assign", "reply", "note", "type", "urgency", "resolve", "reopen", "merge")
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where a queue page starts: after (or, ``prior``, before) ticket ``ticket_id`` whose deadline is ``due``
+    (None: no SLA target)."""
+
+    direction: str            # "after" | "prior"
+    ticket_id: int
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Ticket]
+    after: str | None         # the cursor of the next page (None: this is the last)
+    prior: str | None         # the cursor of the page before (None: this is the first)
+
+
+def cursor_of(ticket: Ticket) -> str:
+    """``<id>.<deadline>``, or ``<id>`` for a ticket without an SLA target (admin/keyset.py's format)."""
+    due = desk.due_at(ticket)
+    return str(ticket.id) if due is None else f"{ticket.id}.{_format_value(due)}"
+
+
+def cursor_param() -> QueueCursor | None:
+    """``after=`` / ``prior=`` from the request, checked: 400 when it is not a ticket id and a time."""
+    given = [(p, request.args.get(p)) for p in ("after", "prior") if (request.args.get(p) or "").strip()]
+    if not given:
+        return None
+    if len(given) > 1:
+        abort(400, "after and prior must not be given together.")
+    name, raw = given[0]
+    head, dot, rest = raw.strip().partition(".")
+    if not (INTEGER.fullmatch(head) and 1 <= int(head) <= MAX_TICKET_ID):
+        abort(400, f"{name} must be a ticket number, then \".\" and its SLA deadline, not {_shown(raw)}.")
+    return QueueCursor(name, int(head), _parse_value(name, Ticket.first_response_due, rest) if dot else None)
+
+
+def _seek(cursor: QueueCursor) -> peewee.Expression:
+    """Tickets after (``prior``: before) the cursor's in the queue's order: deadline ascending, NULLs last,
+    ties by id."""
+    deadline = desk.deadline_sql()
+    if cursor.direction == "after":
+        if cursor.due is None:
+            return deadline.is_null() & (Ticket.id > cursor.ticket_id)
+        return ((deadline > cursor.due) | ((deadline == cursor.due) & (Ticket.id > cursor.ticket_id))
+                | deadline.is_null())
+    if cursor.due is None:
+        return deadline.is_null(False) | (deadline.is_null() & (Ticket.id < cursor.ticket_id))
+    return deadline.is_null(False) & ((deadline < cursor.due)
+                                      | ((deadline == cursor.due) & (Ticket.id < cursor.ticket_id)))
+
+
+def queue_page(name: str, *, person_id: int | None = None, team: str | None = None, tier: str | None = None,
+               category: str | None = None, cursor: QueueCursor | None = None,
+               size: int = desk.QUEUE_LIMIT) -> QueuePage:
+    """One page of queue ``name``: :func:`chatops.support.desk.queue`'s tickets and order (the deadline of the
+    running SLA clock, overdue first, no target last, ties by id), ``size`` rows after (or before) ``cursor``.
+
+    One indexed query per page, whatever its depth: the cursor is a WHERE on (deadline, id), never an
+    OFFSET. A page knows whether one follows by asking for one row more."""
+    if name not in desk.QUEUES:
+        abort(400, f"queue must be one of {', '.join(desk.QUEUES)}.")
+    query, forward = desk.queue_query(name, person_id=person_id, team=team, tier=tier, category=category)
+    no_due, deadline, _ = forward
+    backward = (no_due.desc(), deadline.desc(), Ticket.id.desc())
+    if cursor is not None:
+        query = query.where(_seek(cursor))
+    if cursor is None or cursor.direction == "after":
+        rows = list(query.order_by(*forward).limit(size + 1))
+        more, rows = len(rows) > size, rows[:size]
+        return QueuePage(rows, cursor_of(rows[-1]) if more else None,
+                         cursor_of(rows[0]) if cursor is not None and rows else None)
+    rows = list(query.order_by(*backward).limit(size + 1))
+    if len(rows) <= size:  # back at the start: the first page, full
+        return queue_page(name, person_id=person_id, team=team, tier=tier, category=category, size=size)
+    rows = rows[:size][::-1]
+    return QueuePage(rows, cursor_of(rows[-1]), cursor_of(rows[0]))
 
 
 def ticket_id_param(raw: str | None, name: str = "ticket") -> int:
@@ -58,6 +147,8 @@ def _text(name: str, required: bool = True) -> str:
 
 class DeskView(PanelAccessMixin, BaseView):
     """The inbox (every signed-in role reads it; editors with a linked person act)."""
+
+    page_size = desk.QUEUE_LIMIT  # tickets on a queue page; "Next ›" pages on by keyset
 
     # ---- who acts ---------------------------------------------------------------------------------
     @staticmethod
@@ -82,10 +173,12 @@ class DeskView(PanelAccessMixin, BaseView):
         if category is not None and category not in TYPES:
             abort(400, f"type must be one of {', '.join(TYPES)}.")
         person = self.linked_person()
-        rows = desk.queue(name, person_id=person.id if person else None, team=team, tier=tier, category=category)
+        page = queue_page(name, person_id=person.id if person else None, team=team, tier=tier, category=category,
+                          cursor=cursor_param(), size=self.page_size)
         now = state().clock()
         return self.render(
-            "chatops_admin/desk_inbox.html", rows=rows, queue=name, queues=desk.QUEUES, now=now,
+            "chatops_admin/desk_inbox.html", rows=page.rows, page=page, page_size=self.page_size, queue=name,
+            queues=desk.QUEUES, now=now,
             chosen={"team": team or "", "tier": tier or "", "type": category or ""},
             teams=list(SupportTeam.select().order_by(SupportTeam.slug)), tiers=list(Tier.select().order_by(Tier.rank)),
             types=TYPES, person=person, due_at=desk.due_at, countdown=desk.countdown, when=when, words=words, iso=iso,

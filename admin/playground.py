@@ -17,9 +17,11 @@ A test persona is a real Person (``web:playground-<role>-<community>``) holding
 only that role and membership, created on first use (audited).
 
 Who may be played is a setting (``CHATOPS_ADMIN_PLAYGROUND_AS``, default the
-``chatops demo`` people and the test personas; never ``console:local`` unless
-listed by name), and an identity holding the chat ``admin`` role needs a panel
-admin. The two-person rule binds the *panel user*: each run and press is on
+``chatops demo`` people, the test personas and ``self``: the identities of the
+chat person linked to the panel user, ``AdminUser.person``; never
+``console:local`` unless listed by name), and an identity holding the chat
+``admin`` role needs a panel admin. A refused identity answers 403 (another panel
+user's linked person included), a missing one 400. The two-person rule binds the *panel user*: each run and press is on
 record (``admin.playground.run``/``.press``, with ``panel_user_id``) under the
 command's correlation id, the press before the router acts, and a panel user
 cannot Approve or Reject an approval request whose correlation id they ran or
@@ -41,6 +43,7 @@ from peewee import fn
 
 from admin.auditing import PanelAccessMixin
 from admin.auth import CsrfForm, actor_label, current_user, state
+from admin.models import AdminUser
 from admin.security import has_role
 from chatops import audit, identity
 from chatops.db import atomic
@@ -48,6 +51,7 @@ from chatops.invocation import Invocation
 from chatops.models import (AuditEvent, Community, CommunityLink, Identity, Membership, OutboundMessage, PendingAction,
                             Person, PersonRole, Role)
 from chatops.reply import Reply
+from chatops.settings import PLAYGROUND_GROUPS, playground_identities
 
 MAX_IDENTITIES = 500
 MAX_POSTS = 50  # outbox rows shown under one reply
@@ -192,7 +196,11 @@ def last_outbox_id() -> int:
 
 
 class PlaygroundError(ValueError):
-    pass
+    """Shown on the page; ``status`` 400 (nothing to run) or 403 (not this panel user's to run as)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def persona_key(role: str, community: str) -> str:
@@ -209,31 +217,44 @@ def demo_identities() -> frozenset[str]:
     return frozenset(key for *_, keys in PEOPLE for key in keys) - {LOCAL_ADMIN}
 
 
-GROUPS = ("demo", "personas", "all")
+GROUPS = PLAYGROUND_GROUPS  # demo, personas, self, all
 
 
 def check_allowed(allowed: frozenset[str]) -> frozenset[str]:
     """CHATOPS_ADMIN_PLAYGROUND_AS as given, or ValueError naming an entry that is neither a group nor an
-    identity (``platform:user_id``): a typo must not silently allow nothing, or something else."""
-    for entry in sorted(allowed):
-        platform, _, user_id = entry.partition(":")
-        if entry not in GROUPS and not (platform and user_id):
-            raise ValueError(f"CHATOPS_ADMIN_PLAYGROUND_AS must list {', '.join(GROUPS)} or platform:user_id "
-                             f"entries, not {entry!r}")
-    return allowed
+    identity (``platform:user_id``). ``Settings.from_env`` checks it already; this covers settings built in
+    code."""
+    try:
+        return playground_identities(",".join(sorted(allowed)))
+    except ValueError as exc:
+        raise ValueError(f"CHATOPS_ADMIN_PLAYGROUND_AS must be {exc}") from None
 
 
-def may_play(key: str, allowed: frozenset[str]) -> bool:
-    """May the playground run as identity ``key`` (``platform:user_id``) under CHATOPS_ADMIN_PLAYGROUND_AS?"""
+def may_play(key: str, allowed: frozenset[str], *, person_id: int | None = None,
+             own_person_id: int | None = None) -> bool:
+    """May the playground run as identity ``key`` (``platform:user_id``, of the chat person ``person_id``) under
+    CHATOPS_ADMIN_PLAYGROUND_AS, for a panel user linked to the chat person ``own_person_id`` (None: unlinked)?"""
     if key in allowed:
         return True  # listed by name: the only way to allow console:local
     if key == LOCAL_ADMIN:
         return False
     if "all" in allowed:
         return True
+    if "self" in allowed and own_person_id is not None and person_id == own_person_id:
+        return True
     if "demo" in allowed and key in demo_identities():
         return True
     return "personas" in allowed and key.startswith(f"web:{PERSONA_PREFIX}")
+
+
+def linked_to_someone_else(person_id: int | None, user) -> bool:
+    """Is chat person ``person_id`` the linked person of another panel user than ``user``?"""
+    if person_id is None:
+        return False
+    others = AdminUser.select().where(AdminUser.person == person_id)
+    if user is not None:
+        others = others.where(AdminUser.id != user.id)
+    return others.exists()
 
 
 def chat_admin_people() -> set[int]:
@@ -292,8 +313,14 @@ class PlaygroundView(PanelAccessMixin, BaseView):
     def _allowed() -> frozenset[str]:
         return state().chatops_app.settings.admin.playground_as
 
+    @staticmethod
+    def _own_person_id() -> int | None:
+        """The chat person linked to the signed-in panel user (``self``), or None."""
+        user = current_user()
+        return user.person_id if user is not None else None
+
     def _identities(self):
-        allowed = self._allowed()
+        allowed, own = self._allowed(), self._own_person_id()
         query = Identity.select(Identity, Person).join(Person)
         if "all" not in allowed:
             named = {key.partition(":")[2] for key in allowed | (demo_identities() if "demo" in allowed else set())
@@ -301,10 +328,15 @@ class PlaygroundView(PanelAccessMixin, BaseView):
             condition = Identity.user_id.in_(sorted(named) or [""])
             if "personas" in allowed:
                 condition |= (Identity.platform == "web") & Identity.user_id.startswith(PERSONA_PREFIX)
+            if "self" in allowed and own is not None:
+                condition |= Identity.person == own
             query = query.where(condition)
         admins = set() if has_role(current_user(), "admin") else chat_admin_people()
+        # The panel user's own identities first (labelled "you" in the list), then the rest.
         rows = query.order_by(Identity.platform, Identity.user_id).limit(MAX_IDENTITIES)
-        return [i for i in rows if may_play(f"{i.platform}:{i.user_id}", allowed) and i.person_id not in admins]
+        playable = [i for i in rows if may_play(f"{i.platform}:{i.user_id}", allowed, person_id=i.person_id,
+                                                own_person_id=own) and i.person_id not in admins]
+        return sorted(playable, key=lambda i: own is None or i.person_id != own)
 
     def _page(self, reply: Reply | None = None, error: str | None = None, status: int = 200,
               posts: list[dict] | None = None, **chosen):
@@ -322,6 +354,7 @@ class PlaygroundView(PanelAccessMixin, BaseView):
             identities=self._identities(), communities=list(Community.select().order_by(Community.slug)),
             roles=list(Role.select().order_by(Role.slug)), reply=reply, error=error, chosen=defaults,
             posts=posts or [], platform=platform, csrf_form=CsrfForm(),
+            own_person_id=self._own_person_id() if "self" in self._allowed() else None,
             chat=lambda text, on=None: mrkdwn(text, on or platform, names),
         ), status
 
@@ -331,14 +364,16 @@ class PlaygroundView(PanelAccessMixin, BaseView):
 
     def _check_allowed(self, key: str, person_id: int | None, role_slug: str | None = None) -> None:
         allowed = self._allowed()
-        if not may_play(key, allowed):
+        if not may_play(key, allowed, person_id=person_id, own_person_id=self._own_person_id()):
             shown = ", ".join(sorted(allowed)) or "nothing"
+            whose = (" It is another panel user's linked chat person; `self` is only your own."
+                     if "self" in allowed and linked_to_someone_else(person_id, current_user()) else "")
             raise PlaygroundError(f"The playground may not run as {key!r}: CHATOPS_ADMIN_PLAYGROUND_AS allows "
-                                  f"{shown}.")
+                                  f"{shown}.{whose}", status=403)
         chat_admin = role_slug == CHAT_ADMIN_ROLE or (person_id is not None and person_id in chat_admin_people())
         if chat_admin and not has_role(current_user(), "admin"):
             raise PlaygroundError(f"{key!r} holds the chat {CHAT_ADMIN_ROLE!r} role: only a panel admin may run "
-                                  "commands as it.")
+                                  "commands as it.", status=403)
 
     def _invocation(self, form) -> tuple[Invocation, dict]:
         as_ = (form.get("as") or "").strip()
@@ -387,7 +422,7 @@ class PlaygroundView(PanelAccessMixin, BaseView):
                 raise PlaygroundError("Type a command, like `help` or `whoami`.")
             inv, chosen = self._invocation(request.form)
         except PlaygroundError as exc:
-            return self._page(error=str(exc), status=400, text=text, as_=request.form.get("as"),
+            return self._page(error=str(exc), status=exc.status, text=text, as_=request.form.get("as"),
                               community=request.form.get("community"), role=request.form.get("role"))
         before = last_outbox_id()
         reply = state().chatops_app.router.handle(inv)
@@ -408,7 +443,7 @@ class PlaygroundView(PanelAccessMixin, BaseView):
                 raise PlaygroundError("That button carries no action.")
             inv, chosen = self._invocation(request.form)
         except PlaygroundError as exc:
-            return self._page(error=str(exc), status=400)
+            return self._page(error=str(exc), status=exc.status)
         # The same parse as the router's: "<token>.<verb>".
         token, _, verb = ref.rpartition(".")
         action = PendingAction.get_or_none(PendingAction.token == token) if token and len(token) <= 64 else None

@@ -131,12 +131,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Admin panel: days a sign-in attempt (Sign-in attempts) is kept; at least the lockout window."),
     Setting("CHATOPS_ADMIN_PLAYGROUND", "on",
             "Admin panel playground: `on`, or `off` to remove it (its pages answer 404, the menu has no entry)."),
-    Setting("CHATOPS_ADMIN_PLAYGROUND_AS", "demo,personas",
+    Setting("CHATOPS_ADMIN_PLAYGROUND_AS", "demo,personas,self",
             "Admin panel playground: the chat identities a panel user may run commands as, comma-separated: "
             "`demo` (the people `chatops demo` seeds, except `console:local`), `personas` (the playground's own "
-            "test personas, `web:playground-…`), `all` (every identity except `console:local`) and "
-            "`platform:user_id` entries (the only way to allow `console:local`). Identities holding the chat "
-            "`admin` role also need a panel admin."),
+            "test personas, `web:playground-…`), `self` (the identities of the chat person linked to the panel "
+            "user), `all` (every identity except `console:local`) and `platform:user_id` entries (the only way "
+            "to allow `console:local`). Identities holding the chat `admin` role also need a panel admin."),
     Setting("SLACK_BOT_TOKEN", "",
             "Slack bot token (`xoxb-…`). With SLACK_SIGNING_SECRET it mounts POST /slack/events; "
             "empty: the app runs without Slack and never calls it."),
@@ -252,6 +252,21 @@ def choice(*options: str, upper: bool = False, lower: bool = False) -> Callable[
 
 def names(raw: str) -> frozenset[str]:
     return frozenset(p.strip() for p in raw.split(",") if p.strip())
+
+
+PLAYGROUND_GROUPS = ("demo", "personas", "self", "all")
+
+
+def playground_identities(raw: str) -> frozenset[str]:
+    """CHATOPS_ADMIN_PLAYGROUND_AS: groups and ``platform:user_id`` entries; a typo must not silently allow
+    nothing, or something else."""
+    entries = names(raw)
+    for entry in sorted(entries):
+        platform, _, user_id = entry.partition(":")
+        if entry not in PLAYGROUND_GROUPS and not (platform.strip() and user_id.strip()):
+            raise ValueError(f"{', '.join(PLAYGROUND_GROUPS)} or platform:user_id entries separated by commas "
+                             f"({entry!r} is none of them)")
+    return entries
 
 
 def seconds_list(raw: str) -> tuple[float, ...]:
@@ -407,7 +422,7 @@ class AdminSettings:
     export_max_rows: int = 50000
     signin_log_days: int = 30
     playground: str = "on"
-    playground_as: frozenset[str] = frozenset({"demo", "personas"})
+    playground_as: frozenset[str] = frozenset({"demo", "personas", "self"})
 
 
 @dataclass(frozen=True)
@@ -532,7 +547,7 @@ TYPES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CHATOPS_ADMIN_EXPORT_MAX_ROWS": ("admin", "export_max_rows", integer(1, "rows")),
     "CHATOPS_ADMIN_SIGNIN_LOG_DAYS": ("admin", "signin_log_days", integer(1, "days")),
     "CHATOPS_ADMIN_PLAYGROUND": ("admin", "playground", choice("on", "off", lower=True)),
-    "CHATOPS_ADMIN_PLAYGROUND_AS": ("admin", "playground_as", names),
+    "CHATOPS_ADMIN_PLAYGROUND_AS": ("admin", "playground_as", playground_identities),
     "SLACK_BOT_TOKEN": ("slack", "bot_token", text),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret", text),
     "SLACK_APP_TOKEN": ("slack", "app_token", text),

@@ -1,32 +1,9 @@
 /* The support desk (admin/inbox.py), from a file (the Content-Security-Policy allows no inline script).
- *  - [data-due="ISO time"]: the SLA countdown, kept current every 30 s ("in 1 h 5 min", "12 min overdue"),
- *    on the server's clock (#desk-clock[data-server-now]: a browser whose clock is off still counts right).
+ *  SLA countdowns and ages tick by admin/static/clock.js (every panel page).
  *  - #conversation[data-poll-url][data-last-event]: asks the events endpoint every data-poll-seconds for
  *    events after the last one shown and appends them (text only: nothing from the server becomes markup). */
 (function () {
   "use strict";
-
-  function countdown(due, now) {
-    var seconds = Math.round((due - now) / 1000);
-    var minutes = Math.floor(Math.abs(seconds) / 60);
-    var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
-    var parts = [];
-    if (days) { parts.push(days + " d"); }
-    if (hours) { parts.push(hours + " h"); }
-    if (!days && (mins || !hours)) { parts.push(mins + " min"); }
-    var text = parts.join(" ") || "0 min";
-    return seconds < 0 ? text + " overdue" : "in " + text;
-  }
-
-  var skew = 0;  // server time - browser time, at page load
-
-  function tick() {
-    var now = Date.now() + skew;
-    document.querySelectorAll("[data-due]").forEach(function (el) {
-      var due = Date.parse(el.getAttribute("data-due"));
-      if (!isNaN(due)) { el.textContent = countdown(due, now); }
-    });
-  }
 
   var BADGES = { message: "primary", reply: "success", note: "warning", event: "light", audit: "secondary" };
 
@@ -52,6 +29,7 @@
     time.className = "text-muted small";
     time.setAttribute("datetime", ev.iso);
     time.setAttribute("title", ev.at);
+    time.setAttribute("data-ago", "");
     time.textContent = ev.ago || ev.at;
     head.appendChild(time);
     li.appendChild(head);
@@ -79,6 +57,7 @@
           if ((data.events || []).length) {
             var note = document.getElementById("new-events");
             if (note) { note.classList.remove("d-none"); }
+            if (window.chatopsClock) { window.chatopsClock.refresh(); }
           }
           list.setAttribute("data-last-event", String(data.last || after));
         })
@@ -89,11 +68,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var clock = document.getElementById("desk-clock");
-    var serverNow = clock ? Date.parse(clock.getAttribute("data-server-now")) : NaN;
-    if (!isNaN(serverNow)) { skew = serverNow - Date.now(); }
-    tick();
-    window.setInterval(tick, 30000);
     var list = document.getElementById("conversation");
     if (list && list.getAttribute("data-poll-url")) { poll(list); }
   });

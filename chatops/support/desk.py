@@ -46,8 +46,8 @@ def due_at(ticket: Ticket) -> datetime | None:
     return ticket.resolution_due
 
 
-def _deadline():
-    """:func:`due_at` in SQL, for ORDER BY."""
+def deadline_sql():
+    """:func:`due_at` in SQL: the queue's sort key (ORDER BY, and the panel's keyset pages)."""
     return peewee.Case(None, ((Ticket.first_response_at.is_null() & Ticket.first_response_due.is_null(False),
                                Ticket.first_response_due),), Ticket.resolution_due)
 
@@ -65,10 +65,11 @@ def countdown(due: datetime | None, now: datetime) -> str:
     return f"{text} overdue" if seconds < 0 else f"in {text}"
 
 
-def queue(name: str, *, person_id: int | None = None, team: str | None = None,
-          tier: str | None = None, category: str | None = None, limit: int = QUEUE_LIMIT) -> list[Ticket]:
-    """Open tickets of queue ``name`` (:data:`QUEUES`), optionally by team, tier and type (slugs), sorted by
-    the SLA due time, soonest (most overdue) first; tickets without a target last."""
+def queue_query(name: str, *, person_id: int | None = None, team: str | None = None, tier: str | None = None,
+                category: str | None = None) -> tuple[peewee.ModelSelect, tuple]:
+    """The open tickets of queue ``name`` (:data:`QUEUES`), optionally by team, tier and type (slugs), and the
+    queue's sort key: (no target last, the running SLA clock's deadline, id). :func:`queue` reads its first
+    rows; the panel pages through it by keyset on the same key."""
     if name not in QUEUES:
         raise UsageError(f"There is no queue {name!r}; the queues are {', '.join(QUEUES)}.")
     query = (Ticket.select(Ticket, Tier, SupportTeam, Person)
@@ -93,9 +94,17 @@ def queue(name: str, *, person_id: int | None = None, team: str | None = None,
         query = query.where(Tier.slug == tier)
     if category:
         query = query.where(Ticket.category == category)
-    deadline = _deadline()
+    deadline = deadline_sql()
     no_due = peewee.Case(None, ((deadline.is_null(), 1),), 0)
-    return list(query.order_by(no_due, deadline, Ticket.id).limit(limit))
+    return query, (no_due, deadline, Ticket.id)
+
+
+def queue(name: str, *, person_id: int | None = None, team: str | None = None,
+          tier: str | None = None, category: str | None = None, limit: int = QUEUE_LIMIT) -> list[Ticket]:
+    """Open tickets of queue ``name`` (:data:`QUEUES`), optionally by team, tier and type (slugs), sorted by
+    the SLA due time, soonest (most overdue) first; tickets without a target last."""
+    query, key = queue_query(name, person_id=person_id, team=team, tier=tier, category=category)
+    return list(query.order_by(*key).limit(limit))
 
 
 def staff_people() -> list[Person]:

@@ -1,5 +1,6 @@
 """The playground's rules: the two-person rule binds the panel user (not the chat identity they pick), only
-allowed identities can be played, and CHATOPS_ADMIN_PLAYGROUND=off removes the playground."""
+allowed identities can be played (a refusal is 403), ``self`` is the panel user's own linked chat person and
+nobody else's, and CHATOPS_ADMIN_PLAYGROUND=off removes the playground."""
 from __future__ import annotations
 
 import json
@@ -127,15 +128,15 @@ def test_only_allowed_identities_can_be_played(ops_panel):
     assert f'value="{ANA}"' in root.get("/admin/playground/").text
     for client in (ed, root):
         resp = run(client, "console:local", "whoami")
-        assert resp.status_code == 400 and "may not run as &#39;console:local&#39;" in resp.text
+        assert resp.status_code == 403 and "may not run as &#39;console:local&#39;" in resp.text
         resp = run(client, "slack:U0OUTSIDER", "whoami")
-        assert resp.status_code == 400 and "CHATOPS_ADMIN_PLAYGROUND_AS" in resp.text
+        assert resp.status_code == 403 and "CHATOPS_ADMIN_PLAYGROUND_AS" in resp.text
     resp = run(ed, ANA, "whoami")
-    assert resp.status_code == 400 and "only a panel admin" in resp.text
+    assert resp.status_code == 403 and "only a panel admin" in resp.text
     assert run(root, ANA, "whoami").status_code == 200
     # A test persona with the chat admin role is refused to editors before it is created.
     resp = run(ed, "", "whoami", role="admin", community="internal")
-    assert resp.status_code == 400 and "only a panel admin" in resp.text
+    assert resp.status_code == 403 and "only a panel admin" in resp.text
     assert not Identity.select().where(Identity.user_id == "playground-admin-internal").exists()
     assert run(ed, "", "whoami", role="member", community="internal").status_code == 200
     # Refused runs reach neither the router nor the trail as the identity.
@@ -149,7 +150,7 @@ def test_console_local_only_when_listed_by_name(make_runner):
     assert 'value="console:local"' in root.get("/admin/playground/").text
     assert run(root, "console:local", "whoami").status_code == 200
     ed = panel.login("ed", "editor")
-    assert run(ed, "console:local", "whoami").status_code == 400  # still the chat admin role
+    assert run(ed, "console:local", "whoami").status_code == 403  # still the chat admin role
 
 
 def test_all_allows_every_identity_but_console_local(make_runner):
@@ -157,7 +158,7 @@ def test_all_allows_every_identity_but_console_local(make_runner):
     panel.runner.person("Outsider", roles=["support"], identities=["slack:U0OUTSIDER"])
     root = panel.login("root", "admin")
     assert run(root, "slack:U0OUTSIDER", "whoami").status_code == 200
-    assert run(root, "console:local", "whoami").status_code == 400
+    assert run(root, "console:local", "whoami").status_code == 403
 
 
 def test_playground_off_removes_it(make_runner):
@@ -174,6 +175,96 @@ def test_playground_off_removes_it(make_runner):
 
 
 def test_a_mistyped_allow_list_stops_the_start(make_runner):
-    with pytest.raises(ValueError, match="CHATOPS_ADMIN_PLAYGROUND_AS .* not 'dmeo'"):
+    with pytest.raises(ValueError, match="CHATOPS_ADMIN_PLAYGROUND_AS must be .*'dmeo' is none of them"):
         demo_panel(make_runner, CHATOPS_ADMIN_PLAYGROUND_AS="dmeo,personas")
 
+
+
+# ---- self: the panel user's own linked chat person --------------------------------------------------------
+
+def link(username: str, identity_key: str) -> None:
+    platform, user_id = identity_key.split(":", 1)
+    person = Identity.get((Identity.platform == platform) & (Identity.user_id == user_id)).person
+    AdminUser.update(person=person.id).where(AdminUser.username == username).execute()
+
+
+def options(html: str) -> list[str]:
+    select = html.split('<select name="as"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]+)"', select)
+
+
+def test_the_default_allows_the_demo_the_personas_and_self():
+    assert Settings.from_env({}).admin.playground_as == frozenset({"demo", "personas", "self"})
+
+
+def test_a_linked_editor_may_act_as_their_own_person_and_no_one_else(make_runner):
+    panel = demo_panel(make_runner, CHATOPS_ADMIN_PLAYGROUND_AS="personas,self")
+    ed, eve = panel.login("ed", "editor"), panel.login("eve", "editor")
+    link("ed", SAM)
+    link("eve", LEE)
+    page = ed.get("/admin/playground/").text
+    assert sorted(options(page)) == ["discord:200000000000000002", SAM]   # Sam's Slack and Discord identities
+    assert re.search(f'value="{SAM}"\\s+data-self', page) and "(you: your linked chat person)" in page
+    assert LEE not in options(page)
+    resp = run(ed, SAM, "whoami")
+    assert resp.status_code == 200 and "Sam Support" in resp.text
+    event = AuditEvent.select().where(AuditEvent.command == "admin.playground.run").order_by(AuditEvent.seq.desc()).get()
+    assert event.actor == "admin:ed" and json.loads(event.arguments)["as"] == SAM
+    # Another panel user's person is refused, on a direct POST as well: 403, and nothing runs as Lee.
+    before = AuditEvent.select().count()
+    resp = run(ed, LEE, "whoami")
+    assert resp.status_code == 403 and "another panel user&#39;s linked chat person" in resp.text
+    assert AuditEvent.select().count() == before
+    assert not AuditEvent.select().where(AuditEvent.actor.startswith(LEE)).exists()
+    assert run(eve, LEE, "whoami").status_code == 200
+    # A person nobody is linked to, not allowed otherwise: 403 too.
+    assert run(ed, "slack:U0CORACUST", "whoami").status_code == 403
+
+
+def test_an_unlinked_user_has_no_self_entry(make_runner):
+    panel = demo_panel(make_runner, CHATOPS_ADMIN_PLAYGROUND_AS="personas,self")
+    vic = panel.login("vic", "editor")
+    page = vic.get("/admin/playground/").text
+    assert options(page) == [] and "data-self" not in page and "your linked chat person" not in page
+    assert run(vic, SAM, "whoami").status_code == 403
+
+
+def test_self_does_not_lift_the_chat_admin_rule(make_runner):
+    panel = demo_panel(make_runner, CHATOPS_ADMIN_PLAYGROUND_AS="self")
+    ed = panel.login("ed", "editor")
+    link("ed", ANA)  # linked to a person holding the chat admin role
+    assert options(ed.get("/admin/playground/").text) == []
+    resp = run(ed, ANA, "whoami")
+    assert resp.status_code == 403 and "only a panel admin" in resp.text
+    root = panel.login("root", "admin")
+    link("root", ANA)
+    assert ANA in options(root.get("/admin/playground/").text)
+    assert run(root, ANA, "whoami").status_code == 200
+
+
+def test_the_two_person_rule_binds_the_panel_user_acting_as_their_own_person(make_runner):
+    panel = demo_panel(make_runner, CHATOPS_ADMIN_PLAYGROUND_AS="self")
+    ed, eve = panel.login("ed", "editor"), panel.login("eve", "editor")
+    link("ed", SAM)
+    link("eve", LEE)
+    sent, approve = request_in_playground(ed)          # requested as ed's own person, Sam Support
+    resp = press(ed, SAM, approve, "Approve")
+    assert resp.status_code == 403 and "Two-person rule" in resp.text
+    assert fee() == 300
+    resp = press(eve, LEE, approve, "Approve")          # eve, as her own person Lee Lead (an approver)
+    assert resp.status_code == 200 and "Approved by" in resp.text
+    assert fee() == 0
+    # The approval names the panel users: ed's request, eve's decision.
+    approval = PendingAction.get(PendingAction.kind == "approval")
+    presses = [json.loads(e.arguments)["panel_user"] for e in AuditEvent.select().where(
+        (AuditEvent.correlation_id == approval.correlation_id) & (AuditEvent.command == "admin.playground.press"))
+        .order_by(AuditEvent.seq)]
+    assert presses == ["ed", "ed", "eve"]
+
+
+def test_a_mistyped_entry_stops_the_settings_parser():
+    with pytest.raises(ValueError, match=r"^CHATOPS_ADMIN_PLAYGROUND_AS must be demo, personas, self, all or "
+                                         r"platform:user_id entries .*'slef' is none of them.*not 'demo,slef'$"):
+        Settings.from_env({"CHATOPS_ADMIN_PLAYGROUND_AS": "demo,slef"})
+    for fine in ("self", "demo, personas, self", "all", "slack:U1,self"):
+        assert Settings.from_env({"CHATOPS_ADMIN_PLAYGROUND_AS": fine}).admin.playground_as

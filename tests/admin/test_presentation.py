@@ -40,8 +40,8 @@ def test_ago_at_several_ages(delta, text):
 
 def test_relative_time_has_the_exact_utc_minute_on_hover():
     at = datetime(2026, 12, 2, 14, 5, 12, 345678, tzinfo=timezone.utc)
-    assert str(relative(at, NOW)) == ('<time datetime="2026-12-02T14:05:12+00:00" title="2026-12-02 14:05 UTC">'
-                                      '3 min ago</time>')
+    assert str(relative(at, NOW)) == ('<time datetime="2026-12-02T14:05:12+00:00" title="2026-12-02 14:05 UTC" '
+                                      'data-ago>3 min ago</time>')
     # naive values are UTC; other zones are converted; None is empty
     assert 'title="2026-12-02 14:05 UTC"' in relative(at.replace(tzinfo=None), NOW)
     east = at.astimezone(timezone(timedelta(hours=5, minutes=30)))
@@ -60,7 +60,7 @@ def test_audit_list_shows_ages_with_the_exact_time_on_hover(panel, clock):
     audit.record(correlation_id="c1", actor="slack:U1", command="whoami", outcome="allowed", at=clock())
     clock.advance(minutes=3)
     html = panel.login("root", "admin").get("/admin/audit_event/").text
-    assert re.search(r'<time datetime="2026-01-05T09:00:00\+00:00" title="2026-01-05 09:00 UTC">3 min ago</time>',
+    assert re.search(r'<time datetime="2026-01-05T09:00:00\+00:00" title="2026-01-05 09:00 UTC" data-ago>3 min ago</time>',
                      html), html
 
 
