@@ -140,6 +140,10 @@ def retry(message: OutboundMessage, *, now: datetime, after_seconds: float, erro
                             lease_until=None, error=error[:2000])
      .where(OutboundMessage.id == message.id).execute())
     metrics.outbox_retry(message.platform, gave_up=state == "failed")
+    if state == "failed":  # the senders log each failed try; this is the last one
+        with logs.request(correlation_id=message.correlation_id, platform=message.platform):
+            log.error("outbox message %s to %s %s given up after %d attempts: %s", message.id, message.platform,
+                      message.channel_id, attempts, error)
 
 
 def mark_failed(message: OutboundMessage, *, error: str) -> None:

@@ -60,7 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
             "`chatops worker` with CHATOPS_METRICS=on: HOST:PORT where it serves its own /metrics (its commands, "
             "work and backend calls are counted there, not in the web processes). Empty: not served."),
     Setting("CHATOPS_WEB_BIND", "127.0.0.1:8000",
-            "gunicorn (deploy/gunicorn.conf.py): HOST:PORT to listen on, comma-separated for several."),
+            "gunicorn (deploy/gunicorn.conf.py): HOST:PORT to listen on, comma-separated for several. Unset, "
+            "with PORT set (honcho, foreman, a PaaS): 0.0.0.0:$PORT."),
     Setting("CHATOPS_WEB_PROCESSES", "2",
             "gunicorn: web processes (each a copy of the app; give PostgreSQL a connection per thread of each)."),
     Setting("CHATOPS_WEB_THREADS", "8",

@@ -2,7 +2,7 @@
 
 Everything comes from chatops's typed settings (``chatops settings`` lists them; docs/operations.md):
 
-    bind              CHATOPS_WEB_BIND              127.0.0.1:8000
+    bind              CHATOPS_WEB_BIND              127.0.0.1:8000 (0.0.0.0:$PORT when only PORT is set)
     workers           CHATOPS_WEB_PROCESSES         2
     threads           CHATOPS_WEB_THREADS           8      (gthread workers)
     timeout           CHATOPS_WEB_TIMEOUT_SECONDS   30
@@ -34,7 +34,21 @@ _settings = Settings.from_env()
 if _settings.web.metrics_on and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chatops-metrics-")
 
-bind = list(_settings.web.bind)
+
+
+def _bind() -> list[str]:
+    """CHATOPS_WEB_BIND when it is set. Else, when a process manager gives this process a port (honcho and
+    foreman set PORT for each process they start, a PaaS sets it for the web process), every interface on
+    it — gunicorn's own rule for PORT. Else the setting's default."""
+    port = os.environ.get("PORT", "").strip()
+    if not os.environ.get("CHATOPS_WEB_BIND", "").strip() and port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"PORT: a port number (1-65535), not {port!r}")
+        return [f"0.0.0.0:{port}"]
+    return list(_settings.web.bind)
+
+
+bind = _bind()
 workers = _settings.web.processes
 threads = _settings.web.threads
 worker_class = "gthread"

@@ -33,7 +33,7 @@ import aiohttp
 import discord
 
 from adapters.discord.render import render
-from chatops import outbox
+from chatops import logs, outbox
 from chatops.invocation import utcnow
 from chatops.models import OutboundMessage
 from chatops.reply import Reply, Text
@@ -121,11 +121,18 @@ class OutboxSender:
         self._last_post[channel_id] = self.clock()
 
     async def deliver(self, row: OutboundMessage) -> None:
+        """Send one message and record the outcome in the outbox. Its log lines carry the message's correlation
+        id (the request that caused it: chatops.logs)."""
+        with logs.request(correlation_id=row.correlation_id, platform="discord"):
+            await self._deliver(row)
+
+    async def _deliver(self, row: OutboundMessage) -> None:
         try:
             reply = Reply.from_dict(row.reply)
             target = row.thread_id if row.thread_id and row.thread_id.isdigit() else row.channel_id
             channel_id = int(target)
         except (ValueError, KeyError, TypeError) as exc:
+            log.error("discord outbox: message %s to %s is unreadable, not sent: %s", row.id, row.channel_id, exc)
             await self.bot.run(outbox.mark_failed, row, error=f"unreadable message: {exc}")
             return
         if row.edits:

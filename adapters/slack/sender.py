@@ -29,7 +29,7 @@ from typing import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from chatops import outbox
+from chatops import logs, outbox
 from chatops.db import DatabaseErrors
 from chatops.app import App
 from chatops.models import OutboundMessage
@@ -161,7 +161,12 @@ class OutboxSender:
         return sent
 
     def deliver(self, message: OutboundMessage) -> bool:
-        """Send one message and record the outcome in the outbox; True when Slack took it."""
+        """Send one message and record the outcome in the outbox; True when Slack took it. Its log lines carry
+        the message's correlation id (the request that caused it: chatops.logs)."""
+        with logs.request(correlation_id=message.correlation_id, platform="slack"):
+            return self._deliver(message)
+
+    def _deliver(self, message: OutboundMessage) -> bool:
         now = self.app.router.clock()
         channel = message.channel_id
         try:
@@ -169,6 +174,7 @@ class OutboxSender:
             payload = render(reply, self.name_of)
         except (KeyError, TypeError, ValueError) as exc:
             outbox.mark_failed(message, error=f"unrenderable reply: {exc}")
+            log.error("Slack message %s for %s could not be rendered, not sent: %s", message.id, channel, exc)
             return False
         if message.edits:
             what, edit_channel, ts = outbox.edit_target(message)

@@ -32,8 +32,10 @@ def command_line(line: str) -> list[str]:
 
 
 class Proc:
-    def __init__(self, argv: list[str], env: dict[str, str], *, log: Path, name: str = "") -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], *, log: Path, name: str = "",
+                 cwd: Path = REPO) -> None:
         self.argv = argv
+        self.cwd = cwd
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self.env.pop("CHATOPS_TEST_DATABASE_URL", None)
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -44,7 +46,7 @@ class Proc:
 
     def start(self) -> "Proc":
         with open(self.log_path, "a", encoding="utf-8") as out, open(self.err_path, "a", encoding="utf-8") as err:
-            self.proc = subprocess.Popen(self.argv, cwd=str(REPO), env=self.env, stdout=out, stderr=err,
+            self.proc = subprocess.Popen(self.argv, cwd=str(self.cwd), env=self.env, stdout=out, stderr=err,
                                          start_new_session=True)
         return self
 
@@ -86,12 +88,64 @@ class Proc:
                 pass
             self.proc.wait(10)
 
+    def kill_tree(self) -> None:
+        """SIGKILL the process and everything below it, children in sessions of their own included (honcho's,
+        `chatops run --workers`'), which :meth:`kill_group` does not reach: a failing test leaves nothing."""
+        if self.proc is not None and self.proc.poll() is None:
+            below = descendants(self.proc.pid)
+            self.kill_group()
+            for pid in below:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
     def stderr_lines(self) -> list[str]:
         return self.err_path.read_text(encoding="utf-8", errors="replace").splitlines() if self.err_path.exists() else []
 
     def output(self) -> str:
         parts = [p.read_text(encoding="utf-8", errors="replace") for p in (self.log_path, self.err_path) if p.exists()]
         return "\n".join(parts)
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc, None when there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid = text.rpartition(")")[2].split()[:2]  # the name in parentheses may hold spaces
+    return state, int(ppid)
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (exited, not yet reaped)."""
+    found = _stat(pid)
+    return found is not None and found[0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None and stat[1] == pid and stat[0] != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid``: its children, theirs, and so on."""
+    below = children(pid)
+    return below + [d for child in below for d in descendants(child)]
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        return [part.decode() for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if part]
+    except OSError:
+        return []
 
 
 def json_lines(lines: list[str]) -> list[dict[str, Any]]:

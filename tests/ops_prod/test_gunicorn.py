@@ -24,7 +24,7 @@ TOKEN = "metrics-token-gunicorn"
 
 def load_conf(monkeypatch, **env: str) -> dict:
     for name in ("CHATOPS_WEB_BIND", "CHATOPS_WEB_PROCESSES", "CHATOPS_WEB_THREADS", "CHATOPS_WEB_TIMEOUT_SECONDS",
-                 "CHATOPS_DRAIN_SECONDS", "CHATOPS_METRICS", "CHATOPS_LOG_FORMAT"):
+                 "CHATOPS_DRAIN_SECONDS", "CHATOPS_METRICS", "CHATOPS_LOG_FORMAT", "PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # the config may set it: undone after the test
     for name, value in env.items():
@@ -44,6 +44,13 @@ def test_the_config_takes_its_numbers_from_the_settings_and_its_grace_from_the_d
     assert custom["bind"] == ["127.0.0.1:9001", "[::1]:9001"]
     assert (custom["workers"], custom["threads"], custom["timeout"]) == (5, 3, 45)
     assert custom["graceful_timeout"] == 12 + custom["DRAIN_MARGIN_SECONDS"]
+
+    # A process manager's PORT (honcho, foreman, a PaaS): every interface on it, as gunicorn does; an explicit
+    # CHATOPS_WEB_BIND still wins; a PORT that is not a port number stops the config.
+    assert load_conf(monkeypatch, PORT="5100")["bind"] == ["0.0.0.0:5100"]
+    assert load_conf(monkeypatch, PORT="5100", CHATOPS_WEB_BIND="127.0.0.1:9002")["bind"] == ["127.0.0.1:9002"]
+    with pytest.raises(SystemExit, match="PORT"):
+        load_conf(monkeypatch, PORT="http")
 
     with_metrics = load_conf(monkeypatch, CHATOPS_METRICS="on", CHATOPS_LOG_FORMAT="json")
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"]  # made before any web process imports prometheus_client

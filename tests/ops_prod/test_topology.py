@@ -1,5 +1,6 @@
-"""The Procfile, the compose file and the Dockerfile describe one topology: the same commands, the counts
-the docs promise (2 web, 2 workers, the Discord bot), a slim non-root image with a health check."""
+"""The Procfile, the compose file, the Dockerfile and `chatops run --workers N` describe one topology: the same
+commands, the counts the docs promise (2 web, 2 workers, the Discord bot), a slim non-root image with a health
+check."""
 from __future__ import annotations
 
 import shlex
@@ -22,6 +23,12 @@ def test_every_compose_app_service_runs_its_procfile_command():
         counts[kind] = counts.get(kind, 0) + 1
     assert counts == {"web": 2, "worker": 2, "discord": 1}
     assert {"postgres", "redis"} <= set(services)
+
+
+def test_chatops_run_workers_starts_the_procfiles_processes():
+    from adapters.serve import PROCESSES
+
+    assert PROCESSES == procfile()  # `chatops run --workers N` runs these lines (tests/ops_prod/test_run_workers.py)
 
 
 def test_compose_runs_postgres_and_redis_and_keeps_metrics_behind_a_token():
