@@ -288,6 +288,13 @@ def gave_up_what(work_key: str) -> str:
     return messages.GAVE_UP_BEING_CHECKED
 
 
+def restarted(item: WorkItem) -> bool:
+    """Whether this is an attempt after one that stopped before it finished (its lease ran out: the process
+    died; or a graceful stop left it running)."""
+    error = (item.error or "").lower()
+    return item.attempts > 1 and ("lease" in error or "stopped" in error)
+
+
 def late_reason(item: WorkItem, now: datetime) -> str:
     """Why an answer comes late ("" when it does not): a restart, a database outage, a long wait."""
     payload = item.payload or {}
@@ -295,7 +302,7 @@ def late_reason(item: WorkItem, now: datetime) -> str:
         return ""  # the answer itself says it is the result of a check
     error = (item.error or "").lower()
     if item.attempts > 1:
-        if "lease" in error or "stopped" in error:
+        if restarted(item):
             return "the service restarted while it was being handled"
         if "database" in error:
             return "the database was briefly unavailable"
@@ -372,9 +379,10 @@ def run_request(router: Any, item: WorkItem, inv) -> Any:
     if payload.get("reconcile") and reply.checking:
         return None
     late = late_reason(item, router.clock())
-    if late and reply.replayed and item.attempts > 1:
-        # The run had finished in an attempt that stopped before its item was done: that attempt may have
-        # answered already (an answer that is not an edit cannot be taken back or checked).
+    if late and reply.replayed and restarted(item):
+        # The run had finished in an attempt that stopped (or whose process died) before its item was done:
+        # that attempt may have answered already (an answer that is not an edit cannot be taken back or
+        # checked). A retry after a refused answer or a database error is not one: nothing reached the user.
         late = messages.LATE_AGAIN
     if late:
         reply = reply.with_(blocks=(Text(messages.LATE.format(why=late), "warning"), *reply.blocks))

@@ -357,18 +357,25 @@ class DiscordBot:
             return False
         if not await self._may_run(interaction, command):
             return False  # the router answers with its denial (or redirect)
-        await self._keep_form(str(interaction.id), command.name, raw)
-        await interaction.response.send_modal(modal)
+        await self._open_modal(interaction, modal, command.name, raw)
         return True
 
-    async def _keep_form(self, form_id: str, name: str, given: dict[str, str]) -> None:
-        """Keep a form's given options (in the database, off the event loop); a modal must open within
-        Discord's 3 s, so a slow database leaves them to this process's memory after the peek's deadline."""
+    async def _open_modal(self, interaction: discord.Interaction, modal, name: str, given: dict[str, str]) -> None:
+        """The modal at once; the options given with the command kept in this process now and in the database
+        once the modal is sent (off the event loop), so a slow database never holds the modal past 3 s."""
+        form_id = str(interaction.id)
+        self.forms.keep_local(form_id, name, given)
+        await interaction.response.send_modal(modal)
+        await self._in_background(lambda: self.forms.store(form_id, name, given), f"keeping form {form_id}")
+
+    async def _in_background(self, fn: Callable[[], Any], what: str) -> Any:
+        """A database call off the event loop for a form draft, bounded; None (logged) when it fails."""
         try:
-            await asyncio.wait_for(self.run(lambda: self.forms.remember(form_id, name, given),
-                                            executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
-        except (asyncio.TimeoutError, CallsBusy):
-            log.warning("discord: could not keep form %s's options within %.1fs", form_id, PERMISSION_PEEK_SECONDS)
+            return await asyncio.wait_for(self.run(fn, executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
+        except (asyncio.TimeoutError, CallsBusy, *DatabaseErrors) as exc:
+            log.warning("discord: %s: the database did not answer in %.1fs (%s)", what, PERMISSION_PEEK_SECONDS,
+                        exc or type(exc).__name__)
+            return None
 
     async def _may_run(self, interaction: discord.Interaction, command: Command) -> bool:
         """Ask the core's policy before showing a form; if it cannot tell within 1.5 s, show the form."""
@@ -383,6 +390,9 @@ class DiscordBot:
             log.warning("discord: policy check for /%s took over %.1fs; showing the form", command.name,
                         PERMISSION_PEEK_SECONDS)
             return True
+        except (CallsBusy, *DatabaseErrors) as exc:  # the submission is refused at the ack if it is still down
+            log.warning("discord: policy check for /%s failed (%s); showing the form", command.name, exc)
+            return True
 
     async def handle_form(self, interaction: discord.Interaction) -> None:
         parsed = parse_form_id((interaction.data or {}).get("custom_id", ""))
@@ -392,14 +402,16 @@ class DiscordBot:
             await self._error(interaction, messages.FORM_EXPIRED)
             return
         name, form_id = parsed
-        try:
-            given = await asyncio.wait_for(self.run(lambda: self.forms.take(form_id, name),
-                                                    executor=self.peek_executor), PERMISSION_PEEK_SECONDS)
-        except (asyncio.TimeoutError, CallsBusy):
-            log.warning("discord: could not read form %s's options within %.1fs", form_id, PERMISSION_PEEK_SECONDS)
-            given = {}
+        local = self.forms.take_local(form_id, name)
+        if local is None:  # opened in another process, or before a restart: the draft in the database
+            given = await self._in_background(lambda: self.forms.take_stored(form_id, name),
+                                              f"reading form {form_id}") or {}
+        else:
+            given = local
         raw, form = form_state(interaction.data, given)
         await self._route(interaction, self.app.registry.get(name), name, raw, form=form)
+        if local is not None:  # answered (deferred): drop the database's copy, a form is submitted once
+            await self._in_background(lambda: self.forms.take_stored(form_id, name), f"dropping form {form_id}")
 
     async def handle_refill(self, interaction: discord.Interaction, interaction_id: str) -> None:
         """"Edit and send again" under an error: the same form, with what the user entered in it."""
@@ -414,8 +426,7 @@ class DiscordBot:
         if modal is None:
             await self._error(interaction, refusal)
             return
-        await self._keep_form(str(interaction.id), name, given)
-        await interaction.response.send_modal(modal)
+        await self._open_modal(interaction, modal, name, given)
 
     # ---- buttons ---------------------------------------------------------------------------------
     async def handle_press(self, interaction: discord.Interaction, ref: str) -> None:
@@ -440,8 +451,9 @@ class DiscordBot:
         future = asyncio.run_coroutine_threadsafe(coroutine_factory(), loop)
         return future.result(ANSWER_SECONDS)
 
-    async def answer_item(self, payload: dict[str, Any], reply: Reply, received_at) -> None:
-        """Answer a work item: the interaction's follow-up while its token lives, else a direct message."""
+    async def answer_item(self, payload: dict[str, Any], reply: Reply, received_at, *, rerun: bool = False) -> None:
+        """Answer a work item: the interaction's follow-up while its token lives, else a direct message.
+        ``rerun``: an earlier attempt of this item may have answered (see :meth:`_follow_up`)."""
         inv = payload.get("inv") or {}
         if payload.get("op") == "dm":
             await self._send_dm_channel(inv.get("channel_id"), reply, user_id=inv.get("user_id"))
@@ -449,7 +461,7 @@ class DiscordBot:
         token, app_id = payload.get("token"), payload.get("application_id")
         if token and app_id and utcnow() - received_at < TOKEN_LIFETIME:
             try:
-                await self._follow_up(payload, reply)
+                await self._follow_up(payload, reply, rerun=rerun)
                 return
             except discord.NotFound as exc:  # the token expired, or the interaction was never acknowledged
                 log.warning("discord: follow-up for %s not possible (%s): a direct message instead",
@@ -466,7 +478,16 @@ class DiscordBot:
         data = {"id": int(payload["application_id"]), "type": 3, "token": payload["token"]}
         return discord.Webhook.from_state(data=data, state=self.client._connection)
 
-    async def _follow_up(self, payload: dict[str, Any], reply: Reply) -> None:
+    async def _answered_already(self, webhook: discord.Webhook) -> bool:
+        """Whether the deferred response was already edited into an answer (not "thinking…" any more): by an
+        attempt stopped before its work item was done, or since then by a press on that answer."""
+        try:
+            original = await webhook.fetch_message("@original")  # type: ignore[arg-type]
+        except discord.NotFound:
+            return False  # deleted, or never there: the edit below says which (a DM if the token is gone)
+        return not original.flags.loading
+
+    async def _follow_up(self, payload: dict[str, Any], reply: Reply, *, rerun: bool = False) -> None:
         out = render(reply)
         if payload.get("form") and is_error(reply) and out.view is None:  # a refused form: offer to edit it
             out.view = discord.ui.View(timeout=None)
@@ -489,8 +510,13 @@ class DiscordBot:
                 pass
             await webhook.send(**out.send_kwargs(), ephemeral=True)
         else:
-            # The deferred answer ("thinking…") becomes the answer: an edit, so an answer sent again after a
-            # crash (the item run again once its lease ran out) shows once, not twice.
+            # The deferred response ("thinking…") becomes the answer: an edit. An attempt run again after a crash
+            # (its lease ran out) first looks at it: already answered, it is left as it is (its user may have
+            # pressed its buttons since), so the answer shows once.
+            if rerun and await self._answered_already(webhook):
+                log.info("discord: interaction %s was answered before the restart; not answered again",
+                         payload.get("interaction_id"))
+                return
             await webhook.edit_message("@original", **out.edit_kwargs())
 
     async def _direct_message(self, user_id: str | None, reply: Reply) -> None:
@@ -546,11 +572,11 @@ class DiscordWork:
         if bot.loop is not None and not bot.loop.is_closed():
             bot.loop.call_soon_threadsafe(bot.sender.wake)
         if reply is not None:
-            bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))
+            bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at, rerun=item.attempts > 1))
 
     def dead(self, item, reason: str) -> None:
         bot = self.bot
         payload = item.payload or {}
         inv = Invocation.from_dict(payload["inv"])
         reply = work.dead_letter_reply(bot.app.settings, item, inv, reason, now=utcnow())
-        bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at))
+        bot.deliver(lambda: bot.answer_item(payload, reply, inv.received_at, rerun=item.attempts > 1))

@@ -177,8 +177,7 @@ class Endpoint:
             params = command.form_fields(raw, limit=MAX_INPUTS)
             modal = build_modal(command, params, payload.get("id")) if params else None
             if modal is not None and self._may_run(command, payload):
-                self.forms.remember(str(payload["id"]), command.name, raw)
-                return Answer(200, {"type": MODAL, "data": modal.to_dict()})
+                return self._open(str(payload["id"]), command.name, raw, modal)
         return self._route(payload, command, name, raw)
 
     def _may_run(self, command: Command, payload: dict[str, Any]) -> bool:
@@ -237,10 +236,31 @@ class Endpoint:
         modal, refusal, name, given = refill_form(self.app.registry, stored, user_id, payload["id"])
         if modal is None:
             return Answer.message(refusal)
-        self.forms.remember(str(payload["id"]), name, given)
-        return Answer(200, {"type": MODAL, "data": modal.to_dict()})
+        return self._open(str(payload["id"]), name, given, modal)
 
     # ---- forms ------------------------------------------------------------------------------------
+    def _open(self, form_id: str, name: str, given: dict[str, str], modal) -> Answer:
+        """The modal at once; the options given with the command kept here now and in the database once the
+        modal is sent (a slow database never holds it past Discord's 3 s)."""
+        self.forms.keep_local(form_id, name, given)
+        return Answer(200, {"type": MODAL, "data": modal.to_dict()},
+                      after=lambda: self._with_db(self.forms.store, form_id, name, given))
+
+    def _with_db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn`` with this thread's connection, closed afterwards if opened here (after the response, the
+        request's own connection is gone). Never raises: a failure is logged."""
+        db = self.app.db
+        try:
+            opened = db.connect(reuse_if_open=True)
+        except DatabaseErrors as exc:
+            log.warning("discord http: no database for a form draft (%s)", exc)
+            return None
+        try:
+            return fn(*args)
+        finally:
+            if opened and not db.is_closed():
+                db.close()
+
     def form(self, payload: dict[str, Any]) -> Answer:
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
         parsed = parse_form_id(str(data.get("custom_id") or ""))
@@ -248,8 +268,15 @@ class Endpoint:
             log.warning("discord http: modal submit with an unknown custom_id %r", str(data.get("custom_id"))[:100])
             return Answer.message(messages.FORM_EXPIRED)
         name, form_id = parsed
-        raw, form = form_state(data, self.forms.take(form_id, name))
-        return self._route(payload, self.app.registry.get(name), name, raw, form=form)
+        local = self.forms.take_local(form_id, name)
+        # Opened in another process (or before a restart): the draft in the database. Opened here: the draft is
+        # dropped once the answer is out (a form is submitted once).
+        given = local if local is not None else (self.forms.take_stored(form_id, name) or {})
+        raw, form = form_state(data, given)
+        answer = self._route(payload, self.app.registry.get(name), name, raw, form=form)
+        if local is not None:
+            answer.after = _then(answer.after, lambda: self._with_db(self.forms.take_stored, form_id, name))
+        return answer
 
     # ---- accepting ---------------------------------------------------------------------------------
     @staticmethod
@@ -268,6 +295,16 @@ class Endpoint:
             return Answer(200, deferred)
         item = taken.accepted.item
         return Answer(200, deferred, after=lambda: self.pool.hand_off(item))
+
+
+def _then(first: Callable[[], None] | None, second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        try:
+            if first is not None:
+                first()
+        finally:
+            second()
+    return both
 
 
 def init_app(flask_app: Flask, chatops_app) -> Endpoint | None:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import collections
 import logging
 import re
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
@@ -46,7 +47,7 @@ import discord
 
 from chatops.commands import Command, Parameter
 from chatops.converters import UserRef
-from chatops.db import DatabaseErrors
+from chatops.db import DatabaseErrors, atomic
 from chatops.models import FormDraft
 from chatops.text import clip
 
@@ -67,14 +68,16 @@ MAX_FORMS = 2000
 class FormMemory:
     """The options a user gave with a command whose form is open, by form id, until it is submitted.
 
-        forms.remember(form_id, "change-email", {"account": "acct_1"})
+        forms.remember(form_id, "change-email", {"account": "acct_1"})   # memory now, then the database
         given = forms.take(form_id, "change-email")      # {} when unknown, expired or for another command
 
-    Kept in the database (``FormDraft``, ``FORM_TTL`` seconds each), so a submission that reaches another
-    process (a restart; HTTP mode behind a load balancer) is merged with them; expired drafts are deleted as
-    new ones are written. When the database cannot be reached, this process's memory (at most ``MAX_FORMS``)
-    still serves submissions that come back here, and a submission elsewhere brings only the submitted fields
-    (the core asks for anything still missing). Blocking: call it from a thread, not an event loop.
+    Kept in this process's memory (at most ``MAX_FORMS``) and in the database (``FormDraft``), ``FORM_TTL``
+    seconds each, so a submission that reaches another process (a restart; HTTP mode behind a load balancer)
+    is merged with them; expired drafts are deleted as new ones are written (and by ``chatops db purge``).
+    The adapters keep the memory part before the modal opens and the database part after (``keep_local``,
+    then ``store``): a slow or unreachable database never delays the modal past Discord's 3 s. If it cannot
+    take the draft, a submission elsewhere brings only the submitted fields (the core asks for anything
+    still missing). Thread-safe; the database parts block (call them from a thread, not an event loop).
     """
 
     PLATFORM = "discord"
@@ -84,46 +87,74 @@ class FormMemory:
                  now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), persist: bool = True) -> None:
         self.ttl, self.limit, self.clock, self.now, self.persist = ttl, limit, clock, now, persist
         self._forms: collections.OrderedDict[str, tuple[float, str, dict[str, str]]] = collections.OrderedDict()
+        self._lock = threading.Lock()
 
     def _key(self, form_id: str) -> str:
         return f"{self.PLATFORM}:{form_id}"[:100]
 
-    def remember(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
+    # ---- this process ---------------------------------------------------------------------------
+    def keep_local(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
         now = self.clock()
-        while self._forms and (len(self._forms) >= self.limit or next(iter(self._forms.values()))[0] < now):
-            self._forms.popitem(last=False)
-        self._forms[str(form_id)] = (now + self.ttl, command, dict(raw))
+        with self._lock:
+            while self._forms and (len(self._forms) >= self.limit or next(iter(self._forms.values()))[0] < now):
+                self._forms.popitem(last=False)
+            self._forms[str(form_id)] = (now + self.ttl, command, dict(raw))
+
+    def take_local(self, form_id: str, command: str) -> dict[str, str] | None:
+        with self._lock:
+            entry = self._forms.pop(str(form_id), None)
+        if entry is not None and entry[1] == command and entry[0] >= self.clock():
+            return entry[2]
+        return None
+
+    # ---- the database ---------------------------------------------------------------------------
+    def store(self, form_id: str, command: str, raw: Mapping[str, str]) -> bool:
+        """Write the draft (and drop expired ones); False, logged, when the database cannot take it."""
         if not self.persist:
-            return
+            return False
         at = self.now()
+        expires = at + timedelta(seconds=self.ttl)
         try:
-            with FormDraft._meta.database.atomic():
+            with atomic():
                 FormDraft.delete().where(FormDraft.expires_at < at).execute()
-                (FormDraft.insert(key=self._key(form_id), command=command, given=dict(raw),
-                                  expires_at=at + timedelta(seconds=self.ttl))
+                (FormDraft.insert(key=self._key(form_id), command=command, given=dict(raw), expires_at=expires)
                  .on_conflict(conflict_target=[FormDraft.key],
                               update={FormDraft.command: command, FormDraft.given: dict(raw),
-                                      FormDraft.expires_at: at + timedelta(seconds=self.ttl)})
+                                      FormDraft.expires_at: expires})
                  .execute())
+            return True
         except DatabaseErrors as exc:
             log.warning("discord: could not keep form %s's given options in the database (%s): only this "
                         "process has them", form_id, exc)
+            return False
+
+    def take_stored(self, form_id: str, command: str) -> dict[str, str] | None:
+        """Read and delete the draft (a form is submitted once); None when there is none, or on a database
+        error (logged)."""
+        if not self.persist:
+            return None
+        try:
+            with atomic():
+                draft = FormDraft.get_or_none(FormDraft.key == self._key(form_id))
+                if draft is not None:
+                    FormDraft.delete().where(FormDraft.id == draft.id).execute()
+        except DatabaseErrors as exc:
+            log.warning("discord: could not read form %s's given options from the database (%s)", form_id, exc)
+            return None
+        if (draft is not None and draft.command == command and draft.expires_at >= self.now()
+                and isinstance(draft.given, dict)):
+            return {str(k): str(v) for k, v in draft.given.items()}
+        return None
+
+    # ---- both, in one call (tests, and callers already on a thread) ----------------------------------
+    def remember(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
+        self.keep_local(form_id, command, raw)
+        self.store(form_id, command, raw)
 
     def take(self, form_id: str, command: str) -> dict[str, str]:
-        entry = self._forms.pop(str(form_id), None)
-        found = entry[2] if entry is not None and entry[1] == command and entry[0] >= self.clock() else None
-        if self.persist:
-            try:
-                with FormDraft._meta.database.atomic():
-                    draft = FormDraft.get_or_none(FormDraft.key == self._key(form_id))
-                    if draft is not None:
-                        FormDraft.delete().where(FormDraft.id == draft.id).execute()  # a form is submitted once
-                if (found is None and draft is not None and draft.command == command
-                        and draft.expires_at >= self.now() and isinstance(draft.given, dict)):
-                    found = {str(k): str(v) for k, v in draft.given.items()}
-            except DatabaseErrors as exc:
-                log.warning("discord: could not read form %s's given options from the database (%s)", form_id, exc)
-        return found or {}
+        local = self.take_local(form_id, command)
+        stored = self.take_stored(form_id, command)  # deleted either way: a form is submitted once
+        return local if local is not None else (stored or {})
 
 
 def form_state(data: dict[str, Any] | None, given: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:

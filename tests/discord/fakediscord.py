@@ -60,6 +60,8 @@ class FakeDiscord:
     # …/messages/@original) once it is recorded and before the bot gets its response: a fault test kills the
     # bot here, after the answer arrived and before its work was marked done.
     on_answer: Callable[[Call], None] | None = None
+    # Interaction token → its original response as last edited (None: deleted); see _answer.
+    originals: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     # Status to answer for POST /channels/{id}/messages, by channel id (e.g. {"123": 403}).
     channel_status: dict[str, int] = field(default_factory=dict)
     # Status to answer an interaction's callback with, by interaction id (404: an interaction that expired).
@@ -307,9 +309,23 @@ class FakeDiscord:
                                          "response_message_id": None, "response_message_loading": False,
                                          "response_message_ephemeral": False}}
         if parts[0] == "webhooks":
+            # An interaction's original response, by token: "thinking…" (flag LOADING) until it is edited,
+            # then the edited message; gone once deleted (as Discord keeps it).
+            original = len(parts) == 5 and parts[3] == "messages" and parts[4] == "@original"
+            token = parts[2] if len(parts) > 2 else ""
+            if original and m == "GET":
+                if token in self.originals:
+                    kept = self.originals[token]
+                    return (404, {"message": "Unknown Message", "code": 10008}) if kept is None else (200, kept)
+                return 200, {**self.message_payload(CHANNEL_ID, {}), "flags": 128}
             if m == "DELETE":
+                if original:
+                    self.originals[token] = None
                 return 204, None
-            return 200, self.message_payload(CHANNEL_ID, call.json or {})
+            message = self.message_payload(CHANNEL_ID, call.json or {})
+            if original and m == "PATCH":
+                self.originals[token] = {**message, "flags": (call.json or {}).get("flags", 0) & ~128}
+            return 200, message
         if parts[0] == "applications" and parts[-1] == "commands" and m == "PUT":
             return 200, [{**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
                          for c in call.json]

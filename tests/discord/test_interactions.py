@@ -263,3 +263,111 @@ def test_an_optional_reason_beside_required_arguments_is_optional_in_the_form(ma
     support = make_runner().app.registry.get("support")
     only_text = build_modal(support, [support.param("summary"), support.param("details")], 2).to_dict()
     assert _inputs(only_text)["details"]["required"] is True
+
+
+# ---- forms when the database is slow or down, and across processes ------------------------------
+
+def test_a_form_opens_at_once_when_the_database_is_slow_and_keeps_its_options_once_it_answers(make_runner):
+    """Keeping a form's options in the database waits until the modal is sent: a slow database never holds
+    the modal past Discord's 3 s (the policy peek alone is bounded at 1.5 s)."""
+    import time as _time
+
+    from chatops.models import FormDraft
+
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        store = h.bot.forms.store
+
+        def slow_store(*args):
+            _time.sleep(1.2)
+            return store(*args)
+
+        h.bot.forms.store = slow_store
+        started = asyncio.get_running_loop().time()
+        payload = await h.fake.interaction(h.fake.command("ask", [{"name": "topic", "type": 3, "value": "fees"}]))
+        callback = await h.callback(payload)
+        assert callback.json["type"] == 9
+        assert asyncio.get_running_loop().time() - started < 1.0  # not after the database write
+        for _ in range(100):
+            if FormDraft.select().count():
+                break
+            await asyncio.sleep(0.05)
+        assert FormDraft.get().given == {"topic": "fees"}  # ...which still happened
+
+    run(runner.app, scenario)
+
+
+def test_a_form_submitted_here_after_opening_elsewhere_uses_the_draft_and_drops_it(make_runner):
+    from adapters.discord.modals import FormMemory
+    from chatops.models import FormDraft
+
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("ask", [{"name": "topic", "type": 3, "value": "fees"}]))
+        modal = (await h.callback(payload)).json["data"]
+        for _ in range(100):
+            if FormDraft.select().count():
+                break
+            await asyncio.sleep(0.05)
+        h.bot.forms = FormMemory()  # a restart: this process's memory is empty, the database has the draft
+        submit = await h.fake.interaction(h.fake.modal_submit(modal["custom_id"], {"text": "why two fees?"}))
+        assert (await h.callback(submit)).json["type"] == 5
+        assert "Asked about fees: why two fees?" in content(await h.followup(submit))
+        assert FormDraft.select().count() == 0
+
+    run(runner.app, scenario)
+
+
+def test_a_form_submitted_while_the_database_is_down_is_refused_as_unavailable(make_runner, monkeypatch):
+    """Every database call of the bot fails (a connection refused): the submission is told the service is
+    briefly unavailable and nothing was done, not that the request could not be read."""
+    import peewee
+
+    runner = make_runner(sample.group)
+
+    async def scenario(h):
+        payload = await h.fake.interaction(h.fake.command("ask", [{"name": "topic", "type": 3, "value": "fees"}]))
+        modal = (await h.callback(payload)).json["data"]
+        h.bot.forms.take_local(str(payload["id"]), "ask")  # as if it was opened in another process
+
+        def down(fn, *args, **kwargs):
+            raise peewee.OperationalError("could not connect to server: Connection refused")
+
+        monkeypatch.setattr(h.bot, "_with_connection", down)
+        submit = await h.fake.interaction(h.fake.modal_submit(modal["custom_id"], {"text": "why two fees?"}))
+        answer = content(await h.callback(submit))
+        assert "briefly unavailable" in answer and "could not be read" not in answer, answer
+        assert not WorkItem.select().where(WorkItem.key.contains(str(submit["id"]))).exists()
+
+    run(runner.app, scenario)
+
+
+# ---- an attempt run again after a crash ----------------------------------------------------------
+
+def test_a_rerun_leaves_an_answered_original_alone_and_edits_one_still_thinking(make_runner):
+    """A work item run again after its worker died (``rerun``) looks at the deferred response first: already
+    edited into an answer (the preview, maybe confirmed since), it is not touched — no second answer, no
+    confirmed result turned back into its preview; still "thinking…", it is edited into the answer."""
+    from chatops.invocation import utcnow
+    from chatops.reply import Reply
+
+    runner = make_runner(sample.group)
+    sample.FLAGS.clear()
+
+    async def scenario(h):
+        payload, _, preview = await h.command("set-flag", {"name": "rerun"})
+        webhook = f"/webhooks/{APP_ID}/{payload['token']}"
+        item = WorkItem.get(WorkItem.key.contains(str(payload["id"])))
+        before = len(h.fake.calls)
+        await h.bot.answer_item(item.payload, Reply.text("the same answer again"), utcnow(), rerun=True)
+        after = [(c.method, c.path) for c in h.fake.calls[before:] if c.path.startswith(webhook)]
+        assert after == [("GET", f"{webhook}/messages/@original")]  # looked, left it as it was
+
+        thinking = dict(item.payload, token="tok-never-answered", interaction_id="930000000000000999")
+        await h.bot.answer_item(thinking, Reply.text("late but here"), utcnow(), rerun=True)
+        edit = await h.fake.wait_for("PATCH", "/webhooks/" + APP_ID + "/tok-never-answered/messages/@original")
+        assert "late but here" in content(edit)
+
+    run(runner.app, scenario)
