@@ -181,3 +181,16 @@ def test_pages_carry_the_server_clock_and_the_ticking_script(desk_panel):
     script = client.get("/admin/_assets/clock.js")
     assert script.status_code == 200 and "chatops-server-now" in script.text
     script.close()
+
+
+def test_a_page_left_empty_by_tickets_resolved_meanwhile_still_leads_back_to_the_first(varied, monkeypatch):
+    panel, made, _ = varied
+    monkeypatch.setattr(inbox.DeskView, "page_size", 2)
+    client = panel.login("vic", "viewer")
+    first = client.get("/admin/desk/?queue=open").text
+    assert 'id="queue-first"' not in first  # the first page needs no way back
+    later = link(NEXT, first)
+    Ticket.update(state="resolved").where(Ticket.id.in_([t.id for t in made])).execute()  # all of them, meanwhile
+    empty = client.get(later).text
+    assert queue_ids(empty) == [] and link(NEXT, empty) is None and link(PRIOR, empty) is None
+    assert re.search(r'id="queue-first" href="[^"]*queue=open', empty)
