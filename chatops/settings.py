@@ -264,7 +264,7 @@ def playground_identities(raw: str) -> frozenset[str]:
     entries = names(raw)
     for entry in sorted(entries):
         platform, _, user_id = entry.partition(":")
-        if entry not in PLAYGROUND_GROUPS and not (platform.strip() and user_id.strip()):
+        if entry not in PLAYGROUND_GROUPS and not (platform and user_id and not any(c.isspace() for c in entry)):
             raise ValueError(f"{', '.join(PLAYGROUND_GROUPS)} or platform:user_id entries separated by commas "
                              f"({entry!r} is none of them)")
     return entries

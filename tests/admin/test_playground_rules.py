@@ -266,5 +266,7 @@ def test_a_mistyped_entry_stops_the_settings_parser():
     with pytest.raises(ValueError, match=r"^CHATOPS_ADMIN_PLAYGROUND_AS must be demo, personas, self, all or "
                                          r"platform:user_id entries .*'slef' is none of them.*not 'demo,slef'$"):
         Settings.from_env({"CHATOPS_ADMIN_PLAYGROUND_AS": "demo,slef"})
+    with pytest.raises(ValueError, match=r"'slack: U1' is none of them"):  # matches no identity: a typo
+        Settings.from_env({"CHATOPS_ADMIN_PLAYGROUND_AS": "demo,slack: U1"})
     for fine in ("self", "demo, personas, self", "all", "slack:U1,self"):
         assert Settings.from_env({"CHATOPS_ADMIN_PLAYGROUND_AS": fine}).admin.playground_as
