@@ -485,7 +485,9 @@ class DiscordBot:
             original = await webhook.fetch_message("@original")  # type: ignore[arg-type]
         except discord.NotFound:
             return False  # deleted, or never there: the edit below says which (a DM if the token is gone)
-        return not original.flags.loading
+        # Discord flags the deferral LOADING until it is edited; an answer of ours always shows something
+        # ("Done." at the least), so an empty message is not one either way.
+        return not original.flags.loading and bool(original.content or original.embeds or original.components)
 
     async def _follow_up(self, payload: dict[str, Any], reply: Reply, *, rerun: bool = False) -> None:
         out = render(reply)
