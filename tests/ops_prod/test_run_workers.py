@@ -101,6 +101,9 @@ def test_two_web_processes_serve_and_answer_slack_and_sigterm_stops_every_one(tm
     try:
         run.wait_http(port)
         master, webs, worker = tree(run)
+        environ = dict(e.split("=", 1) for e in Path(f"/proc/{master}/environ").read_text().split("\0") if "=" in e)
+        assert environ["CHATOPS_WEB_PROCESSES"] == "2" and environ["CHATOPS_WEB_THREADS"] == "4"  # --threads 4
+        assert environ["CHATOPS_WEB_BIND"] == f"127.0.0.1:{port}"
         # Each web process on its own: the other one stopped (SIGSTOP) cannot accept, so this one answers
         # /healthz and acks (and runs) the Slack command.
         for serving, paused in (webs, webs[::-1]):
@@ -186,3 +189,31 @@ def test_the_children_stop_when_the_supervisor_is_killed(tmp_path: Path, fake_sl
                 os.kill(pid, signal.SIGKILL)
     assert not left, [cmdline(pid) for pid in left]
     assert "Handling signal: term" in run.output() and "chatops worker stopped" in run.output()
+
+
+def test_with_a_discord_token_the_gateway_bot_runs_beside_and_stops_with_them(tmp_path: Path, fake_slack):
+    """DISCORD_TOKEN set: `chatops discord run` is the third child (DMs to the bot need the gateway); it
+    connects, answers a DM, and SIGTERM stops it with the others."""
+    from tests.discord.fakethread import FakeDiscordThread
+
+    port = free_port()
+    with FakeDiscordThread() as discord_fake:
+        run = start(tmp_path, sqlite_database(tmp_path), fake_slack, port, DISCORD_TOKEN="run-workers-bot-token",
+                    DISCORD_API_URL=discord_fake.fake.api_url, DISCORD_GATEWAY_URL=discord_fake.fake.gateway_url)
+        try:
+            run.wait_http(port)
+            master, webs, worker = tree(run)
+            bots = [pid for pid in children(run.pid) if cmdline(pid)[1:5] == ["-m", "chatops.cli", "discord", "run"]]
+            assert len(bots) == 1, [cmdline(pid) for pid in children(run.pid)]
+            discord_fake.wait_identified(1)
+            discord_fake.call(discord_fake.fake.dm("ping"))
+            answer = discord_fake.call(discord_fake.fake.wait_for("POST", "/channels/940000000000000002/messages",
+                                                                  timeout=20), timeout=25)
+            assert "pong" in str(answer.json).lower(), answer.json
+            run.signal(signal.SIGTERM)
+            code = run.wait(DRAIN + 25)
+        finally:
+            run.kill_tree()
+    assert code == 0, run.output()[-4000:]
+    assert not [pid for pid in (master, *webs, worker, *bots) if alive(pid)]
+    assert "chatops stopped: web, worker, discord exited 0." in run.output()
