@@ -16,7 +16,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.faults import procs as fault_procs
 from tests.faults.procs import REPO, free_port
 from tests.ops_prod.procs import Proc, command_line, json_lines
-from tests.slack.fake_slack import FakeSlack
 
 CONF = REPO / "deploy" / "gunicorn.conf.py"
 TOKEN = "metrics-token-gunicorn"
@@ -85,13 +84,6 @@ def commands_counted(text: str) -> float:
                     and s.labels.get("outcome") == "allowed"):
                 return s.value
     return 0.0
-
-
-@pytest.fixture
-def fake_slack():
-    server = FakeSlack().start()
-    yield server
-    server.stop()
 
 
 def test_gunicorn_serves_answers_sums_metrics_and_stops_cleanly_on_sigterm(tmp_path: Path, fake_slack):

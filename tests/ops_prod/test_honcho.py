@@ -13,37 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import postgres_answers, skip_or_fail
 from tests.discord.fakethread import FakeDiscordThread
 from tests.faults import procs as fault_procs
 from tests.faults.procs import REPO, free_port
 from tests.ops_prod.procs import BIN, Proc, alive, cmdline, descendants
-from tests.ops_prod.test_scale_out import REDIS, pg_server, redis_answers
-from tests.slack.fake_slack import FakeSlack
+from tests.ops_prod.conftest import REDIS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 DRAIN = 2  # honcho SIGKILLs what is still running 5 s after the first process stopped (its KILL_WAIT)
-
-
-@pytest.fixture
-def database(tmp_path: Path):
-    server = pg_server()
-    if not postgres_answers(server):
-        skip_or_fail(f"no PostgreSQL at {server}", os.environ)
-    if not redis_answers():
-        skip_or_fail("no Redis at 127.0.0.1:6379", os.environ)
-    with fault_procs.fresh_database(tmp_path, server) as url:
-        migrated = fault_procs.chatops_cli({"CHATOPS_DATABASE_URL": url}, "db", "upgrade")
-        assert migrated.returncode == 0, migrated.stderr
-        yield url
-
-
-@pytest.fixture
-def fake_slack():
-    server = FakeSlack().start()
-    yield server
-    server.stop()
 
 
 def base_port() -> int:
@@ -58,7 +36,8 @@ def base_port() -> int:
     raise AssertionError("no two free ports in a row")
 
 
-def test_honcho_starts_the_procfile_serves_answers_and_stops_on_sigterm(tmp_path: Path, database, fake_slack):
+def test_honcho_starts_the_procfile_serves_answers_and_stops_on_sigterm(tmp_path: Path, pg_redis_database, fake_slack):
+    database = pg_redis_database
     redis_db = random.randint(8, 15)
     settings = {
         "CHATOPS_DATABASE_URL": database, "CHATOPS_HUEY_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{redis_db}",

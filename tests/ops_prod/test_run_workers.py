@@ -18,7 +18,6 @@ from tests.conftest import resolve_pg_url, skip_or_fail
 from tests.faults import procs as fault_procs
 from tests.faults.procs import free_port
 from tests.ops_prod.procs import Proc, alive, children, cmdline, json_lines
-from tests.slack.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,13 +37,6 @@ def database(request, tmp_path: Path):
         migrated = fault_procs.chatops_cli({"CHATOPS_DATABASE_URL": url}, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
         yield url
-
-
-@pytest.fixture
-def fake_slack():
-    server = FakeSlack().start()
-    yield server
-    server.stop()
 
 
 def sqlite_database(tmp_path: Path) -> str:

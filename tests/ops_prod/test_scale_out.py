@@ -18,63 +18,22 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.conftest import postgres_answers, skip_or_fail
 from tests.discord.fakethread import FakeDiscordThread
 from tests.faults import procs as fault_procs
+from tests.ops_prod.conftest import REDIS
 from tests.ops_prod.scale import DiscordLoad, Load, Topology, discord_env, public_key_hex
-from tests.slack.fake_slack import FakeSlack
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.timeout(240)]
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"  # default server to make a fresh database on
-REDIS = ("127.0.0.1", 6379)
 PHASE = int(os.environ.get("CHATOPS_SCALE_TEST_REQUESTS", "1000"))  # Slack requests per phase
 WORKER_THREADS = 8  # each worker's (Topology's default worker_threads)
 DISCORD_PHASE = int(os.environ.get("CHATOPS_SCALE_TEST_INTERACTIONS", "250"))  # Discord interactions per phase
 
 
-def pg_server() -> str:
-    """The server a fresh database is made on (CREATE DATABASE through this URL; nothing is written to it):
-    the suite's PostgreSQL (CHATOPS_TEST_DATABASE_URL), else CHATOPS_TEST_PG_URL (CI), else PG_SERVER."""
-    configured = os.environ.get("CHATOPS_TEST_DATABASE_URL", "")
-    if configured.startswith(("postgresql://", "postgres://")):
-        return configured
-    return os.environ.get("CHATOPS_TEST_PG_URL") or PG_SERVER
-
-
-def redis_answers() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis(*REDIS, socket_timeout=2).ping())
-    except Exception:  # noqa: BLE001
-        return False
-
-
-@pytest.fixture
-def database(tmp_path: Path):
-    server = pg_server()
-    if not postgres_answers(server):
-        skip_or_fail(f"no PostgreSQL at {server}", os.environ)
-    if not redis_answers():
-        skip_or_fail("no Redis at 127.0.0.1:6379", os.environ)
-    with fault_procs.fresh_database(tmp_path, server) as url:
-        migrated = fault_procs.chatops_cli({"CHATOPS_DATABASE_URL": url}, "db", "upgrade")
-        assert migrated.returncode == 0, migrated.stderr
-        yield url
-
-
-@pytest.fixture
-def fake_slack():
-    server = FakeSlack().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def discord_fake():
     """The fake Discord REST API of tests/discord on 127.0.0.1: the web processes' and workers' REST clients log
-    in there and the follow-ups (POST /webhooks/{app}/{token}) are recorded (closing it fails the test on a
+    in there and the answers (edits of @original, follow-ups) are recorded (closing it fails the test on a
     follow-up over Discord's limits or without safe allowed_mentions)."""
     with FakeDiscordThread() as fake:
         yield fake
@@ -141,8 +100,9 @@ def join(senders: list[threading.Thread], timeout: float) -> None:
     assert not any(sender.is_alive() for sender in senders), "the load did not finish"
 
 
-def test_every_request_is_accounted_for_across_processes_and_after_kill_9(tmp_path: Path, database, fake_slack,
+def test_every_request_is_accounted_for_across_processes_and_after_kill_9(tmp_path: Path, pg_redis_database, fake_slack,
                                                                          discord_fake):
+    database = pg_redis_database
     key = Ed25519PrivateKey.generate()  # the application's key pair: the web processes get the public half
     started = time.monotonic()
     with Topology(tmp_path, database, f"redis://{REDIS[0]}:{REDIS[1]}/{random.randint(8, 15)}", fake_slack.url,
