@@ -68,8 +68,10 @@ MAX_FORMS = 2000
 class FormMemory:
     """The options a user gave with a command whose form is open, by form id, until it is submitted.
 
-        forms.remember(form_id, "change-email", {"account": "acct_1"})   # memory now, then the database
-        given = forms.take(form_id, "change-email")      # {} when unknown, expired or for another command
+        forms.keep_local(form_id, "change-email", {"account": "acct_1"})  # before the modal is sent
+        forms.store(form_id, "change-email", {"account": "acct_1"})       # after: the database (a thread)
+        given = forms.take_local(form_id, "change-email")                 # None: not opened here...
+        given = forms.take_stored(form_id, "change-email")                # ...then the database's draft
 
     Kept in this process's memory (at most ``MAX_FORMS``) and in the database (``FormDraft``), ``FORM_TTL``
     seconds each, so a submission that reaches another process (a restart; HTTP mode behind a load balancer)
@@ -145,16 +147,6 @@ class FormMemory:
                 and isinstance(draft.given, dict)):
             return {str(k): str(v) for k, v in draft.given.items()}
         return None
-
-    # ---- both, in one call (tests, and callers already on a thread) ----------------------------------
-    def remember(self, form_id: str, command: str, raw: Mapping[str, str]) -> None:
-        self.keep_local(form_id, command, raw)
-        self.store(form_id, command, raw)
-
-    def take(self, form_id: str, command: str) -> dict[str, str]:
-        local = self.take_local(form_id, command)
-        stored = self.take_stored(form_id, command)  # deleted either way: a form is submitted once
-        return local if local is not None else (stored or {})
 
 
 def form_state(data: dict[str, Any] | None, given: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:

@@ -203,15 +203,16 @@ def test_form_drafts_expire_and_belong_to_their_command(runner):
     from chatops.models import FormDraft
 
     opened = FormMemory(now=runner.clock)
-    opened.remember("11", "ask", {"topic": "refunds"})
-    opened.remember("12", "ask", {"topic": "fees"})
+    assert opened.store("11", "ask", {"topic": "refunds"}) and opened.store("12", "ask", {"topic": "fees"})
     elsewhere = FormMemory(now=runner.clock)  # another process
-    assert elsewhere.take("11", "contact") == {}  # not this command's form
-    assert elsewhere.take("11", "ask") == {}  # taken (and dropped) above
+    assert elsewhere.take_stored("11", "contact") is None  # not this command's form
+    assert elsewhere.take_stored("11", "ask") is None  # taken (and dropped) above
     runner.clock.advance(seconds=FORM_TTL + 1)
-    assert elsewhere.take("12", "ask") == {}  # expired
-    opened.remember("13", "ask", {"topic": "late"})
+    assert elsewhere.take_stored("12", "ask") is None  # expired
+    opened.store("13", "ask", {"topic": "late"})
     assert [d.key for d in FormDraft.select()] == ["discord:13"]  # expired drafts go as new ones are kept
+    assert elsewhere.take_stored("13", "ask") == {"topic": "late"} and not FormDraft.select().exists()
+    opened.store("14", "ask", {})
     assert FormDraft.get().expires_at == runner.clock() + timedelta(seconds=FORM_TTL)
 
 
